@@ -1,0 +1,37 @@
+# 办电助手: `make run` to start the assistant, `make test` to run every test.
+SHELL := /bin/bash
+VENV := .venv
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test shell install model kb-check lint eval clean
+
+run: install            ## install, train if needed, start Rasa (:5005) and actions (:5055)
+	@scripts/run.sh
+
+test: install           ## install and run every test (what CI runs)
+	@scripts/test.sh
+
+shell: install          ## chat in the terminal
+	@scripts/shell.sh
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
+	@python=$$(scripts/find-python) && { [ -x $(VENV)/bin/python ] || $$python -m venv $(VENV); }
+	$(VENV)/bin/python -m pip install -q -c constraints.txt -r requirements-dev.txt
+	@touch $@
+
+model: install          ## train the model if its inputs changed
+	@scripts/train.sh >/dev/null
+
+kb-check: install       ## validate the knowledge base against the seed documents
+	@source scripts/env.sh && $$PY -m bot.knowledge.check
+
+lint: install
+	@source scripts/env.sh && $$VENV_BIN/ruff check bot actions tests && $$VENV_BIN/mypy bot actions
+
+eval: install           ## score the public question set against a freshly started server
+	@scripts/eval.sh
+
+clean:
+	rm -rf models build var/results var/log .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,56 @@
+"""Question answering: read slots, ask the knowledge base, render, update slots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.answer import Context
+from bot.services import answerer
+
+CONTEXT_SLOTS = ("region", "district", "topic", "category", "area", "capacity")
+
+
+def context_from(tracker: Tracker) -> Context:
+    values = {name: tracker.get_slot(name) for name in CONTEXT_SLOTS}
+    return Context(**values, agent_mode=bool(tracker.get_slot("agent_mode")))
+
+
+def slot_events(before: Context, after: Context) -> list[EventType]:
+    return [SlotSet(name, getattr(after, name)) for name in CONTEXT_SLOTS
+            if getattr(before, name) != getattr(after, name)]
+
+
+class ActionAnswer(Action):
+    def name(self) -> str:
+        return "action_answer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        context = context_from(tracker)
+        reply = answerer().reply(text, context)
+        buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
+        dispatcher.utter_message(text=reply.text, buttons=buttons or None)
+        return slot_events(context, reply.context)
+
+
+class ActionSetAgentMode(Action):
+    def name(self) -> str:
+        return "action_set_agent_mode"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        return [SlotSet("agent_mode", True)]
+
+
+class ActionSetCustomerMode(Action):
+    def name(self) -> str:
+        return "action_set_customer_mode"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        return [SlotSet("agent_mode", False)]

@@ -1,0 +1,121 @@
+"""Ranked full-text search over the clauses of the seed documents (jieba + BM25).
+
+Used for questions the structured facts do not cover: the answer is then the best clause,
+quoted with its document and section.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.knowledge.models import Clause, Region
+from bot.knowledge.textnorm import normalize
+from bot.text import tokenize
+
+_NUMERAL = "[一二三四五六七八九十]+"
+_HEADING = re.compile(rf"^(?:{_NUMERAL}、|（{_NUMERAL}）|\({_NUMERAL}\)|附件\s*\d)")
+_ITEM = re.compile(r"^\d+[.．、]\s*\S")
+_SCAN_STAMP = re.compile(r"\d{1,4}-\d{2}-\d{2}")
+_STOPWORDS = frozenset((
+    "的", "了", "和", "与", "及", "或", "在", "是", "要", "我", "你", "吗", "呢", "啊", "吧", "么",
+    "什么", "怎么", "多少", "几", "个", "请问", "一下", "有", "没有", "能", "可以", "办",
+))
+_K1, _B = 1.5, 0.75
+
+
+@dataclass(frozen=True)
+class _Passage:
+    clause: Clause
+    terms: Counter[str]
+    length: int
+
+
+def split_clauses(text: str, region: str, doc: str) -> list[Clause]:
+    """Paragraphs of a seed with the nearest heading above them as their section."""
+    clauses: list[Clause] = []
+    heading, item = "", ""
+    for raw in re.split(r"\n\s*\n", text):
+        paragraph = " ".join(line.strip() for line in raw.strip().splitlines())
+        paragraph = paragraph.replace("**", "")
+        if len(normalize(paragraph)) < 8 or _is_scan_stamp(paragraph):
+            continue
+        if _HEADING.match(paragraph) and len(paragraph) < 40:
+            heading, item = paragraph, ""
+            continue
+        if _ITEM.match(paragraph):
+            item = paragraph.split("。")[0][:30]
+        section = " ".join(part for part in (heading, item) if part)
+        if clauses and _continues(clauses[-1].text, paragraph):
+            previous = clauses.pop()
+            paragraph = previous.text + paragraph
+            section = previous.section
+        clauses.append(Clause(region=region, doc=doc, section=section, text=paragraph))
+    return clauses
+
+
+def _is_scan_stamp(paragraph: str) -> bool:
+    """Short margin stamps left by scanning, e.g. '部、客户服务中心) 孙志翔 2021-12-02'."""
+    return len(paragraph) < 40 and bool(_SCAN_STAMP.search(paragraph))
+
+
+def _continues(previous: str, paragraph: str) -> bool:
+    """The seeds break pages mid-sentence; glue a paragraph to one that did not end."""
+    return not previous.rstrip().endswith(("。", "；", "：", ":", "|")) and not _ITEM.match(paragraph)
+
+
+def _terms(text: str) -> list[str]:
+    return [t for t in tokenize(text) if t not in _STOPWORDS and not t.isspace()]
+
+
+@dataclass
+class ClauseIndex:
+    passages: list[_Passage]
+    document_frequency: Counter[str]
+    average_length: float
+
+    @classmethod
+    def build(cls, regions: tuple[Region, ...], seeds_dir: Path) -> ClauseIndex:
+        passages = []
+        for region in regions:
+            text = (seeds_dir / region.document.seed).read_text(encoding="utf-8")
+            for clause in split_clauses(text, region.id, region.document.number):
+                terms = _terms(clause.text)
+                passages.append(_Passage(clause, Counter(terms), len(terms)))
+        frequency: Counter[str] = Counter()
+        for passage in passages:
+            frequency.update(passage.terms.keys())
+        average = sum(p.length for p in passages) / max(len(passages), 1)
+        return cls(passages, frequency, average)
+
+    def search(self, text: str, region: str | None = None, limit: int = 3) -> list[Clause]:
+        query = set(_terms(text))
+        scored = []
+        for passage in self.passages:
+            if region and passage.clause.region != region:
+                continue
+            score = self._score(query, passage)
+            if score > 0:
+                scored.append((score, passage.clause))
+        scored.sort(key=lambda pair: pair[0], reverse=True)
+        return [_with_score(clause, score) for score, clause in scored[:limit]]
+
+    def _score(self, query: set[str], passage: _Passage) -> float:
+        total = len(self.passages)
+        score = 0.0
+        for term in query:
+            tf = passage.terms.get(term, 0)
+            if not tf:
+                continue
+            df = self.document_frequency[term]
+            idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+            norm = _K1 * (1 - _B + _B * passage.length / self.average_length)
+            score += idf * tf * (_K1 + 1) / (tf + norm)
+        return score
+
+
+def _with_score(clause: Clause, score: float) -> Clause:
+    return Clause(clause.region, clause.doc, clause.section, clause.text, round(score, 3))

@@ -1,0 +1,116 @@
+"""Typed records of the knowledge base. Plain data: no I/O, no Rasa."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Quantity:
+    amount: float
+    unit: str
+
+    def __str__(self) -> str:
+        amount = int(self.amount) if float(self.amount).is_integer() else self.amount
+        return f"{amount}{self.unit}"
+
+
+@dataclass(frozen=True)
+class Source:
+    doc: str
+    section: str
+    excerpts: tuple[str, ...]
+
+    @property
+    def excerpt(self) -> str:
+        return "……".join(self.excerpts)
+
+
+@dataclass(frozen=True)
+class Value:
+    amount: float | None = None
+    unit: str | None = None
+    count: int | None = None
+    names: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
+    text: str | None = None
+
+    @property
+    def quantity(self) -> Quantity | None:
+        if self.amount is None or self.unit is None:
+            return None
+        return Quantity(self.amount, self.unit)
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    region: str
+    topic: str
+    category: str
+    statement: str
+    source: Source
+    aspect: str | None = None
+    step: str | None = None
+    area: str | None = None
+    districts: tuple[str, ...] | str | None = None
+    value: Value = field(default_factory=Value)
+    max_capacity: Quantity | None = None
+    max_length: Quantity | None = None
+    effective_by: date | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Silence:
+    """An explicit statement that a region's document does not cover something."""
+
+    region: str
+    topic: str
+    note: str
+    category: str | None = None
+    aspect: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    number: str
+    title: str
+    issuer: str
+    date: date
+    seed: str
+
+
+@dataclass(frozen=True)
+class District:
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    name: str
+    full_name: str
+    province: str
+    document: Document = field(repr=False)
+    aliases: tuple[str, ...]
+    districts: tuple[District, ...] = field(repr=False)
+    facts: tuple[Fact, ...] = field(repr=False)
+    silences: tuple[Silence, ...] = field(repr=False)
+    path: str = field(default="", repr=False)
+
+    def all_names(self) -> tuple[str, ...]:
+        return (self.name, self.full_name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A passage of a seed document, for questions the structured facts do not cover."""
+
+    region: str
+    doc: str
+    section: str
+    text: str
+    score: float = 0.0

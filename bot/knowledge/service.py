@@ -1,0 +1,174 @@
+"""The one query interface over the knowledge base. No Rasa imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+from bot.knowledge.clauses import ClauseIndex
+from bot.knowledge.loader import Vocabulary, load_regions, load_vocabulary
+from bot.knowledge.models import Clause, Fact, Region, Silence
+
+
+@dataclass(frozen=True)
+class Place:
+    region: Region
+    district: str | None = None
+
+
+@dataclass(frozen=True)
+class FactQuery:
+    topic: str
+    category: str | None = None
+    area: str | None = None
+    district: str | None = None
+    aspect: str | None = None
+    step: str | None = None
+
+
+@dataclass
+class KnowledgeBase:
+    vocab: Vocabulary
+    regions: tuple[Region, ...]
+    seeds_dir: Path | None = None
+    _clauses: ClauseIndex | None = field(default=None, repr=False)
+
+    @classmethod
+    def load(cls, directory: Path, seeds_dir: Path | None = None) -> KnowledgeBase:
+        vocab = load_vocabulary(directory / "shared.yml")
+        return cls(vocab, tuple(load_regions(directory / "regions", vocab)), seeds_dir)
+
+    # ---- regions and places -------------------------------------------------
+
+    def region(self, region_id: str) -> Region:
+        for region in self.regions:
+            if region.id == region_id or region.name == region_id:
+                return region
+        raise KeyError(region_id)
+
+    @cached_property
+    def gazetteer(self) -> dict[str, list[Place]]:
+        """Every name people use for a region or district → the places it may mean."""
+        names: dict[str, list[Place]] = {}
+        for region in self.regions:
+            for name in region.all_names():
+                names.setdefault(name, []).append(Place(region))
+            for district in region.districts:
+                for name in (district.name, *district.aliases):
+                    names.setdefault(name, []).append(Place(region, district.name))
+        return names
+
+    def resolve_region(self, name: str) -> Region | None:
+        place = self.resolve_place(name)
+        return place.region if place else None
+
+    def resolve_place(self, name: str) -> Place | None:
+        """An exact name (region, district or alias) → the one place it means, else None."""
+        places = self.gazetteer.get(name.strip(), [])
+        regions = {p.region.id for p in places}
+        if len(regions) != 1:
+            return None
+        return next((p for p in places if p.district is None), places[0])
+
+    def places_in(self, text: str) -> list[Place]:
+        """Places mentioned in free text, longest names first, unambiguous ones only."""
+        found: list[Place] = []
+        taken: list[tuple[int, int]] = []
+        for name in sorted(self.gazetteer, key=len, reverse=True):
+            start = text.find(name)
+            while start >= 0:
+                span = (start, start + len(name))
+                if not any(a < span[1] and span[0] < b for a, b in taken):
+                    taken.append(span)
+                    place = self.resolve_place(name)
+                    if place and place not in found:
+                        found.append(place)
+                start = text.find(name, start + 1)
+        return found
+
+    # ---- facts --------------------------------------------------------------
+
+    def category_lineage(self, category: str) -> list[str]:
+        """The category and its ancestors, nearest first."""
+        order, frontier = [category], [category]
+        while frontier:
+            parents = [p for c in frontier for p in self.vocab.categories[c]["parents"]]
+            frontier = [p for p in parents if p not in order]
+            order.extend(frontier)
+        return order
+
+    def facts(self, region: Region | str, query: FactQuery) -> list[Fact]:
+        """Facts of one region answering the query, most specific category first."""
+        region = self.region(region) if isinstance(region, str) else region
+        lineage = self.category_lineage(query.category) if query.category else None
+        matches = [f for f in region.facts if self._matches(f, query, lineage, region)]
+        if lineage is not None:
+            matches.sort(key=lambda f: lineage.index(f.category))
+        return matches
+
+    def best_facts(self, region: Region | str, query: FactQuery) -> list[Fact]:
+        """Only the facts at the most specific category level found."""
+        facts = self.facts(region, query)
+        if not facts or not query.category:
+            return facts
+        lineage = self.category_lineage(query.category)
+        nearest = min(lineage.index(f.category) for f in facts)
+        return [f for f in facts if lineage.index(f.category) == nearest]
+
+    def _matches(self, fact: Fact, query: FactQuery, lineage: list[str] | None, region: Region) -> bool:
+        if fact.topic != query.topic:
+            return False
+        if lineage is not None and fact.category not in lineage:
+            return False
+        if query.aspect and fact.aspect != query.aspect:
+            return False
+        if query.step and fact.step != query.step:
+            return False
+        if query.area and fact.area and fact.area != query.area:
+            return False
+        return not query.district or self._covers_district(fact, query.district, region)
+
+    @staticmethod
+    def _covers_district(fact: Fact, district: str, region: Region) -> bool:
+        if fact.districts is None:
+            return True
+        if fact.districts == "others":
+            named = {d for f in region.facts if f.topic == fact.topic and isinstance(f.districts, tuple)
+                     for d in f.districts}
+            return district not in named
+        return district in fact.districts
+
+    def silence(self, region: Region | str, topic: str, category: str | None = None) -> Silence | None:
+        """The region's explicit 'the document does not say' entry for a topic, if any."""
+        region = self.region(region) if isinstance(region, str) else region
+        lineage = set(self.category_lineage(category)) if category else None
+        for entry in region.silences:
+            if entry.topic == topic and (entry.category is None or lineage is None or entry.category in lineage):
+                return entry
+        return None
+
+    def compare(self, regions: list[Region | str], query: FactQuery) -> dict[str, list[Fact]]:
+        """The same question answered for each region (empty list: that document is silent)."""
+        result = {}
+        for region in regions:
+            region = self.region(region) if isinstance(region, str) else region
+            result[region.id] = self.best_facts(region, query)
+        return result
+
+    # ---- clause search --------------------------------------------------------
+
+    def search_clauses(self, text: str, region: Region | str | None = None, limit: int = 3) -> list[Clause]:
+        if self._clauses is None:
+            if self.seeds_dir is None:
+                raise RuntimeError("clause search needs seeds_dir")
+            self._clauses = ClauseIndex.build(self.regions, self.seeds_dir)
+        region_id = (region if isinstance(region, str) else region.id) if region else None
+        return self._clauses.search(text, region_id, limit)
+
+    def effective(self, facts: list[Fact], on: date) -> list[Fact]:
+        """Drop targets superseded by a later target already due on `on`."""
+        due = [f for f in facts if f.effective_by and f.effective_by <= on]
+        latest = max((f.effective_by for f in due if f.effective_by), default=None)
+        return [f for f in facts if f.effective_by is None or latest is None or f.effective_by >= latest]

@@ -1,0 +1,49 @@
+"""All settings in one typed object, read from the environment (see .env.example)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file (comments and blanks ignored)."""
+    if not path.is_file():
+        return {}
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            values[key.strip()] = value.strip().strip('"')
+    return values
+
+
+def _path(env: dict[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
+    if not value:
+        return default
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@dataclass(frozen=True)
+class Settings:
+    knowledge_dir: Path
+    seeds_dir: Path
+    database_url: str
+    log_level: str
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Environment variables win over the project's .env file, which wins over defaults."""
+        env = {**read_env_file(PROJECT_ROOT / ".env"), **(os.environ if environ is None else environ)}
+        knowledge_dir = _path(env, "BANDIAN_KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge")
+        return cls(
+            knowledge_dir=knowledge_dir,
+            seeds_dir=_path(env, "BANDIAN_SEEDS_DIR", knowledge_dir / "seeds"),
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'bandian.db'}",
+            log_level=env.get("BANDIAN_LOG_LEVEL", "INFO"),
+        )

@@ -1,0 +1,184 @@
+"""Rule-based reading of a customer's question: place, topic(s), customer category, area, capacity.
+
+Plain Python over the knowledge-base vocabulary; the Rasa NLU pipeline and the actions both
+use it, and it is tested without Rasa.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from bot.knowledge.models import Quantity
+from bot.knowledge.service import KnowledgeBase, Place
+
+# Topic cues, checked in this order; a question may carry several topics.
+TOPIC_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("live_work", ("不停电作业", "带电作业", "不停电接火")),
+    ("reliability", ("停电时间", "停电时长", "年均停电", "平均停电", "供电可靠", "可靠性", "停电多久", "停多久电")),
+    ("warning", ("预警", "告警", "超时了", "督办")),
+    ("booking", ("零证预约", "预约", "派单", "派发")),
+    ("cert_mode", ("刷脸", "一证", "两证", "容缺", "零证办理", "不带证", "没带证")),
+    ("materials", ("资料", "材料", "证件", "证明", "带什么", "准备什么", "提供什么", "要啥", "收资", "手续")),
+    ("steps", ("环节", "步骤", "几步", "流程", "程序")),
+    ("approval", ("审批", "行政许可", "许可", "挖路", "占道", "挖掘", "告知承诺", "备案", "并联")),
+    ("capacity", ("低压接入", "低压方式接入", "低压接", "多大容量", "容量上限", "容量标准")),
+    ("investment", ("投资", "出钱", "花钱", "花不花钱", "要钱", "掏钱", "费用", "红线", "电能表", "谁出", "谁承担",
+                    "零投资", "补贴", "成本", "自己出")),
+    ("fees", ("收费", "收钱", "服务费", "高可靠性供电费", "收不收")),
+    ("time_limit", ("多久", "几天", "多少天", "多长时间", "时限", "时长", "工作日", "多快", "什么时候能", "要多少时间",
+                    "时间")),
+    ("hotline", ("95598", "12398", "热线", "投诉", "举报", "监督电话", "打电话")),
+    ("channels", ("网上国网", "APP", "app", "公众号", "线上", "网上", "渠道", "营业厅", "手机上")),
+    ("transfer", ("过户",)),
+    ("service", ("客户经理", "项目经理", "双经理", "专员", "代办")),
+    ("definition", ("三零", "三省", "三公开", "是什么", "什么意思", "指的是", "定义", "啥意思", "算不算", "哪些算")),
+)
+
+CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    # (category, any of these cues, and also one of these (empty: no second condition))
+    ("important", ("重要用户", "重要客户", "重要电力用户"), ()),
+    ("lv_nonresident_no_sanling", ("未实行三零", "没有实行三零", "没实行三零", "不实行三零", "非三零", "没有三零"), ()),
+    ("lv_nonresident_sanling", ("实行三零", "三零服务的低压非居民", "三零低压非居民"), ("非居民",)),
+    ("hv_35kv_double", ("35千伏", "35kv", "三十五千伏"), ("双电源",)),
+    ("hv_35kv_single", ("35千伏", "35kv", "三十五千伏"), ("单电源",)),
+    ("hv_35kv", ("35千伏", "35kv", "三十五千伏", "110千伏", "110kv"), ()),
+    ("hv_10kv_double", ("10千伏", "10kv", "十千伏", "20千伏", "20kv", "10(20)千伏"), ("双电源",)),
+    ("hv_10kv_single", ("10千伏", "10kv", "十千伏", "20千伏", "20kv", "10(20)千伏"), ("单电源",)),
+    ("hv_10kv", ("10千伏", "10kv", "十千伏", "20千伏", "20kv", "10(20)千伏"), ()),
+    ("hv_double", ("双电源",), ()),
+    ("hv_single", ("单电源",), ()),
+    ("charging_resident", ("充电桩", "充电设施"), ("居民", "个人", "家", "小区", "车位")),
+    ("charging_nonresident", ("充电桩", "充电设施", "充换电"), ()),
+    ("well_collective", ("机井",), ("集体", "村委", "村里")),
+    ("well_individual", ("机井",), ()),
+    ("base_5g", ("5g", "基站"), ()),
+    ("temporary", ("临时用电", "临时用", "临电"), ()),
+    ("small_micro", ("小微", "小企业", "小厂", "作坊", "小店", "个体户", "小商户"), ()),
+    ("resident_estate", ("新建居住区", "住宅小区", "居民小区"), ()),
+    ("lv_nonresident", ("低压非居民", "非居民"), ()),
+    ("resident", ("居民", "家里", "家用", "住宅", "自家", "老百姓", "个人", "家庭", "自建房", "房子"), ()),
+    ("lv_enterprise", ("企业", "公司", "厂", "商铺", "门店", "工商业", "店铺"), ("低压",)),
+    ("hv", ("高压",), ()),
+    ("lv", ("低压",), ()),
+)
+
+BUSINESS_CUES = ("企业", "公司", "厂", "商铺", "门店", "工商业", "店铺", "单位", "饭店", "超市", "商户")
+
+_CAPACITY = re.compile(r"(\d+(?:\.\d+)?)\s*(千伏安|kva|千瓦|kw)", re.IGNORECASE)
+_CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CHINESE_NUMBER = re.compile(r"([一二两三四五六七八九十百千]+)(?=千伏安|千瓦)")
+_OTHER_PLACE = re.compile(r"([\u4e00-\u9fa5]{2,4}?)(?:市|省|县|自治州)")
+
+
+@dataclass
+class Question:
+    text: str
+    places: list[Place] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    category: str | None = None
+    business: bool = False
+    area: str | None = None
+    capacity: Quantity | None = None
+    unknown_place: str | None = None
+
+    @property
+    def place(self) -> Place | None:
+        return self.places[0] if len(self.places) == 1 else None
+
+
+def normalize_text(text: str) -> str:
+    """Full-width to half-width, lower-case Latin, no spaces."""
+    folded = unicodedata.normalize("NFKC", text)
+    return re.sub(r"\s+", "", folded).lower()
+
+
+def chinese_to_int(text: str) -> int | None:
+    """'一百六十' → 160, '八十' → 80; None for anything else."""
+    total, current = 0, 0
+    for char in text:
+        if char in _CHINESE_DIGITS:
+            current = _CHINESE_DIGITS[char]
+        elif char in "十百千":
+            unit = {"十": 10, "百": 100, "千": 1000}[char]
+            total += (current or 1) * unit
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def find_capacity(text: str) -> Quantity | None:
+    text = _CHINESE_NUMBER.sub(lambda m: str(chinese_to_int(m.group(1)) or m.group(1)), text)
+    match = _CAPACITY.search(text)
+    if not match:
+        return None
+    unit = "千伏安" if match.group(2).lower() in ("千伏安", "kva") else "千瓦"
+    return Quantity(float(match.group(1)), unit)
+
+
+def find_topics(text: str) -> list[str]:
+    found = []
+    for topic, cues in TOPIC_CUES:
+        if any(cue in text for cue in cues) and topic not in found:
+            found.append(topic)
+    if "time_limit" in found and "reliability" in found:
+        found.remove("time_limit")
+    return found
+
+
+def find_category(text: str) -> str | None:
+    for category, cues, also in CATEGORY_RULES:
+        if any(c in text for c in cues) and (not also or any(a in text for a in also)):
+            return category
+    return None
+
+
+def find_area(kb: KnowledgeBase, text: str) -> str | None:
+    best: tuple[int, str] | None = None
+    for area, entry in kb.vocab.areas.items():
+        for synonym in entry.get("synonyms", []):
+            position = text.find(synonym)
+            if position >= 0 and (best is None or len(synonym) > len(kb.vocab.areas[best[1]]["name"])):
+                best = (position, area)
+    return best[1] if best else None
+
+
+def find_unknown_place(kb: KnowledgeBase, text: str) -> str | None:
+    """A city/province the KB does not cover ('杭州市', or a bare well-known name)."""
+    for name in kb.vocab.other_places:
+        if name in text:
+            return name
+    for match in _OTHER_PLACE.finditer(text):
+        name = match.group(1)
+        if not kb.places_in(name) and name not in ("城市", "城区", "本市", "我市", "全市", "所在"):
+            return name + text[match.end(1)]
+    return None
+
+
+def understand(kb: KnowledgeBase, raw: str) -> Question:
+    text = normalize_text(raw)
+    places = kb.places_in(text)
+    question = Question(
+        text=text,
+        places=_dedupe_regions(places),
+        topics=find_topics(text),
+        category=find_category(text),
+        business=any(c in text for c in BUSINESS_CUES),
+        area=find_area(kb, text),
+        capacity=find_capacity(text),
+    )
+    if not question.places:
+        question.unknown_place = find_unknown_place(kb, text)
+    return question
+
+
+def _dedupe_regions(places: list[Place]) -> list[Place]:
+    """One place per region, preferring the district (it is more specific)."""
+    by_region: dict[str, Place] = {}
+    for place in places:
+        current = by_region.get(place.region.id)
+        if current is None or (current.district is None and place.district):
+            by_region[place.region.id] = place
+    return list(by_region.values())

@@ -1,0 +1,13 @@
+# Common environment for the project scripts (sourced, not run).
+export TF_CPP_MIN_LOG_LEVEL=2 PYTHONHASHSEED=0 SQLALCHEMY_SILENCE_UBER_WARNING=1
+export RASA_TELEMETRY_ENABLED=false PYTHONPATH="${PWD}${PYTHONPATH:+:$PYTHONPATH}"
+VENV_BIN="${PWD}/.venv/bin"
+RASA="$VENV_BIN/rasa"
+PY="$VENV_BIN/python"
+
+# Fingerprint of everything the model depends on, including the KB-built jieba dictionary.
+model_fingerprint() {
+  find config.yml domain.yml data knowledge/shared.yml knowledge/regions bot/nlu -type f \
+       \( -name '*.yml' -o -name '*.py' \) -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12
+}
+model_path() { echo "models/bandian-$(model_fingerprint).tar.gz"; }

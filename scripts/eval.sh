@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Start the servers, score the public question set (../shared/eval), stop the servers.
+# EVAL_MIN=90 makes it fail below 90%.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+eval_dir="${EVAL_DIR:-../shared/eval}"
+[ -f "$eval_dir/score.py" ] || { echo "no $eval_dir/score.py beside this checkout" >&2; exit 1; }
+export RASA_PORT="${RASA_PORT:-5005}" ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+mkdir -p var
+scripts/run.sh >var/eval-run.log 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 240); do
+  grep -q "is running" var/eval-run.log 2>/dev/null && break
+  kill -0 $server 2>/dev/null || { cat var/eval-run.log; exit 1; }
+  sleep 1
+done
+"$PY" "$eval_dir/score.py" bot "http://localhost:$RASA_PORT" --out var/eval-report.json ${EVAL_MIN:+--min "$EVAL_MIN"}

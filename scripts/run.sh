@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Start the action server (:5055) and the Rasa server (:5005, REST channel); stop both on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+model=$(scripts/train.sh)
+mkdir -p var/log
+RASA_PORT="${RASA_PORT:-5005}" ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+"$RASA" run actions --actions actions --port "$ACTIONS_PORT" >var/log/actions.log 2>&1 &
+pids+=($!)
+"$RASA" run --model "$model" --enable-api --cors "*" --port "$RASA_PORT" \
+  --credentials credentials.yml --endpoints endpoints.yml >var/log/rasa.log 2>&1 &
+pids+=($!)
+
+echo "starting (logs in var/log/) ..."
+for _ in $(seq 1 180); do
+  if curl -fs "http://localhost:$RASA_PORT/status" >/dev/null 2>&1 \
+     && curl -fs "http://localhost:$ACTIONS_PORT/health" >/dev/null 2>&1; then
+    cat <<MSG
+
+办电助手 is running.
+  REST channel:  POST http://localhost:$RASA_PORT/webhooks/rest/webhook
+  try:           curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"枣庄10千伏双电源办电要多久"}'
+  terminal chat: make shell        (in another terminal)
+Press Ctrl+C to stop.
+MSG
+    wait -n "${pids[@]}"
+    echo "a server stopped; see var/log/" >&2
+    exit 1
+  fi
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "server failed to start; see var/log/" >&2; tail -20 var/log/*.log >&2; exit 1; }; done
+  sleep 1
+done
+echo "servers did not become ready in time; see var/log/" >&2
+exit 1

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Train the Rasa model only when its inputs changed; print the model path.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+model=$(model_path)
+if [ -f "$model" ]; then
+  echo "model up to date: $model" >&2
+else
+  "$PY" -m bot.nlu.dictionary build/jieba >&2
+  echo "training $model (takes a few minutes) ..." >&2
+  "$RASA" train --fixed-model-name "$(basename "$model" .tar.gz)" --out models >&2
+fi
+echo "$model"

@@ -1,0 +1,55 @@
+"""Actions run with a real CollectingDispatcher and Tracker."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.qa import ActionAnswer, ActionSetAgentMode
+
+SLOTS = ("region", "district", "topic", "category", "area", "capacity")
+
+
+def tracker(text: str, **slots) -> Tracker:
+    values = {name: None for name in SLOTS} | {"agent_mode": False} | slots
+    return Tracker("test-user", values, {"text": text, "intent": {"name": "ask_policy"}}, [], False, None, {},
+                   "action_listen")
+
+
+def run(text: str, **slots) -> tuple[str, list, dict]:
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswer().run(dispatcher, tracker(text, **slots), {})
+    [message] = dispatcher.messages
+    return message["text"], message.get("buttons") or [], {e["name"]: e["value"] for e in events}
+
+
+def test_answer_sets_region_category_and_topic():
+    text, _, slots = run("枣庄10千伏双电源办电要多久")
+    assert "18个工作日" in text and "枣能源字〔2021〕33号" in text
+    assert slots == {"region": "zaozhuang", "topic": "time_limit", "category": "hv_10kv_double"}
+
+
+def test_follow_up_uses_the_slots():
+    text, _, slots = run("那双电源呢", region="zaozhuang", topic="time_limit", category="hv_10kv_single")
+    assert "18个工作日" in text
+    assert slots == {"category": "hv_10kv_double"}
+
+
+def test_missing_region_asks_with_buttons_and_remembers_the_topic():
+    text, buttons, slots = run("10千伏双电源办电多久")
+    assert "哪个城市" in text
+    assert [b["title"] for b in buttons] == ["烟台", "枣庄", "黔东南", "连云港", "安阳"]
+    assert slots["topic"] == "time_limit"
+    assert "region" not in slots
+
+
+def test_agent_mode_reply_quotes_the_excerpt():
+    text, _, _ = run("烟台10千伏普通用户方案答复要几天", agent_mode=True)
+    assert "烟发改能源〔2020〕205号" in text and "“" in text
+
+
+def test_agent_mode_action_sets_the_flag():
+    dispatcher = CollectingDispatcher()
+    events = ActionSetAgentMode().run(dispatcher, tracker("/agent"), {})
+    assert events == [SlotSet("agent_mode", True)]
