@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test shell install model kb-check lint eval clean
+.PHONY: run test shell install model kb-check lint eval nlu-eval clean
 
 run: install            ## install, train if needed, start Rasa (:5005) and actions (:5055)
 	@scripts/run.sh
@@ -32,6 +32,9 @@ lint: install
 
 eval: install           ## score the public question set against a freshly started server
 	@scripts/eval.sh
+
+nlu-eval: install       ## held-out NLU evaluation (reports in var/results/nlu)
+	@scripts/nlu_eval.sh
 
 clean:
 	rm -rf models build var/results var/log .pytest_cache .mypy_cache .ruff_cache

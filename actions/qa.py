@@ -12,6 +12,12 @@ from bot.answer import Context
 from bot.services import answerer
 
 CONTEXT_SLOTS = ("region", "district", "topic", "category", "area", "capacity")
+INTENT_TOPICS = {
+    "ask_materials": "materials", "ask_steps": "steps", "ask_time_limit": "time_limit",
+    "ask_cost": "investment", "ask_capacity": "capacity", "ask_approval": "approval",
+    "ask_reliability": "reliability", "ask_live_work": "live_work", "ask_channels": "channels",
+    "ask_definition": "definition", "ask_warning": "warning",
+}
 
 
 def context_from(tracker: Tracker) -> Context:
@@ -32,7 +38,8 @@ class ActionAnswer(Action):
             domain: dict[str, Any]) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         context = context_from(tracker)
-        reply = answerer().reply(text, context)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        reply = answerer().reply(text, context, topic_hint=INTENT_TOPICS.get(intent or ""))
         buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
         dispatcher.utter_message(text=reply.text, buttons=buttons or None)
         return slot_events(context, reply.context)

@@ -13,7 +13,7 @@ from datetime import date
 from bot.knowledge.eligibility import Verdict, low_voltage_access
 from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import FactQuery, KnowledgeBase
-from bot.understand import Question, understand
+from bot.understand import Question, step_matches, understand
 
 HOTLINE = "95598"
 MAX_FACTS = 4
@@ -70,12 +70,15 @@ class Answerer:
         self.kb = kb
         self.today = today
 
-    def reply(self, message: str, context: Context = Context()) -> Reply:
+    def reply(self, message: str, context: Context = Context(), topic_hint: str | None = None) -> Reply:
+        """Answer `message` in `context`; `topic_hint` (e.g. from the NLU intent) is used when
+        the words of the question name no topic themselves."""
         question = understand(self.kb, message)
         context = self._merge(question, context)
         if question.unknown_place and not question.places:
             return self._uncovered_region(question.unknown_place, context)
-        topics = question.topics or ([context.topic] if context.topic else [])
+        fallback = topic_hint or context.topic
+        topics = question.topics or ([fallback] if fallback else [])
         if not topics:
             return self._no_topic(question, context)
         if len(question.places) > 1:
@@ -116,12 +119,23 @@ class Answerer:
         if topic in ("investment", "capacity") and context.capacity:
             return self._eligibility(region, context)
         query = FactQuery(topic, context.category, context.area, context.district)
-        facts = self._in_year(self.kb.best_facts(region, query), question.text)
+        facts = self._for_step(self._in_year(self.kb.facts(region, query), question.text), question.step)
+        facts = self.kb.nearest(facts, context.category)
         if not facts:
             return self._not_covered(region, topic, question, context), []
         if context.category is None and len({f.category for f in facts}) > 1 and len(facts) > MAX_FACTS:
             return self._ask_category(region, facts, replace(context, topic=topic))
         return self._render(region, facts[:MAX_FACTS], context), facts[:MAX_FACTS]
+
+    @staticmethod
+    def _for_step(facts: list[Fact], step: str | None) -> list[Fact]:
+        """A question about one step gets that step's limit; otherwise the overall limits come first."""
+        if step:
+            matching = [f for f in facts if f.aspect == "step" and step_matches(step, f.step)]
+            if matching:
+                return matching
+        overall = [f for f in facts if f.aspect != "step"]
+        return overall or facts
 
     @staticmethod
     def _in_year(facts: list[Fact], text: str) -> list[Fact]:

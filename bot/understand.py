@@ -36,6 +36,17 @@ TOPIC_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("definition", ("三零", "三省", "三公开", "是什么", "什么意思", "指的是", "定义", "啥意思", "算不算", "哪些算")),
 )
 
+# Steps (环节) of the connection process, as customers name them → the words the documents use.
+STEP_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("供电方案答复", ("供电方案答复", "方案答复", "答复供电方案", "出方案", "供电方案")),
+    ("设计审查", ("设计审查", "图纸审查", "审图")),
+    ("中间检查", ("中间检查",)),
+    ("竣工检验", ("竣工检验", "竣工验收", "验收送电", "验收")),
+    ("装表接电", ("装表接电", "装表送电", "装表")),
+    ("业务受理", ("业务受理", "用电申请", "申请受理", "受理签约", "受理")),
+    ("外部工程", ("外线工程", "外部工程", "外线施工", "配套工程", "施工接电")),
+)
+
 CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     # (category, any of these cues, and also one of these (empty: no second condition))
     ("important", ("重要用户", "重要客户", "重要电力用户"), ()),
@@ -82,6 +93,7 @@ class Question:
     area: str | None = None
     capacity: Quantity | None = None
     unknown_place: str | None = None
+    step: str | None = None
 
     @property
     def place(self) -> Place | None:
@@ -128,6 +140,22 @@ def find_topics(text: str) -> list[str]:
     return found
 
 
+def find_step(text: str) -> str | None:
+    """The process step a question is about ('供电方案答复要几天' → 供电方案答复), if any."""
+    for step, cues in STEP_CUES:
+        if any(cue in text for cue in cues):
+            return step
+    return None
+
+
+def step_matches(step: str, fact_step: str | None) -> bool:
+    """Whether a fact's step (as its document names it) is the step asked about."""
+    if not fact_step:
+        return False
+    cues = dict(STEP_CUES).get(step, (step,))
+    return any(cue in fact_step or fact_step in cue for cue in cues)
+
+
 def find_category(text: str) -> str | None:
     for category, cues, also in CATEGORY_RULES:
         if any(c in text for c in cues) and (not also or any(a in text for a in also)):
@@ -168,6 +196,7 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
         business=any(c in text for c in BUSINESS_CUES),
         area=find_area(kb, text),
         capacity=find_capacity(text),
+        step=find_step(text),
     )
     if not question.places:
         question.unknown_place = find_unknown_place(kb, text)

@@ -9,6 +9,6 @@ if [ -f "$model" ]; then
 else
   "$PY" -m bot.nlu.dictionary build/jieba >&2
   echo "training $model (takes a few minutes) ..." >&2
-  "$RASA" train --fixed-model-name "$(basename "$model" .tar.gz)" --out models >&2
+  "$RASA" train --domain domain --fixed-model-name "$(basename "$model" .tar.gz)" --out models >&2
 fi
 echo "$model"

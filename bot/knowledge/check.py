@@ -1,24 +1,32 @@
-"""`python -m bot.knowledge.check`: validate the KB and prove every fact against the seeds."""
+"""`python -m bot.knowledge.check [REGION_FILE ...]`: validate the KB and prove every fact against the seeds.
+
+With file arguments only those region files are checked (handy while writing one region).
+"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from bot.knowledge.loader import KnowledgeError
+from bot.knowledge.loader import KnowledgeError, load_region_files, load_vocabulary
 from bot.knowledge.service import KnowledgeBase
 from bot.knowledge.sources import check_region, uncovered_figures
 from bot.settings import Settings
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     settings = Settings.from_env()
     try:
-        kb = KnowledgeBase.load(settings.knowledge_dir)
+        if argv:
+            vocab = load_vocabulary(settings.knowledge_dir / "shared.yml")
+            regions = load_region_files([Path(a) for a in argv], vocab)
+        else:
+            regions = list(KnowledgeBase.load(settings.knowledge_dir).regions)
     except KnowledgeError as exc:
         print(exc)
         return 1
     failed = False
-    for region in kb.regions:
+    for region in regions:
         problems = check_region(region, settings.seeds_dir)
         missing = sorted(uncovered_figures(region, settings.seeds_dir))
         print(f"{region.name}: {len(region.facts)} facts, {len(problems)} problems, "
@@ -32,4 +40,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

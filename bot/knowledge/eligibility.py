@@ -38,15 +38,17 @@ def threshold_rules(kb: KnowledgeBase, region: Region, topic: str, on: date) -> 
 
 
 def _applicable(rules: list[Fact], area: str | None, district: str | None) -> list[Fact]:
+    """Rules that apply to the place: a district's own rules win; otherwise the rules for the
+    area and the rules for every area, the newest in force first, exact area before general."""
     if district:
         named = [f for f in rules if isinstance(f.districts, tuple) and district in f.districts]
         if named:
             return named
     rules = [f for f in rules if not isinstance(f.districts, tuple)]
     if area:
-        exact = [f for f in rules if f.area == area]
-        return exact or [f for f in rules if f.area is None]
-    return rules
+        rules = [f for f in rules if f.area in (area, None)]
+    rules = _latest(rules)
+    return sorted(rules, key=lambda f: f.area != area)
 
 
 def _latest(rules: list[Fact]) -> list[Fact]:
@@ -67,8 +69,8 @@ def low_voltage_access(
 ) -> Eligibility:
     """Whether `capacity` is within the region's low-voltage access threshold for the area."""
     on = on or date.today()
-    rules = _latest(_applicable(threshold_rules(kb, region, "capacity", on), area, district))
-    investment = tuple(_latest(_applicable(threshold_rules(kb, region, "investment", on), area, district)))
+    rules = _applicable(threshold_rules(kb, region, "capacity", on), area, district)
+    investment = tuple(_applicable(threshold_rules(kb, region, "investment", on), area, district))
     return _decide(rules, capacity, area, investment)
 
 

@@ -236,10 +236,10 @@ class _RegionParser:
             seen.add(fact.id)
 
 
-def load_regions(directory: Path, vocab: Vocabulary) -> list[Region]:
+def load_region_files(paths: list[Path], vocab: Vocabulary) -> list[Region]:
     problems: list[str] = []
     regions: list[Region] = []
-    for path in sorted(directory.glob("*.yml")):
+    for path in paths:
         parser = _RegionParser(path, vocab)
         try:
             region = parser.parse()
@@ -249,8 +249,13 @@ def load_regions(directory: Path, vocab: Vocabulary) -> list[Region]:
         problems.extend(parser.problems)
         if region:
             regions.append(region)
-    if not regions and not problems:
-        problems.append(f"{directory}: no region files found")
     if problems:
         raise KnowledgeError(problems)
     return regions
+
+
+def load_regions(directory: Path, vocab: Vocabulary) -> list[Region]:
+    paths = sorted(directory.glob("*.yml"))
+    if not paths:
+        raise KnowledgeError([f"{directory}: no region files found"])
+    return load_region_files(paths, vocab)

@@ -110,12 +110,20 @@ class KnowledgeBase:
 
     def best_facts(self, region: Region | str, query: FactQuery) -> list[Fact]:
         """Only the facts at the most specific category level found."""
-        facts = self.facts(region, query)
-        if not facts or not query.category:
+        return self.nearest(self.facts(region, query), query.category)
+
+    def nearest(self, facts: list[Fact], category: str | None) -> list[Fact]:
+        """Of facts matching a category's lineage, per aspect those of the most specific level
+        present: a 10千伏双电源 question gets the 高压双电源 total and the 10千伏 works limit,
+        but not the 高压用户 total that the 双电源 one refines."""
+        if not facts or not category:
             return facts
-        lineage = self.category_lineage(query.category)
-        nearest = min(lineage.index(f.category) for f in facts)
-        return [f for f in facts if lineage.index(f.category) == nearest]
+        lineage = self.category_lineage(category)
+        level: dict[str | None, int] = {}
+        for fact in facts:
+            rank = lineage.index(fact.category)
+            level[fact.aspect] = min(rank, level.get(fact.aspect, rank))
+        return [f for f in facts if lineage.index(f.category) == level[f.aspect]]
 
     def _matches(self, fact: Fact, query: FactQuery, lineage: list[str] | None, region: Region) -> bool:
         if fact.topic != query.topic:

@@ -64,6 +64,7 @@ def unit_figures(text: str) -> set[tuple[str, str]]:
     figures = set()
     for numbers, unit in _UNIT_FIGURE.findall(normalize(text)):
         for number in _SPLIT_LIST.split(numbers):
+            number = number.rstrip("个")
             if number:
                 figures.add((_canonical(number), unit))
     return figures

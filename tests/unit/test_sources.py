@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.knowledge.models import Fact, Source, Value
@@ -42,12 +40,14 @@ SEED = normalize("10千伏单电源、双电源用户电网环节办理时长分
 
 
 def test_a_wrong_number_in_a_statement_is_caught():
-    fact = _fact("10千伏双电源用户不超过19个工作日", "10千伏单电源、双电源用户电网环节办理时长分别不超过 11 个、18 个工作日")
+    fact = _fact("10千伏双电源用户不超过19个工作日",
+                 "10千伏单电源、双电源用户电网环节办理时长分别不超过 11 个、18 个工作日")
     assert any("['19']" in p for p in check_fact(fact, SEED, "f"))
 
 
 def test_a_wrong_number_in_a_value_is_caught():
-    fact = _fact("10千伏双电源用户不超过18个工作日", "双电源用户电网环节办理时长分别不超过 11 个、18 个工作日", amount=17)
+    fact = _fact("10千伏双电源用户不超过18个工作日",
+                 "双电源用户电网环节办理时长分别不超过 11 个、18 个工作日", amount=17)
     assert any("['17']" in p for p in check_fact(fact, SEED, "f"))
 
 
@@ -64,6 +64,10 @@ def test_matching_ignores_whitespace_width_and_markup():
 def test_unit_figures_expand_lists():
     figures = unit_figures("分别压减至 1.5、4、8、12 小时以内；审批时限不超过 2 个工作日；比率不低于 90%")
     assert {("1.5", "小时"), ("4", "小时"), ("8", "小时"), ("12", "小时"), ("2", "工作日"), ("90", "%")} <= figures
+
+
+def test_unit_figures_accept_a_measure_word_inside_a_list():
+    assert unit_figures("分别压减至 5 个、10 个工作日以内") == {("5", "工作日"), ("10", "工作日")}
 
 
 def test_numbers_fold_full_width_digits():

@@ -26,7 +26,8 @@ def test_capacity_keeps_the_unit_as_written(text, expected):
     assert find_capacity(normalize_text(text)) == expected
 
 
-@pytest.mark.parametrize(("text", "number"), [("八十", 80), ("一百六十", 160), ("十", 10), ("两百", 200), ("三x", None)])
+@pytest.mark.parametrize(("text", "number"),
+                         [("八十", 80), ("一百六十", 160), ("十", 10), ("两百", 200), ("三x", None)])
 def test_chinese_numbers(text, number):
     assert chinese_to_int(text) == number
 

@@ -1,0 +1,110 @@
+"""Tables of the work-order store (SQLAlchemy 1.4, 2.0 style) and the schema version check."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import declarative_base, relationship
+
+SCHEMA_VERSION = 1
+
+Base = declarative_base()
+
+
+class SchemaVersionError(RuntimeError):
+    """The database was created by a different version of this code."""
+
+
+class SchemaInfo(Base):
+    __tablename__ = "orders_schema"
+    component = Column(String(32), primary_key=True)
+    version = Column(Integer, nullable=False)
+
+
+class CustomerManager(Base):
+    __tablename__ = "customer_managers"
+    __table_args__ = (UniqueConstraint("region", "district", "name", name="uq_manager_district_name"),)
+    id = Column(Integer, primary_key=True)
+    name = Column(String(64), nullable=False)
+    region = Column(String(32), nullable=False, index=True)
+    district = Column(String(64), nullable=True)
+    phone = Column(String(20), nullable=True)
+    active = Column(Boolean, nullable=False, default=True)
+
+
+class WorkOrder(Base):
+    __tablename__ = "work_orders"
+    __table_args__ = (UniqueConstraint("dedupe_key", "dedupe_bucket", name="uq_order_dedupe"),)
+    id = Column(Integer, primary_key=True)
+    number = Column(String(16), nullable=False, unique=True)
+    region = Column(String(32), nullable=False, index=True)
+    district = Column(String(64), nullable=True)
+    address = Column(String(200), nullable=False)
+    contact_name = Column(String(64), nullable=False)
+    phone = Column(String(16), nullable=False)
+    phone_suffix = Column(String(4), nullable=False)
+    business = Column(String(32), nullable=False)
+    category = Column(String(64), nullable=True)
+    capacity = Column(String(32), nullable=True)
+    visit_date = Column(Date, nullable=True)
+    visit_period = Column(String(16), nullable=True)
+    stage = Column(String(24), nullable=False, index=True)
+    stage_since = Column(DateTime, nullable=False)
+    manager_id = Column(Integer, ForeignKey("customer_managers.id"), nullable=True)
+    channel = Column(String(16), nullable=False)
+    created_by = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, index=True)
+    updated_at = Column(DateTime, nullable=False)
+    dispatch_due = Column(DateTime, nullable=True)
+    dedupe_key = Column(String(64), nullable=False, index=True)
+    dedupe_bucket = Column(Integer, nullable=False)
+    request_id = Column(String(64), nullable=True, unique=True)
+    conversation = Column(String(64), nullable=True)
+
+    manager = relationship(CustomerManager, lazy="joined")
+    history = relationship("StatusChange", order_by="StatusChange.id", lazy="selectin")
+
+
+class StatusChange(Base):
+    __tablename__ = "order_history"
+    id = Column(Integer, primary_key=True)
+    order_id = Column(Integer, ForeignKey("work_orders.id"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False)
+    from_stage = Column(String(24), nullable=True)
+    to_stage = Column(String(24), nullable=False)
+    actor = Column(String(64), nullable=False)
+    note = Column(Text, nullable=True)
+
+
+class LookupAttempt(Base):
+    __tablename__ = "lookup_attempts"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, index=True)
+    conversation = Column(String(64), nullable=False, index=True)
+    order_number = Column(String(16), nullable=False, index=True)
+    success = Column(Boolean, nullable=False)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create missing tables; refuse to run on a database of another schema version."""
+    Base.metadata.create_all(engine, checkfirst=True)
+    with engine.begin() as connection:
+        row = connection.execute(select(SchemaInfo.version).where(SchemaInfo.component == "orders")).first()
+        if row is None:
+            connection.execute(SchemaInfo.__table__.insert().values(component="orders", version=SCHEMA_VERSION))
+        elif row.version != SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"orders schema is version {row.version}, this code needs {SCHEMA_VERSION}: "
+                "migrate the database or point DATABASE_URL at a new one"
+            )

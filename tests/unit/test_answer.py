@@ -1,0 +1,98 @@
+"""Replies composed from the knowledge base: right region, right category, right step, no invention."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.answer import Answerer, Context
+
+
+@pytest.fixture(scope="module")
+def answerer(kb) -> Answerer:
+    return Answerer(kb)
+
+
+def ask(answerer: Answerer, text: str, **context) -> str:
+    return answerer.reply(text, Context(**context)).text
+
+
+def days(text: str) -> set[str]:
+    return set(re.findall(r"(\d+(?:\.\d+)?)个?工作日", text))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "absent"),
+    [
+        ("枣庄10千伏单电源用户的供电方案答复要几天", "5", {"11", "18"}),
+        ("枣庄35千伏双电源设计审查几个工作日", "3", {"32"}),
+        ("烟台10千伏用户供电方案答复时限", "5", set()),
+        ("枣庄10千伏双电源办电要多久", "18", {"11"}),
+        ("黔东南高压双电源客户合计办理时间", "30", {"22"}),
+    ],
+)
+def test_time_limits_for_the_category_and_step_asked(answerer, question, expected, absent):
+    found = days(ask(answerer, question))
+    assert expected in found
+    assert not (absent & found)
+
+
+def test_a_follow_up_changes_only_the_supply(answerer):
+    first = answerer.reply("枣庄10千伏单电源要多久")
+    assert "11" in days(first.text)
+    second = answerer.reply("那双电源呢", first.context)
+    assert "18" in days(second.text) and "11" not in days(second.text)
+
+
+def test_a_follow_up_changes_only_the_region(answerer):
+    first = answerer.reply("枣庄10千伏双电源要多久")
+    second = answerer.reply("那黔东南呢", first.context)
+    assert second.context.region == "qiandongnan"
+    assert "黔东南" in second.text and "枣庄" not in second.text
+
+
+def test_a_district_alone_fixes_the_region(answerer):
+    reply = answerer.reply("赣榆区居民接电全流程多少天")
+    assert reply.context.region == "lianyungang"
+    assert "5" in days(reply.text)
+
+
+def test_an_uncovered_city_gets_no_figures(answerer):
+    text = ask(answerer, "杭州的企业办电要多久")
+    assert "杭州" in text and "95598" in text
+    assert not days(text)
+
+
+def test_a_missing_region_gets_one_clarifying_question_with_buttons(answerer):
+    reply = answerer.reply("小微企业接电要多久")
+    assert not reply.answered and len(reply.buttons) == 5
+    assert not days(reply.text)
+    answered = answerer.reply("安阳", reply.context)
+    assert answered.context.region == "anyang" and answered.answered
+
+
+def test_comparison_gives_each_region_its_own_figure(answerer):
+    text = ask(answerer, "居民办电时限，枣庄和黔东南分别是多少")
+    zaozhuang, qiandongnan = text.split("黔东南", 1)
+    assert "3" in days(zaozhuang) and "5" in days(qiandongnan)
+
+
+def test_rural_yantai_capacity_uses_the_rural_threshold_in_kva(answerer):
+    text = ask(answerer, "莱州农村80千伏安的作坊接电要自己出钱吗")
+    assert "100千伏安" in text and "低压" in text and "电能表" in text
+
+
+def test_kw_is_never_converted_to_kva(answerer):
+    text = ask(answerer, "烟台城市规划区150千瓦的企业能低压接入吗")
+    assert "千伏安" in text and "换算" in text
+
+
+def test_agent_mode_cites_document_and_excerpt(answerer):
+    text = ask(answerer, "枣庄10千伏双电源办电要多久", agent_mode=True)
+    assert "枣能源字〔2021〕33号" in text and "“" in text
+
+
+def test_important_users_keep_design_review_and_midway_inspection_in_anyang(answerer):
+    text = ask(answerer, "安阳重要用户比普通高压用户多哪些环节")
+    assert "设计审查" in text and "中间检查" in text
