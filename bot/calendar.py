@@ -16,6 +16,11 @@ import chinese_calendar
 
 CHINA = ZoneInfo("Asia/Shanghai")
 APPROXIMATE_NOTE = "（该年度法定节假日安排尚未收录，按周一至周五估算）"
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节", "National Day": "国庆节", "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利纪念日",
+}
 
 
 def china_now() -> datetime:
@@ -52,7 +57,7 @@ def day_info(day: date) -> DayInfo:
         _, name = chinese_calendar.get_holiday_detail(day)
     except NotImplementedError:
         return DayInfo(day, day.weekday() < 5, approximate=True)
-    return DayInfo(day, working, approximate=False, holiday=name)
+    return DayInfo(day, working, approximate=False, holiday=HOLIDAY_NAMES.get(name, name) if name else None)
 
 
 def is_working_day(day: date) -> bool:

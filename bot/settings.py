@@ -35,6 +35,9 @@ class Settings:
     seeds_dir: Path
     database_url: str
     log_level: str
+    lookup_max_failures: int = 5  # status lookups: failed attempts per conversation or order ...
+    lookup_window_minutes: int = 15  # ... within this window lock further lookups until they age out
+    booking_dedupe_minutes: int = 30  # the same phone+address+business within this window is one booking
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,4 +49,7 @@ class Settings:
             seeds_dir=_path(env, "BANDIAN_SEEDS_DIR", knowledge_dir / "seeds"),
             database_url=env.get("DATABASE_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'bandian.db'}",
             log_level=env.get("BANDIAN_LOG_LEVEL", "INFO"),
+            lookup_max_failures=int(env.get("BANDIAN_LOOKUP_MAX_FAILURES") or 5),
+            lookup_window_minutes=int(env.get("BANDIAN_LOOKUP_WINDOW_MINUTES") or 15),
+            booking_dedupe_minutes=int(env.get("BANDIAN_BOOKING_DEDUPE_MINUTES") or 30),
         )

@@ -19,21 +19,52 @@ TOPIC_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reliability", ("停电时间", "停电时长", "年均停电", "平均停电", "供电可靠", "可靠性", "停电多久", "停多久电")),
     ("warning", ("预警", "告警", "超时了", "督办")),
     ("booking", ("零证预约", "预约", "派单", "派发")),
-    ("cert_mode", ("刷脸", "一证", "两证", "容缺", "零证办理", "不带证", "没带证")),
-    ("materials", ("资料", "材料", "证件", "证明", "带什么", "准备什么", "提供什么", "要啥", "收资", "手续")),
+    ("cert_mode", ("刷脸", "一证", "两证", "容缺", "零证办理", "不带证", "没带证", "一个证", "几个证", "什么证", "证照")),
+    ("materials", ("资料", "材料", "证件", "证明", "带什么", "准备什么", "提供什么", "要啥", "收资", "手续", "带啥",
+                   "带哪些", "交什么", "交啥")),
     ("steps", ("环节", "步骤", "几步", "流程", "程序")),
     ("approval", ("审批", "行政许可", "许可", "挖路", "占道", "挖掘", "告知承诺", "备案", "并联")),
     ("capacity", ("低压接入", "低压方式接入", "低压接", "多大容量", "容量上限", "容量标准")),
-    ("investment", ("投资", "出钱", "花钱", "花不花钱", "要钱", "掏钱", "费用", "红线", "电能表", "谁出", "谁承担",
-                    "零投资", "补贴", "成本", "自己出")),
-    ("fees", ("收费", "收钱", "服务费", "高可靠性供电费", "收不收")),
+    ("fees", ("收费", "收钱", "服务费", "高可靠性供电费", "收不收", "还收", "收哪些", "收什么", "费用", "交钱")),
+    ("investment", ("投资", "出钱", "花钱", "花不花钱", "要钱", "掏钱", "红线", "电能表", "谁出", "谁承担",
+                    "零投资", "补贴", "成本", "自己出", "谁掏")),
     ("time_limit", ("多久", "几天", "多少天", "多长时间", "时限", "时长", "工作日", "多快", "什么时候能", "要多少时间",
-                    "时间")),
+                    "时间", "当天", "当日", "次日", "几个月")),
     ("hotline", ("95598", "12398", "热线", "投诉", "举报", "监督电话", "打电话")),
     ("channels", ("网上国网", "APP", "app", "公众号", "线上", "网上", "渠道", "营业厅", "手机上")),
     ("transfer", ("过户",)),
     ("service", ("客户经理", "项目经理", "双经理", "专员", "代办")),
-    ("definition", ("三零", "三省", "三公开", "是什么", "什么意思", "指的是", "定义", "啥意思", "算不算", "哪些算")),
+    ("definition", ("是什么", "什么意思", "指的是", "定义", "啥意思", "算不算", "哪些算", "适用于", "包括哪些", "什么叫",
+                    "何为", "啥叫")),
+)
+# Policy terms that make a question a definition question when nothing else is asked.
+DEFINITION_TERMS = ("三零", "三省", "三公开", "双经理", "开门接电", "阳光业扩")
+# A measure asked about in passing: "审批要几天" is an approval question, not a connection-time one.
+TIME_IS_SECONDARY_TO = ("approval", "reliability", "booking", "warning", "live_work")
+
+# Words that pin a question to the facts that use them ("一个证" → the 一证 facts). Each entry:
+# the words a customer types → the words the documents use for it.
+FOCUS_TERMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("一证", "一个证"), ("一证",)), (("两证",), ("两证",)), (("刷脸",), ("刷脸",)), (("容缺",), ("容缺",)),
+    (("零证",), ("零证",)), (("没带", "没有带", "不带", "忘带", "没资料", "没有资料"), ("未携带", "容缺", "零证")),
+    (("产权证", "房产证", "房本", "没有产权"), ("产权",)), (("委托", "代办", "别人办", "代理"), ("委托", "代理")),
+    (("地址一致", "地址一样", "地址相同"), ("一致",)), (("营业执照",), ("营业执照",)),
+    (("并联",), ("并联",)), (("告知承诺",), ("告知承诺",)), (("备案",), ("备案",)),
+    (("免审批", "不用审批", "免于", "要审批吗", "需要审批吗", "用审批吗"), ("免",)),
+    (("新立杆", "立杆"), ("新立杆",)), (("分支箱",), ("分支箱",)), (("管沟",), ("管沟",)),
+    (("红线",), ("红线",)), (("电能表", "电表"), ("电能表",)), (("零投资",), ("零投资",)), (("补贴",), ("补贴",)),
+    (("高可靠性供电费",), ("高可靠性供电费",)), (("三零",), ("三零",)), (("三省",), ("三省",)),
+    (("三公开",), ("三公开",)), (("双经理",), ("双经理",)), (("项目经理",), ("项目经理",)), (("过户",), ("过户",)),
+    (("网上国网",), ("网上国网",)), (("公众号",), ("公众号",)), (("电话",), ("电话",)),
+    (("派单", "派发", "多久派", "有人联系", "联系我"), ("派",)), (("当天", "当日"), ("当日",)),
+    (("次日", "第二天"), ("次日",)), (("专线",), ("专线",)), (("租赁",), ("租赁",)),
+    (("小微",), ("小微",)), (("重要用户", "重要客户"), ("重要",)), (("资产移交",), ("资产移交",)),
+    (("主动办电",), ("主动办电",)), (("居住区", "小区"), ("居住区", "小区")), (("机井",), ("机井",)),
+    (("充电",), ("充电",)), (("5g", "基站"), ("5G",)), (("临时用电",), ("临时用电",)),
+    (("挖掘", "挖路", "占路", "占道"), ("挖掘", "占用")), (("绿地", "树木"), ("绿",)),
+    (("一次都不跑",), ("一次都不跑",)), (("中压",), ("中压",)), (("同比",), ("同比",)),
+    (("蓝色", "橙色", "黄色", "红色"), ("色",)), (("农村",), ("农村",)), (("全过程", "全流程"), ("全过程", "全流程")),
+    (("设计审查",), ("设计审查",)), (("中间检查",), ("中间检查",)), (("竣工",), ("竣工",)),
 )
 
 # Steps (环节) of the connection process, as customers name them → the words the documents use.
@@ -44,7 +75,7 @@ STEP_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("竣工检验", ("竣工检验", "竣工验收", "验收送电", "验收")),
     ("装表接电", ("装表接电", "装表送电", "装表")),
     ("业务受理", ("业务受理", "用电申请", "申请受理", "受理签约", "受理")),
-    ("外部工程", ("外线工程", "外部工程", "外线施工", "配套工程", "施工接电")),
+    ("外部工程", ("外线工程", "外部工程", "外线施工", "完工", "施工接电")),
 )
 
 CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -62,12 +93,14 @@ CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("hv_single", ("单电源",), ()),
     ("charging_resident", ("充电桩", "充电设施"), ("居民", "个人", "家", "小区", "车位")),
     ("charging_nonresident", ("充电桩", "充电设施", "充换电"), ()),
-    ("well_collective", ("机井",), ("集体", "村委", "村里")),
+    ("well_collective", ("机井",), ("集体", "村委")),
     ("well_individual", ("机井",), ()),
     ("base_5g", ("5g", "基站"), ()),
     ("temporary", ("临时用电", "临时用", "临电"), ()),
     ("small_micro", ("小微", "小企业", "小厂", "作坊", "小店", "个体户", "小商户"), ()),
-    ("resident_estate", ("新建居住区", "住宅小区", "居民小区"), ()),
+    ("resident_estate", ("新建居住区", "住宅小区", "居民小区", "新建小区", "新小区", "小区"), ()),
+    ("lv_no_works", ("无配套", "没有配套", "无工程", "不涉及配套", "没配套"), ()),
+    ("lv_with_works", ("配套工程", "有配套", "新立杆", "分支箱", "管沟"), ("低压",)),
     ("lv_nonresident", ("低压非居民", "非居民"), ()),
     ("resident", ("居民", "家里", "家用", "住宅", "自家", "老百姓", "个人", "家庭", "自建房", "房子"), ()),
     ("lv_enterprise", ("企业", "公司", "厂", "商铺", "门店", "工商业", "店铺"), ("低压",)),
@@ -77,6 +110,7 @@ CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 
 BUSINESS_CUES = ("企业", "公司", "厂", "商铺", "门店", "工商业", "店铺", "单位", "饭店", "超市", "商户")
 
+_STEP_COUNT = re.compile(r"几个环节|哪些环节|几步|多少个?环节|什么环节|哪几个|哪几步|几个步骤")
 _CAPACITY = re.compile(r"(\d+(?:\.\d+)?)\s*(千伏安|kva|千瓦|kw)", re.IGNORECASE)
 _CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CHINESE_NUMBER = re.compile(r"([一二两三四五六七八九十百千]+)(?=千伏安|千瓦)")
@@ -94,6 +128,7 @@ class Question:
     capacity: Quantity | None = None
     unknown_place: str | None = None
     step: str | None = None
+    focus: tuple[tuple[str, ...], ...] = ()
 
     @property
     def place(self) -> Place | None:
@@ -135,9 +170,20 @@ def find_topics(text: str) -> list[str]:
     for topic, cues in TOPIC_CUES:
         if any(cue in text for cue in cues) and topic not in found:
             found.append(topic)
-    if "time_limit" in found and "reliability" in found:
+    if not found and any(term in text for term in DEFINITION_TERMS):
+        found.append("definition")
+    if "time_limit" in found and any(t in found for t in TIME_IS_SECONDARY_TO):
         found.remove("time_limit")
+    if "time_limit" in found and "steps" in found and not _STEP_COUNT.search(text):
+        found.remove("steps")
+    if "definition" in found and len(found) > 1:
+        found.remove("definition")
     return found
+
+
+def find_focus(text: str) -> tuple[tuple[str, ...], ...]:
+    """For each policy term the question names, the words the documents use for it."""
+    return tuple(words for cues, words in FOCUS_TERMS if any(cue in text for cue in cues))
 
 
 def find_step(text: str) -> str | None:
@@ -148,8 +194,14 @@ def find_step(text: str) -> str | None:
     return None
 
 
-def step_matches(step: str, fact_step: str | None) -> bool:
-    """Whether a fact's step (as its document names it) is the step asked about."""
+# Steps the documents state as an aspect of their own rather than as a named step.
+STEP_ASPECTS = {"外部工程": ("supporting_works", "external_works")}
+
+
+def step_matches(step: str, fact_step: str | None, fact_aspect: str | None = None) -> bool:
+    """Whether a fact is about the step asked (named as its document names it)."""
+    if fact_aspect in STEP_ASPECTS.get(step, ()):
+        return True
     if not fact_step:
         return False
     cues = dict(STEP_CUES).get(step, (step,))
@@ -197,6 +249,7 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
         area=find_area(kb, text),
         capacity=find_capacity(text),
         step=find_step(text),
+        focus=find_focus(text),
     )
     if not question.places:
         question.unknown_place = find_unknown_place(kb, text)

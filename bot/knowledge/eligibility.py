@@ -38,17 +38,17 @@ def threshold_rules(kb: KnowledgeBase, region: Region, topic: str, on: date) -> 
 
 
 def _applicable(rules: list[Fact], area: str | None, district: str | None) -> list[Fact]:
-    """Rules that apply to the place: a district's own rules win; otherwise the rules for the
-    area and the rules for every area, the newest in force first, exact area before general."""
-    if district:
-        named = [f for f in rules if isinstance(f.districts, tuple) and district in f.districts]
-        if named:
-            return named
-    rules = [f for f in rules if not isinstance(f.districts, tuple)]
-    if area:
-        rules = [f for f in rules if f.area in (area, None)]
+    """Rules that apply to the place: those for its district (or for every district) and for its
+    area (or for every area); the newest in force, district-specific and exact-area rules first."""
+    rules = [f for f in rules if _covers(f, district) and (area is None or f.area in (area, None))]
     rules = _latest(rules)
-    return sorted(rules, key=lambda f: f.area != area)
+    return sorted(rules, key=lambda f: (not isinstance(f.districts, tuple), f.area != area))
+
+
+def _covers(fact: Fact, district: str | None) -> bool:
+    if isinstance(fact.districts, tuple):
+        return district in fact.districts
+    return fact.districts != "others" or district is not None
 
 
 def _latest(rules: list[Fact]) -> list[Fact]:

@@ -38,7 +38,8 @@ class KnowledgeBase:
     @classmethod
     def load(cls, directory: Path, seeds_dir: Path | None = None) -> KnowledgeBase:
         vocab = load_vocabulary(directory / "shared.yml")
-        return cls(vocab, tuple(load_regions(directory / "regions", vocab)), seeds_dir)
+        regions = sorted(load_regions(directory / "regions", vocab), key=lambda r: (r.document.date, r.id))
+        return cls(vocab, tuple(regions), seeds_dir)
 
     # ---- regions and places -------------------------------------------------
 
@@ -73,8 +74,9 @@ class KnowledgeBase:
         return next((p for p in places if p.district is None), places[0])
 
     def places_in(self, text: str) -> list[Place]:
-        """Places mentioned in free text, longest names first, unambiguous ones only."""
-        found: list[Place] = []
+        """Places mentioned in free text, in order of mention, unambiguous ones only; a longer
+        name wins over a shorter one inside it (东海县 over 东海)."""
+        found: dict[Place, int] = {}
         taken: list[tuple[int, int]] = []
         for name in sorted(self.gazetteer, key=len, reverse=True):
             start = text.find(name)
@@ -84,9 +86,9 @@ class KnowledgeBase:
                     taken.append(span)
                     place = self.resolve_place(name)
                     if place and place not in found:
-                        found.append(place)
+                        found[place] = start
                 start = text.find(name, start + 1)
-        return found
+        return sorted(found, key=found.__getitem__)
 
     # ---- facts --------------------------------------------------------------
 

@@ -16,8 +16,10 @@ def normalize(text: str) -> str:
 
 
 def numbers_in(text: str) -> list[str]:
-    """Arabic numbers in a text, after normalisation ('１６０' and '160' are equal)."""
-    return [_canonical(n) for n in _NUMBER.findall(normalize(text))]
+    """Arabic numbers in a text, width-folded ('１６０' and '160' are equal); white space and
+    table pipes separate numbers (a table row '1	5	--' holds 1 and 5, not 15)."""
+    spaced = _SPACE_OR_MARKUP.sub(" ", unicodedata.normalize("NFKC", text))
+    return [_canonical(n) for n in _NUMBER.findall(spaced)]
 
 
 def _canonical(number: str) -> str:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from bot.knowledge.service import KnowledgeBase
+from bot.nlu.quantities import SUPPLY_TERMS
 from bot.settings import Settings
 
 EXTRA_TERMS = ("零证预约", "两证办结", "一证办结", "容缺办理", "刷脸办电", "规划红线", "高可靠性供电费",
@@ -24,6 +25,9 @@ def domain_words(kb: KnowledgeBase) -> list[str]:
             words.update(entry.get("synonyms", []))
     words.update(entry["name"] for entry in kb.vocab.categories.values())
     words.update(EXTRA_TERMS)
+    # Added for the entity extractor (bot.nlu.entities): uncovered places and supply terms stay whole.
+    words.update(kb.vocab.other_places)
+    words.update(SUPPLY_TERMS)
     return sorted(w for w in words if len(w) >= 2 and not w.isascii())
 
 

@@ -13,7 +13,7 @@ SLOTS = ("region", "district", "topic", "category", "area", "capacity")
 
 def tracker(text: str, **slots) -> Tracker:
     values = {name: None for name in SLOTS} | {"agent_mode": False} | slots
-    return Tracker("test-user", values, {"text": text, "intent": {"name": "ask_policy"}}, [], False, None, {},
+    return Tracker("test-user", values, {"text": text, "intent": {"name": "ask_time_limit"}}, [], False, None, {},
                    "action_listen")
 
 

@@ -46,7 +46,7 @@ def test_a_wrong_number_in_a_statement_is_caught():
 
 
 def test_a_wrong_number_in_a_value_is_caught():
-    fact = _fact("10千伏双电源用户不超过18个工作日",
+    fact = _fact("双电源用户不超过18个工作日",
                  "双电源用户电网环节办理时长分别不超过 11 个、18 个工作日", amount=17)
     assert any("['17']" in p for p in check_fact(fact, SEED, "f"))
 
@@ -64,6 +64,10 @@ def test_matching_ignores_whitespace_width_and_markup():
 def test_unit_figures_expand_lists():
     figures = unit_figures("分别压减至 1.5、4、8、12 小时以内；审批时限不超过 2 个工作日；比率不低于 90%")
     assert {("1.5", "小时"), ("4", "小时"), ("8", "小时"), ("12", "小时"), ("2", "工作日"), ("90", "%")} <= figures
+
+
+def test_numbers_in_separate_table_cells():
+    assert numbers_in("10 千伏双电源用户\t1\t7\t3\t2\t3\t2\t18") == ["10", "1", "7", "3", "2", "3", "2", "18"]
 
 
 def test_unit_figures_accept_a_measure_word_inside_a_list():

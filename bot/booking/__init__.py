@@ -1,0 +1,1 @@
+"""Reading and checking what a customer or staff member types into the booking form (no Rasa)."""

@@ -1,0 +1,392 @@
+"""Knowledge-base entity extraction for Chinese customer messages (Rasa 3.6 component + plain core).
+
+`EntityMatcher` (no Rasa) finds, with character offsets into the original text:
+
+- region: the short region name (枣庄), from KB region names/aliases; a place the KB does not
+  cover (杭州, shared.yml other_places) is a region too, valued with its own name.
+- district: the canonical district name (滕州市), from KB district names/aliases;
+  `EntityMatcher.region_of("滕州市")` gives "枣庄".
+- customer_type: a category name from shared.yml (低压小微企业, 居民用户, 10千伏单电源用户), from
+  category names/synonyms and bot.understand's cues; or the generic 企业 / 充电设施 / 机井.
+- area: the area's name in shared.yml (农村地区, 市区, 中心区), from area synonyms.
+- voltage: 10千伏, 0.4千伏, 35千伏, 380伏, 低压, 高压 (rules in bot.nlu.quantities).
+- supply: 单电源 / 双电源 (双回路 → 双电源).
+- capacity: 150千瓦 / 80千伏安 — kW reads 千瓦, kVA reads 千伏安, never converted into each other.
+- length: 300米 / 2公里.
+
+Candidates come from a spaCy EntityRuler (blank zh + jieba, KB phrase patterns and quantity token
+patterns) and from a character scan of the same names plus the quantity regexes (so a name is
+found even if jieba splits it). Overlaps are resolved by the cover that spans the most characters
+with the fewest entities — longest wins, a district inside a longer name is not reported twice,
+and "烟台市区" reads as 烟台 + 市区. With Rasa tokens at hand, spans are widened to token boundaries
+when that takes no text from another entity.
+
+The patterns are built from the knowledge base when the component loads (not stored in the model):
+the model name made by scripts/train.sh hashes knowledge/shared.yml, knowledge/regions and bot/nlu,
+so a KB change gives a new model; the jieba words are those of `python -m bot.nlu.dictionary`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.knowledge.service import KnowledgeBase
+from bot.nlu.dictionary import domain_words
+from bot.nlu.quantities import (
+    NUMBER,
+    SUPPLY_TERMS,
+    VOLTAGE_TERMS,
+    QuantityReader,
+    fold,
+)
+from bot.nlu.spacy_zh import build_pipeline, ruler_matches
+from bot.settings import Settings
+from bot.understand import BUSINESS_CUES, CATEGORY_RULES
+
+logger = logging.getLogger(__name__)
+
+EXTRACTOR_NAME = "KnowledgeEntityExtractor"
+MAX_CHARS = 2000
+MAX_SNAP = 2  # at most this many characters added when widening a span to Rasa token boundaries
+
+# Generic customer words that do not fix a shared.yml category on their own.
+GENERIC_CUSTOMER_TYPES: dict[str, tuple[str, ...]] = {
+    "企业": (*BUSINESS_CUES, "厂子", "工厂", "厂家", "商家", "企业用户"),
+    "充电设施": ("充电桩", "充电设施", "充电站"),
+    "机井": ("机井",),
+}
+# Cues worth a category that bot.understand's rules only give together with a second word.
+EXTRA_CUSTOMER_CUES: dict[str, str] = {"小微企业": "small_micro", "小微企业用户": "small_micro"}
+# Categories that are a voltage level or a supply type: voltage / supply entities cover their cues.
+_VOLTAGE_CATEGORY_PREFIX = "hv"
+
+# Priority for two candidates with exactly the same span (higher wins).
+PRIORITY = {"kb": 6, "province": 5, "other": 4, "rule": 3, "customer": 2, "area": 1}
+
+
+@dataclass(frozen=True)
+class Name:
+    entity: str
+    value: str
+    source: str  # kb | province | other | customer | area
+    region: str | None = None  # for districts: the short name of their region
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int
+    end: int
+    entity: str
+    value: str
+    source: str
+    aligned: bool = False  # also found by spaCy on jieba token boundaries
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def _short_province(name: str) -> str:
+    for suffix in ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def build_names(kb: KnowledgeBase) -> dict[str, Name]:
+    """Every folded surface form → what it names. Lower-priority sources never overwrite."""
+    names: dict[str, Name] = {}
+
+    def put(surface: str, name: Name) -> None:
+        key = fold(str(surface)).strip()
+        if len(key) < 2:
+            return
+        current = names.get(key)
+        if current is None or PRIORITY[name.source] > PRIORITY[current.source]:
+            names[key] = name
+
+    vocab = kb.vocab
+    for area in vocab.areas.values():
+        for surface in (area["name"], *area.get("synonyms", [])):
+            put(surface, Name("area", area["name"], "area"))
+
+    categories = vocab.categories
+    for entry in categories.values():
+        for surface in (entry["name"], *entry.get("synonyms", [])):
+            put(surface, Name("customer_type", entry["name"], "customer"))
+    conditional = {cue for _, cues, also in CATEGORY_RULES if also for cue in cues}
+    generic = {cue for cues in GENERIC_CUSTOMER_TYPES.values() for cue in cues}
+    for category, cues, also in CATEGORY_RULES:
+        if also or category.startswith(_VOLTAGE_CATEGORY_PREFIX) or category == "lv" or category not in categories:
+            continue
+        for cue in cues:
+            if cue not in conditional and cue not in generic and fold(cue) not in names:
+                put(cue, Name("customer_type", categories[category]["name"], "customer"))
+    for cue, category in EXTRA_CUSTOMER_CUES.items():
+        if category in categories:
+            put(cue, Name("customer_type", categories[category]["name"], "customer"))
+    for value, cues in GENERIC_CUSTOMER_TYPES.items():
+        for cue in cues:
+            if fold(cue) not in names:
+                put(cue, Name("customer_type", value, "customer"))
+
+    provinces = {_short_province(r.province) for r in kb.regions} | {r.province for r in kb.regions}
+    for other in vocab.other_places:
+        source = "province" if other in provinces else "other"
+        put(other, Name("region", _short_province(other), source))
+    for region in kb.regions:
+        for surface in {region.province, _short_province(region.province)}:
+            put(surface, Name("region", _short_province(region.province), "province"))
+
+    for surface in kb.gazetteer:
+        place = kb.resolve_place(surface)
+        if place is None:  # a name shared by two regions names neither
+            continue
+        if place.district:
+            put(surface, Name("district", place.district, "kb", place.region.name))
+        else:
+            put(surface, Name("region", place.region.name, "kb", place.region.name))
+    return names
+
+
+def _spacy_patterns(names: dict[str, Name], reader: QuantityReader) -> list[dict[str, Any]]:
+    patterns: list[dict[str, Any]] = [
+        {"label": n.entity, "pattern": surface, "id": f"{n.source}:{n.value}"} for surface, n in names.items()
+    ]
+    for word, value in {**SUPPLY_TERMS, **VOLTAGE_TERMS}.items():
+        entity = "supply" if word in SUPPLY_TERMS else "voltage"
+        patterns.append({"label": entity, "pattern": word, "id": f"rule:{value}"})
+    number = {"TEXT": {"REGEX": rf"^(?:{NUMBER})$"}}
+    units = {"capacity": [], "length": []}  # type: dict[str, list[str]]
+    for word, unit in reader.unit_names.items():
+        units["length" if unit in ("米", "公里") else "capacity"].append(word)
+    units_kv = ["千伏", "kv"]
+    for entity, words in (*units.items(), ("voltage", units_kv)):
+        alternation = "|".join(sorted(words, key=len, reverse=True))
+        patterns.append({"label": entity, "pattern": [number, {"TEXT": {"IN": words}}]})
+        patterns.append({"label": entity, "pattern": [{"TEXT": {"REGEX": rf"^(?:{NUMBER})(?:{alternation})$"}}]})
+    return patterns
+
+
+def _resolve(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The non-overlapping subset covering the most characters, then fewest spans, then most
+    spaCy-aligned spans, then highest priority (weighted interval scheduling)."""
+    if not candidates:
+        return []
+    ordered = sorted(candidates, key=lambda c: (c.end, c.start))
+    ends = [c.end for c in ordered]
+    best: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)]
+    take: list[bool] = []
+    previous: list[int] = []
+    for index, cand in enumerate(ordered):
+        before = bisect.bisect_right(ends, cand.start, 0, index)
+        base = best[before]
+        with_it = (base[0] + cand.length, base[1] - 1, base[2] + int(cand.aligned), base[3] + PRIORITY[cand.source])
+        previous.append(before)
+        if with_it > best[index]:
+            best.append(with_it)
+            take.append(True)
+        else:
+            best.append(best[index])
+            take.append(False)
+    chosen: list[Candidate] = []
+    index = len(ordered)
+    while index > 0:
+        if take[index - 1]:
+            chosen.append(ordered[index - 1])
+            index = previous[index - 1]
+        else:
+            index -= 1
+    return sorted(chosen, key=lambda c: c.start)
+
+
+def _merge_generic_customer(chosen: list[Candidate]) -> list[Candidate]:
+    """'非居民' + '企业' → one customer_type span with the specific value."""
+    generic = set(GENERIC_CUSTOMER_TYPES)
+    merged: list[Candidate] = []
+    for cand in chosen:
+        last = merged[-1] if merged else None
+        if (
+            last is not None and cand.entity == last.entity == "customer_type" and cand.start == last.end
+            and (cand.value in generic) != (last.value in generic)
+        ):
+            value = last.value if cand.value in generic else cand.value
+            merged[-1] = replace(last, end=cand.end, value=value, aligned=False)
+        else:
+            merged.append(cand)
+    return merged
+
+
+def _snap(chosen: list[Candidate], tokens: Sequence[Any]) -> list[tuple[int, int]]:
+    """Spans widened to the Rasa tokens they touch, unless that would eat into another entity."""
+    spans = []
+    bounds = sorted((int(t.start), int(t.end)) for t in tokens)
+    for index, cand in enumerate(chosen):
+        touching = [(s, e) for s, e in bounds if s < cand.end and cand.start < e]
+        if not touching:
+            spans.append((cand.start, cand.end))
+            continue
+        start, end = min(cand.start, touching[0][0]), max(cand.end, touching[-1][1])
+        left = chosen[index - 1].end if index > 0 else -1
+        right = chosen[index + 1].start if index + 1 < len(chosen) else 1 << 30
+        if (end - start) - cand.length <= MAX_SNAP and start >= left and end <= right:
+            spans.append((start, end))
+        else:
+            spans.append((cand.start, cand.end))
+    return spans
+
+
+class EntityMatcher:
+    """The extractor's core: KB names and quantity rules over one message, compiled once."""
+
+    def __init__(self, kb: KnowledgeBase, max_chars: int = MAX_CHARS, use_spacy: bool = True):
+        self.kb = kb
+        self.max_chars = max_chars
+        self.reader = QuantityReader(kb.vocab.units)
+        self.names = build_names(kb)
+        self.regions_of_districts = {
+            n.value: n.region for n in self.names.values() if n.entity == "district" and n.region
+        }
+        self._lengths: dict[str, list[int]] = {}
+        for surface in self.names:
+            self._lengths.setdefault(surface[0], []).append(len(surface))
+        for first, lengths in self._lengths.items():
+            self._lengths[first] = sorted(set(lengths), reverse=True)
+        self.nlp = build_pipeline(_spacy_patterns(self.names, self.reader), domain_words(kb)) if use_spacy else None
+
+    def region_of(self, district: str) -> str | None:
+        """The short region name of a district value (滕州市 → 枣庄)."""
+        return self.regions_of_districts.get(district)
+
+    def candidates(self, folded: str) -> list[Candidate]:
+        found: dict[tuple[int, int, str], Candidate] = {}
+
+        def add(cand: Candidate) -> None:
+            key = (cand.start, cand.end, cand.entity)
+            current = found.get(key)
+            if current is None or PRIORITY[cand.source] > PRIORITY[current.source]:
+                found[key] = cand
+
+        size = len(folded)
+        for index, char in enumerate(folded):
+            for length in self._lengths.get(char, ()):
+                if index + length > size:
+                    continue
+                name = self.names.get(folded[index:index + length])
+                if name is not None:
+                    add(Candidate(index, index + length, name.entity, name.value, name.source))
+        for match in self.reader.find(folded):
+            add(Candidate(match.start, match.end, match.entity, match.value, "rule"))
+        if self.nlp is not None:
+            for start, end, entity, _ in ruler_matches(self.nlp, folded):
+                cand = found.get((start, end, entity))
+                if cand is not None:  # the character scan found it too and knows its value
+                    found[(start, end, entity)] = replace(cand, aligned=True)
+        # the same span under two entity types: keep the higher priority
+        by_span: dict[tuple[int, int], Candidate] = {}
+        for cand in found.values():
+            other = by_span.get((cand.start, cand.end))
+            if other is None or PRIORITY[cand.source] > PRIORITY[other.source]:
+                by_span[(cand.start, cand.end)] = cand
+        return list(by_span.values())
+
+    def extract(self, text: str | None, tokens: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """Entities in `text` as Rasa entity dicts, in text order. Never raises on odd input."""
+        if not text or not isinstance(text, str):
+            return []
+        try:
+            return self._extract(text[: self.max_chars], tokens)
+        except Exception:  # noqa: BLE001 - a bad message must never break a conversation
+            logger.exception("entity extraction failed for a message of %d characters", len(text))
+            return []
+
+    def _extract(self, text: str, tokens: Sequence[Any] | None) -> list[dict[str, Any]]:
+        folded = fold(text)
+        chosen = _merge_generic_customer(_resolve(self.candidates(folded)))
+        if any(c.source == "kb" for c in chosen):  # 江苏连云港: the province adds nothing
+            chosen = [c for c in chosen if c.source != "province"]
+        spans = _snap(chosen, tokens) if tokens else [(c.start, c.end) for c in chosen]
+        return [
+            {
+                "entity": cand.entity,
+                "start": start,
+                "end": end,
+                "value": cand.value,
+                "confidence_entity": 1.0,
+                "extractor": EXTRACTOR_NAME,
+            }
+            for cand, (start, end) in zip(chosen, spans, strict=True)
+        ]
+
+
+@lru_cache(maxsize=4)
+def matcher_for(knowledge_dir: str | None = None, max_chars: int = MAX_CHARS, use_spacy: bool = True) -> EntityMatcher:
+    """One matcher per knowledge folder (default: the project's, from bot.settings), built once."""
+    directory = Path(knowledge_dir) if knowledge_dir else Settings.from_env().knowledge_dir
+    return EntityMatcher(KnowledgeBase.load(directory), max_chars=max_chars, use_spacy=use_spacy)
+
+
+def extract(text: str, kb: KnowledgeBase | None = None) -> list[dict[str, Any]]:
+    """Entities of one text (the project KB unless one is given; a given KB is compiled each call)."""
+    matcher = EntityMatcher(kb) if kb is not None else matcher_for()
+    return matcher.extract(text)
+
+
+def values(entities: Iterable[dict[str, Any]], entity: str) -> list[str]:
+    """The values of one entity type, in text order (a small helper for callers and tests)."""
+    return [e["value"] for e in entities if e["entity"] == entity]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class KnowledgeEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Rasa component: adds the EntityMatcher's entities to each message (after the tokenizer)."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # folder with shared.yml and regions/; null: BANDIAN_KNOWLEDGE_DIR or knowledge/
+            "knowledge_dir": None,
+            # only the first max_chars characters of a message are searched
+            "max_chars": MAX_CHARS,
+            # false: character scan only (no spaCy EntityRuler, no alignment preference)
+            "use_spacy": True,
+        }
+
+    def __init__(self, config: dict[str, Any], matcher: EntityMatcher | None = None):
+        self._config = {**self.get_default_config(), **config}
+        directory = self._config["knowledge_dir"]
+        self.matcher = matcher or matcher_for(
+            str(directory) if directory else None, int(self._config["max_chars"]), bool(self._config["use_spacy"])
+        )
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KnowledgeEntityExtractor:
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            found = self.matcher.extract(text, message.get(TOKENS_NAMES[TEXT]))
+            message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages

@@ -1,0 +1,83 @@
+"""Turn knowledge-base facts into short Chinese replies with their source.
+
+Customers get a one-line source (the document number); hotline agents (agent mode) get the
+section and the verbatim excerpt of every fact stated.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.knowledge.eligibility import Eligibility, Verdict
+from bot.knowledge.models import Fact, Quantity, Region
+from bot.knowledge.service import KnowledgeBase
+
+if TYPE_CHECKING:
+    from bot.answer import Context
+
+CLAUSE_MIN_SCORE = 6.0
+CLAUSE_CHARS = 160
+
+
+class Renderer:
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+
+    def scope(self, region: Region, context: Context) -> str:
+        place = region.name + (f"（{context.district}）" if context.district else "")
+        if context.category:
+            return place + self.kb.vocab.categories[context.category]["name"]
+        return place
+
+    def facts(self, region: Region, facts: list[Fact], context: Context) -> str:
+        scope = self.scope(region, context)
+        if len(facts) == 1:
+            lines = [f"{scope}：{sentence(facts[0])}"]
+        else:
+            lines = [f"{scope}："] + [f"· {sentence(f)}" for f in facts]
+        lines.append(source_line(facts, context.agent_mode))
+        return "\n".join(lines)
+
+    def eligibility(self, region: Region, capacity: Quantity, result: Eligibility,
+                    context: Context) -> tuple[str, list[Fact]]:
+        rule = result.rule
+        assert rule is not None and rule.max_capacity is not None
+        if result.verdict is Verdict.UNIT_MISMATCH:
+            text = (f"{region.name}的低压接入标准按{rule.max_capacity.unit}规定：{sentence(rule)}"
+                    f"您提供的容量单位是{capacity.unit}，两者不能直接换算，请按{rule.max_capacity.unit}确认容量，"
+                    f"或拨打95598由供电公司核定。")
+            return text + "\n" + source_line([rule], context.agent_mode), [rule]
+        within = result.verdict is Verdict.ELIGIBLE
+        outcome = "在低压接入标准内，可以低压方式接入" if within else "超过了低压接入标准，需按高压方式接入"
+        lines = [f"{region.name}：您的容量{capacity}{outcome}（标准为{rule.max_capacity}及以下）。",
+                 f"适用规定：{sentence(rule)}"]
+        shown = [rule]
+        if within:
+            for fact in result.investment[:2]:
+                if fact is not rule:
+                    lines.append(f"费用：{sentence(fact)}")
+                    shown.append(fact)
+        lines.append(source_line(shown, context.agent_mode))
+        return "\n".join(lines), shown
+
+    def best_clause(self, region: Region, text: str, context: Context) -> str | None:
+        """The region's own clause that best matches the question, quoted with its citation."""
+        clauses = self.kb.search_clauses(text, region) if self.kb.seeds_dir else []
+        if not clauses or clauses[0].score < CLAUSE_MIN_SCORE:
+            return None
+        clause = clauses[0]
+        excerpt = clause.text if len(clause.text) <= CLAUSE_CHARS else clause.text[:CLAUSE_CHARS] + "……"
+        return (f"结构化知识库中没有直接对应的条目，{region.name}文件中最相关的规定是：“{excerpt}”\n"
+                f"（依据：{clause.doc} {clause.section}）如需确认，请拨打95598。")
+
+
+def sentence(fact: Fact) -> str:
+    return fact.statement.rstrip("。；;，, ") + "。"
+
+
+def source_line(facts: list[Fact], agent_mode: bool) -> str:
+    doc = facts[0].source.doc
+    if not agent_mode:
+        return f"（依据：{doc}）"
+    cited = [f"【{doc} {fact.source.section}】“{fact.source.excerpt}”" for fact in facts]
+    return "依据：\n" + "\n".join(cited)

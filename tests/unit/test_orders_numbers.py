@@ -1,0 +1,45 @@
+"""Order numbers: random, readable, and every single-digit typo or adjacent swap is caught."""
+
+from __future__ import annotations
+
+from bot.orders import numbers
+
+
+def test_new_numbers_are_valid_distinct_and_not_sequential():
+    made = [numbers.new_number() for _ in range(2000)]
+    assert all(numbers.is_valid(n) and len(n) == 10 and n[0] != "0" for n in made)
+    assert len(set(made)) == len(made)
+    ints = sorted(int(n) for n in made)
+    assert max(b - a for a, b in zip(ints, ints[1:])) > 1000
+
+
+def test_every_single_digit_error_is_detected():
+    for _ in range(50):
+        number = numbers.new_number()
+        for position in range(len(number)):
+            for digit in "0123456789":
+                if digit != number[position]:
+                    assert not numbers.is_valid(number[:position] + digit + number[position + 1:])
+
+
+def test_every_adjacent_transposition_is_detected():
+    for _ in range(200):
+        number = numbers.new_number()
+        for i in range(len(number) - 1):
+            if number[i] != number[i + 1]:
+                assert not numbers.is_valid(number[:i] + number[i + 1] + number[i] + number[i + 2:])
+
+
+def test_canonical_accepts_spaces_dashes_and_full_width_digits():
+    number = numbers.new_number()
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in number)
+    for typed in (number, numbers.display(number), f"{number[:5]} {number[5:]}", wide):
+        assert numbers.canonical(typed) == number
+    assert numbers.canonical(number[:-1]) is None
+    assert numbers.canonical("abc") is None
+
+
+def test_find_number_in_text_ignores_phone_numbers():
+    number = numbers.new_number()
+    assert numbers.find_number(f"查一下工单{numbers.display(number)}，尾号5678") == number
+    assert numbers.find_number("电话13912345678") is None
