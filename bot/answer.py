@@ -141,12 +141,11 @@ class Answerer:
         result = low_voltage_access(self.kb, region, capacity, context.area, context.district, self.today)
         if result.rule is None or result.rule.max_capacity is None:
             return context, ""
+        standard = f"{region.name}低压接入标准（{result.rule.max_capacity}及以下）"
         if result.verdict is Verdict.ELIGIBLE:
-            note = f"您的容量{capacity}在{region.name}低压接入标准（{result.rule.max_capacity}及以下）内，按低压小微企业答复。"
-            return replace(context, category="small_micro"), note
+            return replace(context, category="small_micro"), f"您的容量{capacity}在{standard}内，按低压小微企业答复。"
         if result.verdict is Verdict.NOT_ELIGIBLE:
-            note = f"您的容量{capacity}超过{region.name}低压接入标准（{result.rule.max_capacity}及以下），按高压用户答复。"
-            return replace(context, category="hv"), note
+            return replace(context, category="hv"), f"您的容量{capacity}超过{standard}，按高压用户答复。"
         return context, ""
 
     # ---- answers ----------------------------------------------------------------

@@ -5,12 +5,17 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from typing import Any
 
 # A mainland mobile number written with optional spaces/dashes between digit groups.
 _D = "[0-9０-９]"
 _SEP = "[\\s\\-－—]?"
 _PHONE_IN_TEXT = re.compile(rf"(?<![0-9０-９])([1１][3-9３-９]{_D}){_SEP}({_D}{{4}}){_SEP}({_D}{{4}})(?![0-9０-９])")
 _DIGIT_RUN = re.compile(r"[0-9A-Za-z]+")
+# house, building, unit and room numbers in free text: 中华路12号3单元502室 → 中华路*号*单元*室
+_HOUSE_NUMBER = re.compile(r"[0-9０-９]+(?=[\-－]?[0-9０-９]*(?:号|栋|幢|单元|室|弄|组|户))"
+                           r"|(?<=[\-－])[0-9０-９]+(?=号|室)")
+SEALED_PREFIX = "sealed:"
 _MASK = "*"
 
 
@@ -39,10 +44,36 @@ def mask_address(address: str | None) -> str:
 
 
 def mask_text(text: str | None) -> str:
-    """Free text with every mobile number in it masked (for logs and stored events)."""
+    """Free text with mobile numbers and house numbers masked (for logs and stored events)."""
     if not text:
         return text or ""
-    return _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    masked = _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    return _HOUSE_NUMBER.sub(_MASK, masked)
+
+
+def mask_event(event: dict[str, Any]) -> dict[str, Any]:
+    """A serialised conversation event with personal data masked in its texts and slot values."""
+    masked = dict(event)
+    kind = masked.get("event")
+    if kind in ("user", "bot") and isinstance(masked.get("text"), str):
+        masked["text"] = mask_text(masked["text"])
+    if kind == "user" and isinstance(masked.get("parse_data"), dict):
+        parse = dict(masked["parse_data"])
+        if isinstance(parse.get("text"), str):
+            parse["text"] = mask_text(parse["text"])
+        masked["parse_data"] = parse
+    value = masked.get("value")
+    if kind == "slot" and isinstance(value, str) and not value.startswith(SEALED_PREFIX):
+        masked["value"] = mask_text(value)
+    return masked
+
+
+def install_pii_filter(logger: logging.Logger | None = None) -> None:
+    """Mask personal data in everything the logger's handlers write (call once at process start)."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, PiiFilter) for f in handler.filters):
+            handler.addFilter(PiiFilter())
 
 
 class PiiFilter(logging.Filter):

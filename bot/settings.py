@@ -38,6 +38,7 @@ class Settings:
     lookup_max_failures: int = 5  # status lookups: failed attempts per conversation or order ...
     lookup_window_minutes: int = 15  # ... within this window lock further lookups until they age out
     booking_dedupe_minutes: int = 30  # the same phone+address+business within this window is one booking
+    secret_key: str = ""  # seals phone numbers and addresses kept in booking slots (default: var/secret.key)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -52,4 +53,5 @@ class Settings:
             lookup_max_failures=int(env.get("BANDIAN_LOOKUP_MAX_FAILURES") or 5),
             lookup_window_minutes=int(env.get("BANDIAN_LOOKUP_WINDOW_MINUTES") or 15),
             booking_dedupe_minutes=int(env.get("BANDIAN_BOOKING_DEDUPE_MINUTES") or 30),
+            secret_key=env.get("BANDIAN_SECRET_KEY", ""),
         )

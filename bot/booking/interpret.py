@@ -31,15 +31,22 @@ from bot.booking.visit import find_visit, parse_visit
 from bot.knowledge.service import KnowledgeBase
 
 FIELDS = ("name", "phone", "address", "region", "district", "business", "capacity", "visit", "confirmed")
-# Intents that mean the message is for something else (the form pauses and resumes later).
-INTERRUPTIONS = frozenset({"ask_policy", "check_status", "human_handoff", "out_of_scope", "greet", "goodbye",
-                           "thanks", "agent", "customer", "nlu_fallback", "cancel"})
+# Intents that mean the message is for something else (the form pauses and resumes later):
+# every ask_* question intent of the QA side, plus these.
+INTERRUPTIONS = frozenset({"ask_policy", "compare", "check_status", "human_handoff", "complaint", "chitchat",
+                           "out_of_scope", "greet", "goodbye", "thanks", "agent", "customer", "nlu_fallback",
+                           "cancel"})
 ALWAYS_INTERRUPT = frozenset({"cancel", "check_status", "human_handoff", "goodbye", "agent", "customer"})
 REGISTRATION = re.compile(r"^\s*(?:帮客户|代客户?|客户)?(?:登记|代登记|录入|新建|建)?(?:一个|一下|一条)?(?:零证)?"
                           r"(?:预约|工单)(?:办电)?(?:工单)?\s*[:：]")
-_AFFIRM = re.compile(r"^(?:是的?|对的?|对|确认|确定|确认无误|没问题|没错|正确|好的?|可以|行|提交|嗯+|ok|yes|就这样|没有问题)"
+_AFFIRM = re.compile(r"^(?:是的?|对的?|对|确认|确定|确认无误|没问题|没错|正确|好的?|可以|行|提交|嗯+|ok|yes|就这样"
+                     r"|没有问题)"
                      r"[,，。.!！~]*(?:提交吧?|确认)?[。.!！~]*$", re.IGNORECASE)
 _DENY = re.compile(r"^(?:不对|不是|错了|有误|不正确|要改|修改|改一下|不行|有错|等一下|等等)")
+
+
+def is_interruption(intent: str | None) -> bool:
+    return bool(intent) and (intent in INTERRUPTIONS or str(intent).startswith("ask_"))
 
 
 @dataclass
@@ -55,7 +62,7 @@ def interpret(kb: KnowledgeBase, text: str, *, intent: str | None, requested: st
     folded = fold(text or "").strip()
     if not folded or intent in ALWAYS_INTERRUPT:
         return Turn(reject=True)
-    if intent in INTERRUPTIONS and is_question(folded):
+    if is_interruption(intent) and is_question(folded):
         return Turn(reject=True)
     if requested == "confirmed":
         answer = _confirmation(folded, intent)
@@ -65,11 +72,11 @@ def interpret(kb: KnowledgeBase, text: str, *, intent: str | None, requested: st
     turn = Turn(updates=_shaped_values(kb, folded, now, requested, registration, filled))
     if requested and requested not in turn.updates and requested != "confirmed":
         parsed = _parse_requested(kb, requested, folded, now, turn.updates, filled)
-        if parsed.ok:
+        if parsed.value is not None:
             turn.updates.update(parsed.value)
         else:
             turn.error = parsed.error
-    if not turn.updates and intent in INTERRUPTIONS:
+    if not turn.updates and is_interruption(intent):
         return Turn(reject=True)
     if requested == "confirmed" and not turn.updates:
         turn.error = "请回复“确认”提交预约，或直接告诉我要修改的内容；不办了请说“取消”。"

@@ -7,7 +7,8 @@ import re
 from bot.booking.text import Parsed, fold
 
 _PREFIX = re.compile(r"^(?:我叫|我是|叫|姓名是?|名字是?|名字叫|联系人是?|联系人叫|客户叫|客户是|户主是?|是)[:：\s]*")
-_CORRECTION = re.compile(r"(?:姓名|名字|联系人|户主)(?:写错了|错了|不对|有误)?[,，\s]*(?:是|改成|改为|应该是|叫)[:：\s]*"
+_CORRECTION = re.compile(r"(?:姓名|名字|联系人|户主)(?:写错了|错了|不对|有误)?[,，\s]*"
+                         r"(?:是|改成|改为|应该是|叫)[:：\s]*"
                          r"([\u4e00-\u9fff·]{2,10}(?:先生|女士)?)")
 _NAME = re.compile(r"^[\u4e00-\u9fff][\u4e00-\u9fff·]{1,9}$")
 _NOT_NAMES = re.compile(r"预约|办电|装电|用电|电话|手机|地址|不知道|你好|您好|谢谢|取消|确认|可以|好的|没有|不是|是的"

@@ -6,11 +6,13 @@ import re
 from dataclasses import dataclass
 
 from bot.booking.text import Parsed, fold
+from bot.knowledge.models import Region
 from bot.knowledge.service import KnowledgeBase
 
-_ADDRESS_MARK = re.compile(r"路|街|道|巷|弄|胡同|号|村|组|屯|庄|镇|乡|小区|花园|苑|大厦|广场|楼|栋|幢|单元|室|园|社区|公寓|家园|"
-                           r"新城|中心|市场|基地|厂|站|学校|医院|宾馆|酒店|宿舍|院")
-_ADDRESS_PREFIX = re.compile(r"^(?:用电地址|地址|住址|装电地址|我家在|我家住|我住在|我在|在|是)(?:是|在|改成|改为|应该是)?[:：\s]*")
+_ADDRESS_MARK = re.compile(r"路|街|道|巷|弄|胡同|号|村|组|屯|庄|镇|乡|小区|花园|苑|大厦|广场|楼|栋|幢|单元|室|园|社区"
+                           r"|公寓|家园|新城|中心|市场|基地|厂|站|学校|医院|宾馆|酒店|宿舍|院")
+_ADDRESS_PREFIX = re.compile(r"^(?:用电地址|地址|住址|装电地址|我家在|我家住|我住在|我在|在|是)"
+                             r"(?:是|在|改成|改为|应该是)?[:：\s]*")
 _ADDRESS_CORRECTION = re.compile(r"地址(?:写错了|错了|不对|有误)?[,，\s]*(?:是|改成|改为|应该是|换成)[:：\s]*(.+)$")
 
 
@@ -24,7 +26,7 @@ class Location:
 REGION_ORDER = ("yantai", "zaozhuang", "qiandongnan", "lianyungang", "anyang")
 
 
-def ordered_regions(kb: KnowledgeBase) -> list:
+def ordered_regions(kb: KnowledgeBase) -> list[Region]:
     """Regions in the order the assistant always lists them (others after, alphabetically)."""
     rank = {rid: i for i, rid in enumerate(REGION_ORDER)}
     return sorted(kb.regions, key=lambda r: (rank.get(r.id, len(rank)), r.id))
@@ -96,8 +98,9 @@ def parse_district(kb: KnowledgeBase, region_id: str, text: str) -> Parsed[str]:
         if any(name and name in folded for name in names):
             return Parsed(district.name)
     found = find_place(kb, text)
-    if found.value and found.value.region != region_id:
+    if found.value and found.value.region and found.value.region != region_id:
         other = kb.region(found.value.region).name
-        return Parsed(error=f"{folded}不在{region.name}，请说{region.name}的区县；如果用电地址在{other}，请直接告诉我新地址。")
-    names = "、".join(d.name for d in region.districts)
-    return Parsed(error=f"请问在{region.name}的哪个区县？可选：{names}。")
+        return Parsed(error=f"{folded}不在{region.name}，请说{region.name}的区县；"
+                            f"如果用电地址在{other}，请直接告诉我新地址。")
+    listed = "、".join(d.name for d in region.districts)
+    return Parsed(error=f"请问在{region.name}的哪个区县？可选：{listed}。")

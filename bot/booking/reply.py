@@ -14,6 +14,7 @@ from bot.masking import mask_address, mask_name, mask_phone
 from bot.orders.deadlines import dispatch_limit
 from bot.orders.views import OrderView
 
+
 def place_text(kb: KnowledgeBase, region: str | None, district: str | None) -> str:
     if not region:
         return ""
@@ -27,7 +28,8 @@ def summary(kb: KnowledgeBase, fields: dict[str, Any]) -> str:
         "请核对预约信息（手机号中间四位和门牌号已隐藏）：",
         f"· 联系人：{mask_name(fields.get('name'))}",
         f"· 手机号：{mask_phone(fields.get('phone'))}",
-        f"· 用电地址：{mask_address(fields.get('address'))}（{place_text(kb, fields.get('region'), fields.get('district'))}）",
+        f"· 用电地址：{mask_address(fields.get('address'))}"
+        f"（{place_text(kb, fields.get('region'), fields.get('district'))}）",
         f"· 业务类型：{business.name if business else ''}",
     ]
     if fields.get("capacity") and fields["capacity"] != NOT_GIVEN:
@@ -54,7 +56,9 @@ def confirmation(kb: KnowledgeBase, order: OrderView, created: bool, now: dateti
     head = "预约成功！" if created else "这笔预约之前已经登记过了，不会重复建单。"
     lines = [head, f"工单号：{order.display_number}（查询进度时需要工单号和手机号后四位，请记好）"]
     manager = order.manager.name if order.manager else "供电服务指挥中心指派的客户经理"
-    visit = f"，按您希望的时间 {Visit(order.visit_date, order.visit_period or '全天').text()}" if order.visit_date else ""
+    visit = ""
+    if order.visit_date:
+        visit = f"，按您希望的时间 {Visit(order.visit_date, order.visit_period or '全天').text()}"
     lines.append(f"客户经理：{manager}将与您（{order.masked_phone}）联系{visit}上门收取资料，您不用带任何资料。")
     lines.append(_dispatch_line(kb, order, doc))
     materials = _materials(kb, order.region, order.category or "all", now)
@@ -71,6 +75,7 @@ def confirmation(kb: KnowledgeBase, order: OrderView, created: bool, now: dateti
 def _dispatch_line(kb: KnowledgeBase, order: OrderView, doc: str) -> str:
     limit = dispatch_limit(kb, order.region)
     if limit is None or order.dispatch_due is None:
-        return f"派单时限：{kb.region(order.region).name}的文件（{doc}）未规定预约工单的派单时限，客户经理会尽快与您联系。"
+        name = kb.region(order.region).name
+        return f"派单时限：{name}的文件（{doc}）未规定预约工单的派单时限，客户经理会尽快与您联系。"
     due = order.dispatch_due.strftime("%H:%M")
     return f"派单时限：按{doc}，预约工单在{limit.text}内（{due}前）派发给客户经理。"

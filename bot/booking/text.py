@@ -9,7 +9,8 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-_QUESTION = re.compile(r"[?？]|吗|什么|多久|多少|怎么|怎样|哪些|哪个|几个|几天|是否|能不能|要不要|可不可以|有没有|为啥|为什么")
+_QUESTION = re.compile(r"[?？]|吗|什么|多久|多少|怎么|怎样|哪些|哪个|几个|几天|是否|能不能|要不要|可不可以|有没有"
+                       r"|为啥|为什么")
 SEPARATORS = re.compile(r"[\s,，;；、。/|]+")
 
 

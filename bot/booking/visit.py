@@ -27,7 +27,9 @@ _WEEKDAY = re.compile(r"(这|本|下下|下)?(?:个)?(?:周|星期|礼拜)([一�
 _PERIOD = re.compile(r"上午|早上|早晨|早点|下午|午后|中午|晚上|夜里|夜间|傍晚|凌晨|半夜")
 _HOUR = re.compile(r"(?<!\d)(\d{1,2})(?:[:：](\d{2})|点(半|(\d{1,2})分?)?)")
 _SOON = re.compile(r"尽快|越快越好|随时|都可以|都行|时间不限|哪天都")
+DayMatch = tuple[date | None, tuple[int, int] | None, str | None]
 _RELATIVE_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "大后天": 3}
+_HOURS_TEXT = "客户经理上午9:00–12:00、下午13:30–17:30上门"
 _OFF_HOURS = {"中午", "晚上", "夜里", "夜间", "傍晚", "凌晨", "半夜"}
 
 
@@ -64,7 +66,7 @@ def chinese_numerals_to_digits(text: str) -> str:
     return re.sub(r"([零一二两三四五六七八九十]{1,3})(月|日|号|点)", convert, text)
 
 
-def _find_day(text: str, today: date, loose: bool) -> tuple[date | None, tuple[int, int] | None, str | None]:
+def _find_day(text: str, today: date, loose: bool) -> DayMatch:
     match = _FULL_DATE.search(text)
     if match:
         return _safe_date(int(match[1]), int(match[2]), int(match[3]), match.span())
@@ -88,21 +90,21 @@ def _find_day(text: str, today: date, loose: bool) -> tuple[date | None, tuple[i
     return None, None, None
 
 
-def _safe_date(year: int, month: int, day: int, span: tuple[int, int]) -> tuple[date | None, tuple[int, int], str | None]:
+def _safe_date(year: int, month: int, day: int, span: tuple[int, int]) -> DayMatch:
     try:
         return date(year, month, day), span, None
     except ValueError:
         return None, span, f"没有{month}月{day}日这一天，请重新说一个日期。"
 
 
-def _in_coming_year(month: int, day: int, today: date, span: tuple[int, int]):
-    found, span, error = _safe_date(today.year, month, day, span)
-    if found and found < today:
-        found, span, error = _safe_date(today.year + 1, month, day, span)
-    return found, span, error
+def _in_coming_year(month: int, day: int, today: date, span: tuple[int, int]) -> DayMatch:
+    result = _safe_date(today.year, month, day, span)
+    if result[0] and result[0] < today:
+        return _safe_date(today.year + 1, month, day, span)
+    return result
 
 
-def _weekday(match: re.Match[str], today: date):
+def _weekday(match: re.Match[str], today: date) -> DayMatch:
     prefix, name = match.group(1) or "", match.group(2)
     target = 6 if name in "日天7" else ("一二三四五六".index(name) if not name.isdigit() else int(name) - 1)
     monday = today - timedelta(days=today.weekday())
@@ -121,16 +123,14 @@ def _find_time(text: str) -> tuple[str | None, time | None, list[tuple[int, int]
         spans.append(period_match.span())
         word = period_match.group()
         if word in _OFF_HOURS:
-            return None, None, spans, f"{word}不在上门服务时间内，客户经理上午9:00–12:00、下午13:30–17:30上门，请换个时间。"
+            return None, None, spans, f"{word}不在上门服务时间内，{_HOURS_TEXT}，请换个时间。"
         period = "上午" if word in ("上午", "早上", "早晨", "早点") else "下午"
     hour_match = _HOUR.search(text)
     if not hour_match:
         return period, None, spans, None
     spans.append(hour_match.span())
     hour, minute = int(hour_match[1]), _minute(hour_match)
-    if period == "下午" and hour < 12:
-        hour += 12
-    elif period is None and 1 <= hour <= 6:
+    if (period == "下午" and hour < 12) or (period is None and 1 <= hour <= 6):
         hour += 12
     if hour > 23 or minute > 59:
         return None, None, spans, "这个钟点不对，请重新说一个时间，比如“明天上午10点”。"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from bot.calendar import APPROXIMATE_NOTE, add_working_days, working_days_between
+from bot.calendar import APPROXIMATE_NOTE, WorkingCount, add_working_days, working_days_between
 from bot.knowledge.models import Fact
 from bot.knowledge.service import FactQuery, KnowledgeBase
 from bot.orders.stages import Stage, stage
@@ -59,7 +59,9 @@ def dispatch_limit(kb: KnowledgeBase, region: str) -> TimeLimit | None:
     return None
 
 
-def step_limit(kb: KnowledgeBase, region: str, category: str | None, names: tuple[str, ...], on: date) -> TimeLimit | None:
+def step_limit(
+    kb: KnowledgeBase, region: str, category: str | None, names: tuple[str, ...], on: date,
+) -> TimeLimit | None:
     """The time limit the region's document sets for a step, for the category or its parents."""
     facts = kb.facts(region, FactQuery(topic="time_limit", category=category or "all", aspect="step"))
     facts = kb.effective([f for f in facts if f.step and any(n in f.step or f.step in n for n in names)], on)
@@ -110,8 +112,8 @@ def _day_deadline(current: Stage, limit: TimeLimit, order: OrderView, now: datet
         unit = "个工作日"
     else:
         due_day, approximate = start + timedelta(days=amount), False
-        used_count = _Count((today - start).days)
-        left = _Count((due_day - today).days)
+        used_count = WorkingCount((today - start).days)
+        left = WorkingCount((due_day - today).days)
         unit = "天"
     overdue = today > due_day
     overrun = -left.days / amount if overdue else None
@@ -124,8 +126,3 @@ def _day_deadline(current: Stage, limit: TimeLimit, order: OrderView, now: datet
     return StepDeadline(current, limit, datetime.combine(due_day, time(23, 59)), overdue, remaining, level,
                         approximate)
 
-
-@dataclass(frozen=True)
-class _Count:
-    days: int
-    approximate: bool = False

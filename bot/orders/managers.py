@@ -16,7 +16,9 @@ from bot.orders.views import ManagerView
 _OPEN_STAGES = tuple(s for s, stage in BY_ID.items() if not stage.final)
 
 
-def add_manager(session: Session, name: str, region: str, district: str | None, phone: str | None = None) -> ManagerView:
+def add_manager(
+    session: Session, name: str, region: str, district: str | None, phone: str | None = None,
+) -> ManagerView:
     """Add a manager (or return the existing one with that name in that district); commits."""
     existing = session.execute(select(CustomerManager).where(
         CustomerManager.region == region, CustomerManager.district == district, CustomerManager.name == name,
@@ -46,9 +48,10 @@ def find_manager(session: Session, key: str) -> CustomerManager | None:
 def pick_manager(session: Session, region: str, district: str | None) -> CustomerManager | None:
     """The district's active manager with the fewest open orders; else the region's general manager."""
     for where_district in ([district] if district else []) + [None]:
+        same_district = (CustomerManager.district.is_(None) if where_district is None
+                         else CustomerManager.district == where_district)
         candidates = session.execute(select(CustomerManager).where(
-            CustomerManager.region == region, CustomerManager.active.is_(True),
-            CustomerManager.district.is_(None) if where_district is None else CustomerManager.district == where_district,
+            CustomerManager.region == region, CustomerManager.active.is_(True), same_district,
         ).order_by(CustomerManager.id)).scalars().all()
         if candidates:
             return min(candidates, key=lambda m: (_open_orders(session, m.id), m.id))

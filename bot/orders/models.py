@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -19,7 +21,7 @@ from sqlalchemy.orm import declarative_base, relationship
 
 SCHEMA_VERSION = 1
 
-Base = declarative_base()
+Base: Any = declarative_base()
 
 
 class SchemaVersionError(RuntimeError):

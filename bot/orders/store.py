@@ -111,7 +111,7 @@ def _row(session: Session, number: str) -> WorkOrder:
     canonical = numbers.canonical(number) or number
     row = session.execute(select(WorkOrder).where(WorkOrder.number == canonical)).scalars().first()
     if row is None:
-        raise OrderNotFound(number)
+        raise OrderNotFound(f"找不到工单 {number}")
     return row
 
 

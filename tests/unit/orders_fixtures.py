@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
-import pytest
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.db import make_engine, session_factory
@@ -20,16 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 11, 26, 10, 0)
 
 
-@pytest.fixture()
-def engine(tmp_path: Path):
+def fresh_engine(tmp_path: Path) -> Engine:
+    """A new SQLite file with the orders schema (each test gets its own)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'orders.db'}")
     ensure_schema(engine)
-    yield engine
-    engine.dispose()
+    return engine
 
 
-@pytest.fixture()
-def session(engine) -> Iterator[Session]:
+def open_session(engine: Engine) -> Iterator[Session]:
     with session_factory(engine)() as session:
         yield session
 

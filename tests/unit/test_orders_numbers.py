@@ -10,7 +10,7 @@ def test_new_numbers_are_valid_distinct_and_not_sequential():
     assert all(numbers.is_valid(n) and len(n) == 10 and n[0] != "0" for n in made)
     assert len(set(made)) == len(made)
     ints = sorted(int(n) for n in made)
-    assert max(b - a for a, b in zip(ints, ints[1:])) > 1000
+    assert max(b - a for a, b in zip(ints, ints[1:], strict=False)) > 1000
 
 
 def test_every_single_digit_error_is_detected():

@@ -1,0 +1,196 @@
+"""零证预约 booking form: thin adapters between Rasa and bot.booking / bot.orders."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.booking.business import BUSINESS_TYPES
+from bot.booking.form import FIELDS, LABELS, MAX_FAILURES, acknowledgement, field_name, next_field, slot_name
+from bot.booking.interpret import interpret
+from bot.booking.place import ordered_regions
+from bot.booking.reply import summary
+from bot.booking.sealed import fernet, seal, unseal
+from bot.booking.service import IncompleteBooking, confirm_booking
+from bot.calendar import china_now
+from bot.orders.runtime import dedupe_window, orders_session
+from bot.orders.store import conversation_key
+from bot.services import knowledge_base
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+REQUESTED = "requested_slot"
+FORM = "booking_form"
+STATE_SLOTS = ("booking_editing", "booking_failures")
+SEALED = ("phone", "address")  # kept encrypted in slots: tracker events never hold them in clear
+FORM_ACTIONS = {None, "action_listen", FORM, "validate_booking_form", "status_form", "validate_status_form"}
+
+
+def booking_fields(tracker: Tracker) -> dict[str, Any]:
+    """The form's values, with the sealed ones opened (in memory only)."""
+    box = fernet()
+    values = {field: tracker.get_slot(slot_name(field)) for field in FIELDS}
+    return {field: unseal(value, box) if field in SEALED else value for field, value in values.items()}
+
+
+def slot_events(updates: dict[str, Any]) -> list[EventType]:
+    box = fernet()
+    return [SlotSet(slot_name(f), seal(v, box) if f in SEALED else v) for f, v in updates.items()]
+
+
+def reset_events() -> list[EventType]:
+    """Forget everything the form collected (the order store keeps what the business needs)."""
+    return [SlotSet(slot_name(field), None) for field in FIELDS] + [SlotSet(s, None) for s in STATE_SLOTS]
+
+
+def fresh_user_message(tracker: Tracker) -> bool:
+    """False when the form resumes after another action answered the latest message (e.g. a KB question)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return True
+        if event.get("event") == "action" and event.get("name") not in FORM_ACTIONS:
+            return False
+    return True
+
+
+def request_id(tracker: Tracker) -> str:
+    message = tracker.latest_message or {}
+    key = message.get("message_id") or f"{message.get('text')}@{_latest_user_timestamp(tracker)}"
+    return hashlib.sha256(f"{tracker.sender_id}|{key}".encode()).hexdigest()[:40]
+
+
+def _latest_user_timestamp(tracker: Tracker) -> Any:
+    return next((e.get("timestamp") for e in reversed(tracker.events) if e.get("event") == "user"), None)
+
+
+class ValidateBookingForm(FormValidationAction):
+    """Reads every answer with bot.booking.interpret: fills, corrects, rejects questions, counts failures."""
+
+    def name(self) -> str:
+        return "validate_booking_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        kb = knowledge_base()
+        fields = booking_fields(tracker)
+        if not fresh_user_message(tracker):
+            return [SlotSet(REQUESTED, _slot(next_field(kb, fields)))]
+        requested = field_name(tracker.get_slot(REQUESTED))
+        turn = interpret(kb, tracker.latest_message.get("text") or "", now=china_now(), requested=requested,
+                         intent=(tracker.latest_message.get("intent") or {}).get("name"), filled=fields)
+        if turn.reject:
+            return []
+        note = acknowledgement(kb, fields, turn.updates, requested)
+        if note:
+            dispatcher.utter_message(text=note)
+        events = slot_events(turn.updates)
+        failures = int(tracker.get_slot("booking_failures") or 0)
+        if turn.error:
+            dispatcher.utter_message(text=turn.error)
+            failures += 1
+        elif requested is None or requested in turn.updates:
+            failures = 0
+        events.append(SlotSet("booking_failures", float(failures)))
+        if failures >= MAX_FAILURES:  # stop instead of looping: offer 95598 or a person
+            dispatcher.utter_message(response="utter_booking_help", field=LABELS.get(requested or "", "信息"))
+            return events + [SlotSet(REQUESTED, None)]
+        events.append(SlotSet("booking_editing", turn.editing))
+        return events + [SlotSet(REQUESTED, _slot(next_field(kb, fields | turn.updates)))]
+
+
+def _slot(field: str | None) -> str | None:
+    return slot_name(field) if field else None
+
+
+class ActionAskBookingDistrict(Action):
+    def name(self) -> str:
+        return "action_ask_booking_district"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        region = knowledge_base().region(tracker.get_slot("booking_region"))
+        buttons = [{"title": d.name, "payload": d.name} for d in region.districts]
+        dispatcher.utter_message(text=f"请问用电地址在{region.name}的哪个区县？", buttons=buttons)
+        return []
+
+
+class ActionAskBookingRegion(Action):
+    def name(self) -> str:
+        return "action_ask_booking_region"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        regions = ordered_regions(knowledge_base())
+        buttons = [{"title": r.name, "payload": r.name} for r in regions]
+        names = "、".join(r.name for r in regions)
+        dispatcher.utter_message(text=f"请问用电地址在哪个城市？目前可预约：{names}。", buttons=buttons)
+        return []
+
+
+class ActionAskBookingBusiness(Action):
+    def name(self) -> str:
+        return "action_ask_booking_business"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        buttons = [{"title": b.name, "payload": b.name} for b in BUSINESS_TYPES]
+        dispatcher.utter_message(text="请问办理哪类业务？", buttons=buttons)
+        return []
+
+
+class ActionAskBookingConfirmed(Action):
+    """Shows the summary (masked) and asks for an explicit confirmation."""
+
+    def name(self) -> str:
+        return "action_ask_booking_confirmed"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.get_slot("booking_editing"):
+            dispatcher.utter_message(response="utter_booking_what_to_change")
+            return []
+        buttons = [{"title": "确认提交", "payload": "/affirm"}, {"title": "要修改", "payload": "/deny"},
+                   {"title": "取消预约", "payload": "/cancel"}]
+        dispatcher.utter_message(text=summary(knowledge_base(), booking_fields(tracker)), buttons=buttons)
+        return []
+
+
+class ActionConfirmBooking(Action):
+    """After the form: create the order (committed) and confirm it, or explain why nothing was booked."""
+
+    def name(self) -> str:
+        return "action_confirm_booking"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.get_slot("booking_confirmed") is not True:
+            return reset_events()  # the form stopped early (repeated invalid input) and has said why
+        settings = Settings.from_env()
+        staff = bool(tracker.get_slot("agent_mode"))
+        try:
+            with orders_session(settings) as session:
+                result = confirm_booking(
+                    knowledge_base(), session, booking_fields(tracker), now=china_now(),
+                    actor="agent" if staff else "customer", channel="staff" if staff else "customer",
+                    request_id=request_id(tracker), conversation=conversation_key(tracker.sender_id),
+                    dedupe_window=dedupe_window(settings))
+        except IncompleteBooking:
+            dispatcher.utter_message(response="utter_booking_incomplete")
+            return reset_events()
+        except SQLAlchemyError:
+            logger.exception("booking could not be stored (conversation %s)", conversation_key(tracker.sender_id))
+            dispatcher.utter_message(response="utter_booking_store_failed")
+            return [SlotSet("booking_confirmed", None)]
+        logger.info("booking %s %s", result.order.number, "created" if result.created else "already existed")
+        dispatcher.utter_message(text=result.text)
+        return reset_events() + [SlotSet("booking_order", result.order.number)]
+
+
+class ActionCancelBooking(Action):
+    def name(self) -> str:
+        return "action_cancel_booking"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(response="utter_booking_cancelled")
+        return reset_events() + [ActiveLoop(None), SlotSet(REQUESTED, None)]

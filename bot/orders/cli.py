@@ -1,0 +1,168 @@
+"""Staff command line: python -m bot.orders {list,show,advance,reassign,note,managers,stages,demo,export-csv}."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.calendar import china_now
+from bot.db import engine_for, session_factory
+from bot.knowledge.service import KnowledgeBase
+from bot.orders import numbers
+from bot.orders.demo import load_demo
+from bot.orders.managers import list_managers
+from bot.orders.report import status_text
+from bot.orders.stages import STAGES, stage
+from bot.orders.store import (
+    InvalidTransition,
+    OrderNotFound,
+    add_note,
+    advance_order,
+    get_order,
+    list_orders,
+    reassign_order,
+)
+from bot.orders.views import OrderView
+from bot.settings import Settings
+
+CSV_FIELDS = ("number", "region", "district", "business", "stage", "stage_since", "manager", "contact_name", "phone",
+              "address", "visit_date", "visit_period", "channel", "created_at")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot.orders", description="零证预约工单：查看、推进、改派、导出")
+    p.add_argument("--database-url", help="SQLAlchemy URL (default: DATABASE_URL setting)")
+    p.add_argument("--actor", default="staff", help="who is acting, recorded in the history")
+    sub = p.add_subparsers(dest="command", required=True)
+    lst = sub.add_parser("list", help="list or filter orders")
+    _filters(lst)
+    show = sub.add_parser("show", help="one order with stage, deadline and history")
+    show.add_argument("number")
+    show.add_argument("--reveal", action="store_true", help="show the full phone number and address")
+    adv = sub.add_parser("advance", help="move an order to the next (or a given) stage")
+    adv.add_argument("number")
+    adv.add_argument("--to", dest="to_stage", choices=[s.id for s in STAGES])
+    adv.add_argument("--note", required=True)
+    re_ = sub.add_parser("reassign", help="give an order to another customer manager")
+    re_.add_argument("number")
+    re_.add_argument("manager", help="manager id or exact name")
+    re_.add_argument("--note")
+    note = sub.add_parser("note", help="add a note to an order's history")
+    note.add_argument("number")
+    note.add_argument("text")
+    mgr = sub.add_parser("managers", help="customer managers")
+    mgr.add_argument("--region")
+    sub.add_parser("stages", help="the stages of a work order")
+    demo = sub.add_parser("demo", help="load demo managers (one per district) and optional sample orders")
+    demo.add_argument("--orders", type=int, default=0)
+    exp = sub.add_parser("export-csv", help="export orders as CSV (masked unless --reveal)")
+    _filters(exp)
+    exp.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    exp.add_argument("--reveal", action="store_true")
+    return p
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--region")
+    p.add_argument("--district")
+    p.add_argument("--stage", choices=[s.id for s in STAGES])
+    p.add_argument("--manager")
+    p.add_argument("--open", action="store_true", help="only orders not completed or cancelled")
+    p.add_argument("--limit", type=int, default=100)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env()
+    factory = session_factory(engine_for(args.database_url or settings.database_url))
+    with factory() as session:
+        try:
+            return _run(args, session, settings, out)
+        except (OrderNotFound, InvalidTransition, LookupError) as exc:
+            print(f"错误：{exc}", file=sys.stderr)
+            return 1
+
+
+def _kb(settings: Settings) -> KnowledgeBase:
+    return KnowledgeBase.load(settings.knowledge_dir, settings.seeds_dir)
+
+
+def _run(args: argparse.Namespace, session, settings: Settings, out: TextIO) -> int:  # noqa: C901
+    now = china_now()
+    command = args.command
+    if command in ("list", "export-csv"):
+        found = list_orders(session, region=args.region, district=args.district, stage_id=args.stage,
+                            manager=args.manager, open_only=args.open, limit=args.limit)
+        if command == "list":
+            for order in found:
+                print(_row(order), file=out)
+            print(f"共 {len(found)} 条", file=out)
+        else:
+            _export(found, args.out, args.reveal, out)
+        return 0
+    if command == "show":
+        found_order = get_order(session, args.number)
+        if found_order is None:
+            raise OrderNotFound(f"找不到工单 {args.number}")
+        print(status_text(_kb(settings), found_order, now), file=out)
+        if args.reveal:
+            print(f"明文：{found_order.contact_name} {found_order.phone} {found_order.address}", file=out)
+            add_note(session, found_order.number, "工作人员查看了明文联系方式", actor=args.actor, now=now)
+            return 0
+        return 0
+    if command == "advance":
+        order = advance_order(session, args.number, to_stage=args.to_stage, note=args.note, actor=args.actor, now=now)
+        print(f"{order.display_number} → {stage(order.stage).name}", file=out)
+        return 0
+    if command == "reassign":
+        order = reassign_order(session, args.number, args.manager, actor=args.actor, now=now, note=args.note)
+        print(f"{order.display_number} → {order.manager.name if order.manager else '无'}", file=out)
+        return 0
+    if command == "note":
+        add_note(session, args.number, args.text, actor=args.actor, now=now)
+        print("已记录", file=out)
+        return 0
+    if command == "managers":
+        for manager in list_managers(session, args.region):
+            print(f"{manager.id}\t{manager.region}\t{manager.district or '（全市）'}\t{manager.name}", file=out)
+        return 0
+    if command == "stages":
+        for item in STAGES:
+            print(f"{item.id}\t{item.name}\t{item.customer_text}", file=out)
+        return 0
+    if command == "demo":
+        managers, made = load_demo(session, _kb(settings), now, args.orders)
+        print(f"新增客户经理 {managers} 名，示例工单 {len(made)} 条", file=out)
+        for order in made:
+            print(_row(order), file=out)
+        return 0
+    raise AssertionError(command)
+
+
+def _row(order: OrderView) -> str:
+    manager = order.manager.name if order.manager else "-"
+    return "\t".join((order.display_number, order.region, order.district or "-", order.business,
+                      stage(order.stage).name, f"{order.stage_since:%Y-%m-%d %H:%M}", manager, order.masked_phone))
+
+
+def _export(found: list[OrderView], path: Path | None, reveal: bool, out: TextIO) -> None:
+    handle = path.open("w", newline="", encoding="utf-8-sig") if path else out
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_FIELDS)
+        for order in found:
+            writer.writerow((
+                numbers.display(order.number), order.region, order.district or "", order.business, order.stage,
+                f"{order.stage_since:%Y-%m-%d %H:%M:%S}", order.manager.name if order.manager else "",
+                order.contact_name if reveal else order.masked_name, order.phone if reveal else order.masked_phone,
+                order.address if reveal else order.masked_address,
+                order.visit_date.isoformat() if order.visit_date else "", order.visit_period or "",
+                order.channel, f"{order.created_at:%Y-%m-%d %H:%M:%S}",
+            ))
+    finally:
+        if path:
+            handle.close()

@@ -1,0 +1,119 @@
+"""Status lookup actions: masked replies, one answer for every miss, lockout, agent mode."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from booking_sim import Sim
+
+import actions.status as status
+from actions.status import ActionCancelStatus, ActionCheckStatus, ValidateStatusForm
+from bot.db import engine_for, session_factory
+from bot.orders import advance_order, create_booking, numbers, seed_demo_managers
+from bot.orders.views import BookingDraft
+from bot.services import knowledge_base
+
+NOW = datetime(2025, 11, 26, 10, 0)
+
+
+@pytest.fixture()
+def order_number(tmp_path: Path, monkeypatch) -> str:
+    url = f"sqlite:///{tmp_path / 'orders.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setattr(status, "china_now", lambda: NOW + timedelta(minutes=25))
+    with session_factory(engine_for(url))() as session:
+        seed_demo_managers(session, knowledge_base().regions)
+        draft = BookingDraft("张三", "13912345678", "anyang", "文峰区", "安阳市文峰区中华路1号", "resident_new",
+                             "resident")
+        order = create_booking(session, draft, actor="customer", channel="customer", now=NOW,
+                               conversation="someone-else", dispatch_within=timedelta(minutes=20)).order
+        advance_order(session, order.number, to_stage="dispatched", actor="staff:王",
+                      now=NOW + timedelta(minutes=5), note="已电话联系客户13912345678")
+        return order.number
+
+
+def ask(sim: Sim, text: str, intent: str = "inform") -> list[dict]:
+    sim.say(text, intent)
+    events = sim.run(ValidateStatusForm())
+    if events and sim.slots.get("requested_slot") is None:
+        sim.run(ActionCheckStatus())
+        sim.active_loop = None
+    return events
+
+
+def lookup(text: str, sender: str = "customer-1", **slots) -> Sim:
+    sim = Sim(sender=sender, active_loop="status_form", slots=dict(slots))
+    ask(sim, text, "check_status")
+    return sim
+
+
+def other_number(number: str) -> str:
+    while (candidate := numbers.new_number()) == number:
+        pass
+    return candidate
+
+
+def test_lookup_in_one_message_reports_stage_history_manager_and_masks(order_number):
+    sim = lookup(f"查一下工单{numbers.display(order_number)} 尾号5678")
+    reply = sim.last_text()
+    assert "当前阶段：已派单" in reply and "客户经理A-文峰" in reply
+    assert "已预约" in reply and "已派单：已电话联系客户139****5678" in reply
+    assert "未规定这一环节的时限" in reply  # the document sets no limit for the visit step
+    assert "13912345678" not in reply and "中华路1号" not in reply and "139****5678" in reply
+    assert sim.slots["status_order"] is None and sim.slots["status_suffix"] is None
+
+
+def test_asks_for_the_number_then_the_suffix(order_number):
+    sim = lookup("查询预约进度")
+    assert sim.slots["requested_slot"] == "status_order"
+    ask(sim, numbers.display(order_number))
+    assert sim.slots["requested_slot"] == "status_suffix"
+    ask(sim, "5678")
+    assert "当前阶段" in sim.last_text()
+
+
+def test_wrong_suffix_and_wrong_number_get_the_same_reply(order_number):
+    wrong_suffix = lookup(f"工单{order_number} 尾号0000").last_text()
+    wrong_number = lookup(f"工单{other_number(order_number)} 尾号5678").last_text()
+    assert wrong_suffix == wrong_number == "utter_status_no_match"
+
+
+def test_mistyped_number_is_caught_before_any_lookup(order_number):
+    typo = order_number[:-1] + str((int(order_number[-1]) + 1) % 10)
+    sim = lookup("查询进度")
+    ask(sim, typo)
+    assert "校验不通过" in sim.last_text() and sim.slots["requested_slot"] == "status_order"
+
+
+def test_five_misses_lock_the_conversation(order_number):
+    for _ in range(5):
+        assert lookup(f"工单{other_number(order_number)} 尾号5678", sender="guesser").last_text() == \
+            "utter_status_no_match"
+    assert lookup(f"工单{order_number} 尾号5678", sender="guesser").last_text() == "utter_status_locked"
+    assert "当前阶段" in lookup(f"工单{order_number} 尾号5678", sender="owner").last_text()
+
+
+def test_agent_mode_needs_the_order_number_only(order_number):
+    sim = lookup(f"查工单{order_number}", agent_mode=True)
+    assert "当前阶段" in sim.last_text()
+
+
+def test_the_conversation_that_booked_needs_no_suffix(order_number, monkeypatch):
+    monkeypatch.setattr(status, "conversation_key", lambda sender: "someone-else")
+    sim = lookup(f"查工单{order_number}", sender="someone-else")
+    assert "当前阶段" in sim.last_text()
+
+
+def test_a_question_in_the_middle_is_left_to_the_rules(order_number):
+    sim = lookup("查询进度")
+    assert ask(sim, "高压用户要带什么资料", "ask_materials") == []
+
+
+def test_cancel_clears_the_lookup(order_number):
+    sim = lookup(f"查工单{order_number}")
+    sim.say("不查了", "cancel")
+    sim.run(ActionCancelStatus())
+    assert sim.slots["status_order"] is None and sim.active_loop is None
+    assert sim.last_text() == "utter_status_cancelled"
