@@ -276,7 +276,7 @@ def test_masking_tracker_store_keeps_no_raw_phone_or_house_number():
     from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.booking.tracker_store import MaskingInMemoryTrackerStore
+    from bot.rasa_plugins.tracker_store import MaskingInMemoryTrackerStore
 
     domain = Domain.from_yaml(
         "version: '3.1'\nslots:\n  booking_phone:\n    type: text\n    mappings:\n      - type: custom\n")

@@ -1,13 +1,14 @@
 """Tracker stores that mask phone numbers and house numbers before conversation events are stored.
 
-The one module of bot/booking that imports Rasa. Use it in endpoints.yml, e.g.
+A Rasa plug-in (bot/rasa_plugins holds the modules outside bot/nlu that import Rasa).
+Use it in endpoints.yml, e.g.
 
     tracker_store:
-      type: bot.booking.tracker_store.MaskingSQLTrackerStore   # same settings as type: SQL
+      type: bot.rasa_plugins.tracker_store.MaskingSQLTrackerStore   # same settings as type: SQL
       dialect: postgresql
       ...
 
-or `type: bot.booking.tracker_store.MaskingInMemoryTrackerStore` for a single process. The
+or `type: bot.rasa_plugins.tracker_store.MaskingInMemoryTrackerStore` for a single process. The
 live conversation is unaffected: NLU has already read the message, and booking slots hold the
 phone number and address sealed (bot/booking/sealed.py), which masking leaves alone.
 """
