@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.answer import Context
 from bot.services import answerer
 
-CONTEXT_SLOTS = ("region", "district", "topic", "category", "area", "capacity")
+CONTEXT_SLOTS = ("region", "district", "topic", "category", "area", "capacity", "pending")
 INTENT_TOPICS = {
     "ask_materials": "materials", "ask_steps": "steps", "ask_time_limit": "time_limit",
     "ask_cost": "investment", "ask_capacity": "capacity", "ask_approval": "approval",
@@ -22,6 +23,10 @@ INTENT_TOPICS = {
 
 def context_from(tracker: Tracker) -> Context:
     values = {name: tracker.get_slot(name) for name in CONTEXT_SLOTS}
+    if not values["region"] and tracker.get_slot("booking_region"):
+        # a question asked in the middle of a booking is about the place being booked
+        values["region"] = tracker.get_slot("booking_region")
+        values["district"] = tracker.get_slot("booking_district")
     return Context(**values, agent_mode=bool(tracker.get_slot("agent_mode")))
 
 
@@ -61,3 +66,28 @@ class ActionSetCustomerMode(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: dict[str, Any]) -> list[EventType]:
         return [SlotSet("agent_mode", False)]
+
+
+class ActionContact(Action, ABC):
+    """Handoff to a person or a complaint: hotlines plus the region's own channels."""
+
+    @property
+    @abstractmethod
+    def kind(self) -> str: ...
+
+    def name(self) -> str:
+        return f"action_{self.kind}"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        reply = answerer().contact(self.kind, context_from(tracker))
+        dispatcher.utter_message(text=reply.text)
+        return []
+
+
+class ActionHandoff(ActionContact):
+    kind = "handoff"
+
+
+class ActionComplaint(ActionContact):
+    kind = "complaint"

@@ -179,7 +179,21 @@ class Answerer:
                                           replace(context, topic=topic, pending=question.text))
             facts = general
         shown = facts[:MAX_FACTS]
-        return self.render.facts(region, shown, context), shown
+        text = self.render.facts(region, shown, context)
+        breakdown = self._step_breakdown(region, topic, question, context, shown)
+        if breakdown:
+            text += "\n" + self.render.breakdown(breakdown, context)
+        return text, shown + breakdown
+
+    def _step_breakdown(self, region: Region, topic: str, question: Question, context: Context,
+                        shown: list[Fact]) -> list[Fact]:
+        """For hotline agents: the per-step limits behind an overall time limit, where the document gives them."""
+        if not (context.agent_mode and topic == "time_limit" and context.category and not question.step):
+            return []
+        steps = self.kb.nearest([f for f in self._topic_facts(region, topic, context) if f.aspect == "step"],
+                                context.category)
+        stated = "".join(f.statement for f in shown)
+        return [] if all(f.step and f.step in stated for f in steps) else steps
 
     def select_facts(self, region: Region, topic: str, question: Question, context: Context) -> list[Fact]:
         """The facts of one topic for the region and customer group, narrowed to the step,
@@ -246,6 +260,26 @@ class Answerer:
         note = silence.note if silence else f"{region.document.number}未对这一问题作出规定"
         return (f"{region.name}：{note.rstrip('。')}。为避免给您不准确的信息，"
                 f"具体情况请拨打供电服务热线{HOTLINE}咨询。")
+
+    # ---- people: handoff and complaints -------------------------------------------
+
+    def contact(self, kind: str, context: Context) -> Reply:
+        """A handoff ('handoff') or complaint ('complaint') reply: 95598 (and 12398 for complaints)
+        plus what the region's own document says about its channels or supervision lines."""
+        focus: tuple[tuple[str, ...], ...]
+        if kind == "complaint":
+            text = ("非常抱歉给您带来不好的体验。您可以拨打95598供电服务热线反映，或拨打12398能源监管热线投诉举报；"
+                    "需要的话也可以说“转人工”。")
+            topic, focus = "hotline", (("12398", "监督"),)
+        else:
+            text = "好的，正在为您转人工客服。如暂时无人接听，请直接拨打国家电网供电服务热线95598（24小时服务）。"
+            topic, focus = "channels", (("电话", "公众号", "APP", "营业厅"),)
+        if context.region:
+            region = self.kb.region(context.region)
+            facts = self._focused(self._topic_facts(region, topic, context), focus)[:2]
+            if facts:
+                text += "\n" + self.render.facts(region, facts, replace(context, category=None))
+        return Reply(text, context, answered=True)
 
     # ---- clarifications and edge cases -------------------------------------------
 

@@ -38,6 +38,10 @@ class Renderer:
         lines.append(source_line(facts, context.agent_mode))
         return "\n".join(lines)
 
+    def breakdown(self, steps: list[Fact], context: Context) -> str:
+        lines = ["分环节时限："] + [f"· {sentence(f)}" for f in steps]
+        return "\n".join(lines + [source_line(steps, context.agent_mode)])
+
     def eligibility(self, region: Region, capacity: Quantity, result: Eligibility,
                     context: Context) -> tuple[str, list[Fact]]:
         rule = result.rule
@@ -79,5 +83,5 @@ def source_line(facts: list[Fact], agent_mode: bool) -> str:
     doc = facts[0].source.doc
     if not agent_mode:
         return f"（依据：{doc}）"
-    cited = [f"【{doc} {fact.source.section}】“{fact.source.excerpt}”" for fact in facts]
+    cited = dict.fromkeys(f"【{doc} {fact.source.section}】“{fact.source.excerpt}”" for fact in facts)
     return "依据：\n" + "\n".join(cited)

@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 model=$(scripts/train.sh)
 mkdir -p var/log
+# Demo customer managers, one per district, so bookings are assigned (idempotent; real managers
+# are managed with `python -m bot.orders managers`).
+"$PY" -m bot.orders demo >/dev/null
 RASA_PORT="${RASA_PORT:-5005}" ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 
 pids=()

@@ -6,9 +6,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.qa import ActionAnswer, ActionSetAgentMode
-
-SLOTS = ("region", "district", "topic", "category", "area", "capacity")
+from actions.qa import CONTEXT_SLOTS as SLOTS
+from actions.qa import ActionAnswer, ActionComplaint, ActionHandoff, ActionSetAgentMode
 
 
 def tracker(text: str, **slots) -> Tracker:
@@ -42,6 +41,33 @@ def test_missing_region_asks_with_buttons_and_remembers_the_topic():
     assert [b["title"] for b in buttons] == ["烟台", "枣庄", "黔东南", "连云港", "安阳"]
     assert slots["topic"] == "time_limit"
     assert "region" not in slots
+    assert slots["pending"] == "10千伏双电源办电多久"
+
+
+def test_the_answer_to_a_clarifying_question_completes_the_pending_question():
+    _, _, slots = run("委托别人去办要带什么材料")
+    text, _, after = run("安阳", **slots)
+    assert "授权委托书" in text and "安供电营销〔2022〕24号" in text
+    assert after["region"] == "anyang" and after["pending"] is None
+
+
+def test_a_question_during_a_booking_is_answered_for_the_booked_region():
+    text, buttons, _ = run("居民新装要带什么资料", booking_region="anyang", booking_district="文峰区")
+    assert "身份证明" in text and "安阳" in text and not buttons
+
+
+def test_handoff_gives_95598_and_the_regions_own_channels():
+    dispatcher = CollectingDispatcher()
+    ActionHandoff().run(dispatcher, tracker("转人工", region="anyang"), {})
+    text = dispatcher.messages[0]["text"]
+    assert "95598" in text and "安供电营销〔2022〕24号" in text
+
+
+def test_complaint_gives_12398_and_95598():
+    dispatcher = CollectingDispatcher()
+    ActionComplaint().run(dispatcher, tracker("我要投诉"), {})
+    text = dispatcher.messages[0]["text"]
+    assert "12398" in text and "95598" in text
 
 
 def test_agent_mode_reply_quotes_the_excerpt():
