@@ -23,6 +23,7 @@ MAX_TOPICS = 3
 MAX_CHARS = 500
 NUMERIC_TOPICS = ("time_limit", "reliability", "capacity", "approval", "steps")
 FIGURE_TOPICS = ("time_limit", "reliability")  # a figure answers these; general remarks only without one
+AREA_TOPICS = ("reliability", "capacity", "investment")  # topics whose figures differ by area type
 # Topics whose facts also answer a question about the other when the question names a term they use.
 RELATED_TOPICS = {"materials": ("cert_mode",), "cert_mode": ("materials",), "booking": ("channels",),
                   "channels": ("booking", "hotline", "service"), "investment": ("fees", "capacity"),
@@ -72,6 +73,11 @@ def refine_category(previous: str | None, new: str) -> str:
     if new in VOLTAGES and previous_supply and previous.startswith("hv_"):
         return f"{new}_{previous_supply}"
     return new
+
+
+def _focus_score(fact: Fact, focus: tuple[tuple[str, ...], ...]) -> int:
+    """How many of the question's policy terms a fact's statement uses."""
+    return sum(any(word in fact.statement for word in words) for words in focus)
 
 
 def _has_figure(fact: Fact) -> bool:
@@ -165,11 +171,15 @@ class Answerer:
     def _answer_topic(self, region: Region, topic: str, question: Question,
                       context: Context) -> tuple[str, list[Fact]] | Reply:
         capacity = parse_capacity(context.capacity)
-        if topic in ("investment", "capacity") and capacity is not None:
+        if topic in ("investment", "capacity") and capacity is not None and self._low_voltage(context.category):
             result = low_voltage_access(self.kb, region, capacity, context.area, context.district, self.today)
             if result.verdict is not Verdict.NO_RULE:
                 return self._eligibility(region, capacity, result, context, question.text)
         facts = self.select_facts(region, topic, question, context)
+        across = self.focus_facts(region, question, context)
+        if across and _focus_score(across[0], question.anchors) > max(
+                (_focus_score(f, question.focus) for f in facts), default=0):
+            facts = across
         if not facts:
             return self._not_covered(region, topic, question, context), []
         if context.category is None and len(facts) > MAX_FACTS:
@@ -179,7 +189,7 @@ class Answerer:
                                           replace(context, topic=topic, pending=question.text))
             facts = general
         shown = facts[:MAX_FACTS]
-        text = self.render.facts(region, shown, context)
+        text = self.render.facts(region, shown, context, self._area_note(region, topic, shown, context))
         breakdown = self._step_breakdown(region, topic, question, context, shown)
         if breakdown:
             text += "\n" + self.render.breakdown(breakdown, context)
@@ -188,7 +198,7 @@ class Answerer:
     def _step_breakdown(self, region: Region, topic: str, question: Question, context: Context,
                         shown: list[Fact]) -> list[Fact]:
         """For hotline agents: the per-step limits behind an overall time limit, where the document gives them."""
-        if not (context.agent_mode and topic == "time_limit" and context.category and not question.step):
+        if not (context.agent_mode and topic == "time_limit" and context.category and not question.steps):
             return []
         steps = self.kb.nearest([f for f in self._topic_facts(region, topic, context) if f.aspect == "step"],
                                 context.category)
@@ -199,7 +209,7 @@ class Answerer:
         """The facts of one topic for the region and customer group, narrowed to the step,
         year and policy terms the question names, most specific group first."""
         facts = self._in_year(self._topic_facts(region, topic, context), question.text)
-        facts = self._for_step(facts, question.step)
+        facts = self._for_steps(facts, question.steps)
         focused = self._focused(facts + self._related_facts(region, topic, context), question.focus)
         facts = self.kb.nearest(focused or facts, context.category)
         if context.area and any(f.area == context.area for f in facts):
@@ -210,6 +220,32 @@ class Answerer:
             facts = [f for f in facts if _has_figure(f)]
         return facts
 
+    def focus_facts(self, region: Region, question: Question, context: Context) -> list[Fact]:
+        """Facts of any topic that use the policy terms the question names, for the customer
+        group asked when there are any, else for any group (their statements name the group)."""
+        if not question.anchors:
+            return []
+        for category in dict.fromkeys((context.category, None)):
+            scoped = replace(context, category=category)
+            pool = [f for topic in self.kb.vocab.topics for f in self._topic_facts(region, topic, scoped)]
+            focused = self.kb.nearest(self._focused(pool, question.focus), category)
+            focused = [f for f in focused if _focus_score(f, question.anchors)]
+            if focused:
+                return focused
+        return []
+
+    def _low_voltage(self, category: str | None) -> bool:
+        return category is None or "lv" in self.kb.category_lineage(category)
+
+    def _area_note(self, region: Region, topic: str, facts: list[Fact], context: Context) -> str:
+        """Say so when the document sets no figure for the area asked but does for other areas."""
+        if topic not in AREA_TOPICS or not context.area or any(f.area == context.area for f in facts):
+            return ""
+        if not any(f.area for f in region.facts if f.topic == topic):
+            return ""
+        area = self.kb.vocab.areas[context.area]["name"]
+        return f"{region.document.number}未单列{area}的规定，以下为文件的相关规定。"
+
     def _topic_facts(self, region: Region, topic: str, context: Context) -> list[Fact]:
         return self.kb.facts(region, FactQuery(topic, context.category, context.area, context.district))
 
@@ -217,12 +253,11 @@ class Answerer:
         return [f for related in RELATED_TOPICS.get(topic, ()) for f in self._topic_facts(region, related, context)]
 
     @staticmethod
-    def _for_step(facts: list[Fact], step: str | None) -> list[Fact]:
-        """A question about one step gets that step's limit; otherwise the overall limits come first."""
-        if step:
-            matching = [f for f in facts if step_matches(step, f.step, f.aspect)]
-            if matching:
-                return matching
+    def _for_steps(facts: list[Fact], steps: tuple[str, ...]) -> list[Fact]:
+        """A question about steps gets those steps' limits; otherwise the overall limits come first."""
+        matching = [f for f in facts if any(step_matches(step, f.step, f.aspect) for step in steps)]
+        if matching:
+            return matching
         overall = [f for f in facts if f.aspect != "step"]
         return overall or facts
 
@@ -230,9 +265,8 @@ class Answerer:
     def _focused(facts: list[Fact], focus: tuple[tuple[str, ...], ...]) -> list[Fact]:
         """The facts that use the most of the policy terms the question names ('一证', '新立杆');
         empty when none uses any."""
-        scored = [(sum(any(w in f.statement for w in words) for words in focus), f) for f in facts]
-        best = max((score for score, _ in scored), default=0)
-        return [f for score, f in scored if score == best] if best else []
+        best = max((_focus_score(f, focus) for f in facts), default=0)
+        return [f for f in facts if _focus_score(f, focus) == best] if best else []
 
     @staticmethod
     def _in_year(facts: list[Fact], text: str) -> list[Fact]:
@@ -311,6 +345,11 @@ class Answerer:
                      replace(context, region=None, district=None), answered=False)
 
     def _no_topic(self, question: Question, context: Context) -> Reply:
+        if context.region and question.anchors:
+            region = self.kb.region(context.region)
+            facts = self.focus_facts(region, question, context)[:MAX_FACTS]
+            if facts:
+                return Reply(self.render.facts(region, facts, context), context, facts=tuple(facts))
         if context.region:
             region = self.kb.region(context.region)
             clause = self.render.best_clause(region, question.text, context) if len(question.text) > 6 else None
@@ -318,6 +357,8 @@ class Answerer:
                 return Reply(clause, context)
             return Reply(f"好的，{region.name}。请问您想了解办电的哪方面？", context,
                          self._topic_buttons(), answered=False)
+        if question.anchors:
+            return self._ask_region(replace(context, pending=question.text))
         return Reply("抱歉，我没太理解您的问题。您可以问我办电要带什么资料、有几个环节、要多久、要不要花钱，"
                      f"或者拨打{HOTLINE}咨询。", context, self._topic_buttons(), answered=False)
 

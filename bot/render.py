@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.answer import Context
 
 CLAUSE_MIN_SCORE = 6.0
+BROAD_CATEGORIES = ("lv", "hv")  # general rules obviously apply to these; no "not stated for you" note
 CLAUSE_CHARS = 160
 
 
@@ -23,18 +24,33 @@ class Renderer:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
 
-    def scope(self, region: Region, context: Context) -> str:
+    def scope(self, region: Region, facts: list[Fact], context: Context) -> tuple[str, str]:
+        """The heading of an answer and, when the document has nothing for the group asked
+        itself, a note saying which group's rules are given instead."""
         place = region.name + (f"（{context.district}）" if context.district else "")
-        if context.category:
-            return place + self.kb.vocab.categories[context.category]["name"]
-        return place
+        asked = context.category
+        if not asked:
+            return place, ""
+        names = self.kb.vocab.categories
+        ranks = self.kb.category_ranks(asked)
+        if any(f.category == asked or asked in self.kb.category_lineage(f.category) for f in facts):
+            return place + names[asked]["name"], ""
+        general = {f.category for f in facts}
+        if general == {"all"}:
+            if asked in BROAD_CATEGORIES:
+                return place, ""
+            return place, f"{region.document.number}未对{names[asked]['name']}单独作出规定，以下为通用规定。"
+        nearest = min(general, key=lambda c: ranks.get(c, 9))
+        return place + names[nearest]["name"], (f"{region.document.number}未单独规定{names[asked]['name']}，"
+                                                f"以下为{names[nearest]['name']}的规定。")
 
-    def facts(self, region: Region, facts: list[Fact], context: Context) -> str:
-        scope = self.scope(region, context)
+    def facts(self, region: Region, facts: list[Fact], context: Context, note: str = "") -> str:
+        scope, category_note = self.scope(region, facts, context)
+        lines = [n for n in (category_note, note) if n]
         if len(facts) == 1:
-            lines = [f"{scope}：{sentence(facts[0])}"]
+            lines.append(f"{scope}：{sentence(facts[0])}")
         else:
-            lines = [f"{scope}："] + [f"· {sentence(f)}" for f in facts]
+            lines += [f"{scope}："] + [f"· {sentence(f)}" for f in facts]
         lines.append(source_line(facts, context.agent_mode))
         return "\n".join(lines)
 
@@ -47,10 +63,11 @@ class Renderer:
         rule = result.rule
         assert rule is not None and rule.max_capacity is not None
         if result.verdict is Verdict.UNIT_MISMATCH:
-            text = (f"{region.name}的低压接入标准按{rule.max_capacity.unit}规定：{sentence(rule)}"
+            rules = [rule, *result.alternatives]
+            text = (f"{region.name}的低压接入标准按{rule.max_capacity.unit}规定：{''.join(sentence(r) for r in rules)}"
                     f"您提供的容量单位是{capacity.unit}，两者不能直接换算，请按{rule.max_capacity.unit}确认容量，"
                     f"或拨打95598由供电公司核定。")
-            return text + "\n" + source_line([rule], context.agent_mode), [rule]
+            return text + "\n" + source_line(rules, context.agent_mode), rules
         within = result.verdict is Verdict.ELIGIBLE
         outcome = "在低压接入标准内，可以低压方式接入" if within else "超过了低压接入标准，需按高压方式接入"
         lines = [f"{region.name}：您的容量{capacity}{outcome}（标准为{rule.max_capacity}及以下）。",

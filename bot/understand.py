@@ -16,27 +16,30 @@ from bot.knowledge.service import KnowledgeBase, Place
 # Topic cues, checked in this order; a question may carry several topics.
 TOPIC_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("live_work", ("不停电作业", "带电作业", "不停电接火")),
-    ("reliability", ("停电时间", "停电时长", "年均停电", "平均停电", "供电可靠", "可靠性", "停电多久", "停多久电")),
+    ("reliability", ("停电时间", "停电时长", "年均停电", "平均停电", "供电可靠", "可靠性", "停电多久",
+                     "停多久电")),
     ("warning", ("预警", "告警", "超时了", "督办")),
     ("booking", ("零证预约", "预约", "派单", "派发")),
-    ("cert_mode", ("刷脸", "一证", "两证", "容缺", "零证办理", "不带证", "没带证", "一个证", "几个证", "什么证",
-                   "证照")),
-    ("materials", ("资料", "材料", "证件", "证明", "带什么", "准备什么", "提供什么", "要啥", "收资", "手续", "带啥",
-                   "带哪些", "交什么", "交啥")),
+    ("cert_mode", ("刷脸", "一证", "两证", "容缺", "零证办理", "不带证", "没带证", "一个证", "几个证",
+                   "什么证", "证照")),
+    ("materials", ("资料", "材料", "证件", "证明", "带什么", "准备什么", "提供什么", "要啥", "收资", "手续",
+                   "带啥", "准备啥", "要准备", "需要啥", "需要准备", "带哪些", "交什么", "交啥")),
     ("steps", ("环节", "步骤", "几步", "流程", "程序")),
     ("approval", ("审批", "行政许可", "许可", "挖路", "占道", "挖掘", "告知承诺", "备案", "并联")),
-    ("capacity", ("低压接入", "低压方式接入", "低压接", "多大容量", "容量上限", "容量标准")),
+    ("capacity", ("多大容量", "容量上限", "容量标准", "多大的容量", "容量多大", "多少千瓦", "多少千伏安",
+                  "走低压", "低压行不行", "能不能低压", "能低压", "可以低压", "低压供电", "用低压",
+                  "低压接入标准", "低压接入容量", "低压接入吗", "低压接入么")),
     ("fees", ("收费", "收钱", "服务费", "高可靠性供电费", "收不收", "还收", "收哪些", "收什么", "费用", "交钱")),
     ("investment", ("投资", "出钱", "花钱", "花不花钱", "要钱", "掏钱", "红线", "电能表", "谁出", "谁承担",
                     "零投资", "补贴", "成本", "自己出", "谁掏")),
-    ("time_limit", ("多久", "几天", "多少天", "多长时间", "时限", "时长", "工作日", "多快", "什么时候能", "要多少时间",
-                    "时间", "当天", "当日", "次日", "几个月")),
+    ("time_limit", ("多久", "几天", "多少天", "多长时间", "时限", "时长", "工作日", "多快", "什么时候",
+                    "要多少时间", "啥时候", "多会儿", "时间", "当天", "当日", "次日", "几个月")),
     ("hotline", ("95598", "12398", "热线", "投诉", "举报", "监督电话", "打电话")),
     ("channels", ("网上国网", "APP", "app", "公众号", "线上", "网上", "渠道", "营业厅", "手机上")),
     ("transfer", ("过户",)),
     ("service", ("客户经理", "项目经理", "双经理", "专员", "代办")),
-    ("definition", ("是什么", "什么意思", "指的是", "定义", "啥意思", "算不算", "哪些算", "适用于", "包括哪些",
-                    "什么叫", "何为", "啥叫")),
+    ("definition", ("是什么", "什么意思", "指的是", "定义", "啥意思", "算不算", "哪些算", "适用于",
+                    "包括哪些", "什么叫", "何为", "啥叫")),
 )
 # Policy terms that make a question a definition question when nothing else is asked.
 DEFINITION_TERMS = ("三零", "三省", "三公开", "双经理", "开门接电", "阳光业扩")
@@ -51,7 +54,9 @@ FOCUS_TERMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("产权证", "房产证", "房本", "没有产权"), ("产权",)), (("委托", "代办", "别人办", "代理"), ("委托", "代理")),
     (("地址一致", "地址一样", "地址相同"), ("一致",)), (("营业执照",), ("营业执照",)),
     (("并联",), ("并联",)), (("告知承诺",), ("告知承诺",)), (("备案",), ("备案",)),
-    (("免审批", "不用审批", "免于", "要审批吗", "需要审批吗", "用审批吗"), ("免",)),
+    (("免审批", "不用审批", "免于", "要审批吗", "需要审批吗", "用审批吗", "免行政许可", "免许可", "免办"), ("免",)),
+    (("只带", "只有", "仅有", "就带了"), ("仅能提供", "容缺")), (("电价",), ("电价",)),
+    (("投资界面", "投资到哪", "投到哪", "投资到什么", "出钱到哪"), ("投资界面", "红线", "投资至", "投资到")),
     (("新立杆", "立杆"), ("新立杆",)), (("分支箱",), ("分支箱",)), (("管沟",), ("管沟",)),
     (("红线",), ("红线",)), (("电能表", "电表"), ("电能表",)), (("零投资",), ("零投资",)), (("补贴",), ("补贴",)),
     (("高可靠性供电费",), ("高可靠性供电费",)), (("三零",), ("三零",)), (("三省",), ("三省",)),
@@ -84,6 +89,7 @@ CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("important", ("重要用户", "重要客户", "重要电力用户"), ()),
     ("lv_nonresident_no_sanling", ("未实行三零", "没有实行三零", "没实行三零", "不实行三零", "非三零", "没有三零"), ()),
     ("lv_nonresident_sanling", ("实行三零", "三零服务的低压非居民", "三零低压非居民"), ("非居民",)),
+    ("lv_nonresident_sanling", ("三零企业", "三零服务的企业", "三零的企业", "三零服务企业"), ()),
     ("hv_35kv_double", ("35千伏", "35kv", "三十五千伏"), ("双电源",)),
     ("hv_35kv_single", ("35千伏", "35kv", "三十五千伏"), ("单电源",)),
     ("hv_35kv", ("35千伏", "35kv", "三十五千伏", "110千伏", "110kv"), ()),
@@ -100,7 +106,8 @@ CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("temporary", ("临时用电", "临时用", "临电"), ()),
     ("small_micro", ("小微", "小企业", "小厂", "作坊", "小店", "个体户", "小商户"), ()),
     ("resident_estate", ("新建居住区", "住宅小区", "居民小区", "新建小区", "新小区", "小区"), ()),
-    ("lv_no_works", ("无配套", "没有配套", "无工程", "不涉及配套", "没配套"), ()),
+    ("lv_no_works", ("无配套", "没有配套", "无工程", "不涉及配套", "没配套", "没工程", "没有工程", "不用施工",
+                     "无需施工", "不需要施工"), ()),
     ("lv_with_works", ("配套工程", "有配套", "新立杆", "分支箱", "管沟"), ("低压",)),
     ("lv_nonresident", ("低压非居民", "非居民"), ()),
     ("resident", ("居民", "家里", "家用", "住宅", "自家", "老百姓", "个人", "家庭", "自建房", "房子"), ()),
@@ -128,8 +135,13 @@ class Question:
     area: str | None = None
     capacity: Quantity | None = None
     unknown_place: str | None = None
-    step: str | None = None
+    steps: tuple[str, ...] = ()
     focus: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def anchors(self) -> tuple[tuple[str, ...], ...]:
+        """The focus terms distinctive enough to find facts across all topics."""
+        return tuple(words for words in self.focus if words not in WEAK_FOCUS)
 
     @property
     def place(self) -> Place | None:
@@ -182,17 +194,20 @@ def find_topics(text: str) -> list[str]:
     return found
 
 
+# Focus words that narrow a topic's facts but are too common to look for across all topics.
+WEAK_FOCUS = frozenset({("农村",), ("小微",), ("重要",), ("机井",), ("充电",), ("5G",), ("临时用电",),
+                        ("居住区", "小区"), ("全过程", "全流程"), ("设计审查",), ("中间检查",), ("竣工",),
+                        ("电话",), ("营业执照",), ("电能表",)})
+
+
 def find_focus(text: str) -> tuple[tuple[str, ...], ...]:
     """For each policy term the question names, the words the documents use for it."""
     return tuple(words for cues, words in FOCUS_TERMS if any(cue in text for cue in cues))
 
 
-def find_step(text: str) -> str | None:
-    """The process step a question is about ('供电方案答复要几天' → 供电方案答复), if any."""
-    for step, cues in STEP_CUES:
-        if any(cue in text for cue in cues):
-            return step
-    return None
+def find_steps(text: str) -> tuple[str, ...]:
+    """The process steps a question is about ('供电方案答复要几天' → 供电方案答复)."""
+    return tuple(step for step, cues in STEP_CUES if any(cue in text for cue in cues))
 
 
 # Steps the documents state as an aspect of their own rather than as a named step.
@@ -249,7 +264,7 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
         business=any(c in text for c in BUSINESS_CUES),
         area=find_area(kb, text),
         capacity=find_capacity(text),
-        step=find_step(text),
+        steps=find_steps(text),
         focus=find_focus(text),
     )
     if not question.places:

@@ -7,7 +7,7 @@ PY="$VENV_BIN/python"
 
 # Fingerprint of everything the model depends on, including the KB-built jieba dictionary.
 model_fingerprint() {
-  find config.yml domain data knowledge/shared.yml knowledge/regions bot/nlu -type f \
+  find config.yml domain data knowledge/shared.yml knowledge/regions bot/nlu bot/understand.py -type f \
        \( -name '*.yml' -o -name '*.py' \) -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12
 }
 model_path() { echo "models/bandian-$(model_fingerprint).tar.gz"; }

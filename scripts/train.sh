@@ -9,6 +9,9 @@ if [ -f "$model" ]; then
 else
   "$PY" -m bot.nlu.dictionary build/jieba >&2
   echo "training $model (takes a few minutes) ..." >&2
-  "$RASA" train --domain domain --fixed-model-name "$(basename "$model" .tar.gz)" --out models >&2
+  mkdir -p var/log
+  "$RASA" train --domain domain --fixed-model-name "$(basename "$model" .tar.gz)" --out models \
+    >var/log/train.log 2>&1 || { tail -40 var/log/train.log >&2; echo "training failed; see var/log/train.log" >&2; exit 1; }
+  echo "trained $model (log: var/log/train.log)" >&2
 fi
 echo "$model"

@@ -46,6 +46,8 @@ def split_clauses(text: str, region: str, doc: str) -> list[Clause]:
         if _HEADING.match(paragraph) and len(paragraph) < 40:
             heading, item = paragraph, ""
             continue
+        if not heading:  # the letterhead, title and addressees before the first heading
+            continue
         if _ITEM.match(paragraph):
             item = paragraph.split("。")[0][:30]
         section = " ".join(part for part in (heading, item) if part)
@@ -67,8 +69,11 @@ def _continues(previous: str, paragraph: str) -> bool:
     return not previous.rstrip().endswith(("。", "；", "：", ":", "|")) and not _ITEM.match(paragraph)
 
 
-def _terms(text: str) -> list[str]:
-    return [t for t in tokenize(text) if t not in _STOPWORDS and not t.isspace()]
+def _terms(text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
+    """jieba words, plus the character pairs inside longer words, so that a question and a clause
+    segmented differently ('服务理念' vs '服务' '理念') still share terms."""
+    words = [t for t in tokenize(text) if t not in _STOPWORDS and t not in ignore and not t.isspace()]
+    return words + [w[i:i + 2] for w in words if len(w) > 2 for i in range(len(w) - 1)]
 
 
 @dataclass
@@ -91,8 +96,11 @@ class ClauseIndex:
         average = sum(p.length for p in passages) / max(len(passages), 1)
         return cls(passages, frequency, average)
 
-    def search(self, text: str, region: str | None = None, limit: int = 3) -> list[Clause]:
-        query = set(_terms(text))
+    def search(self, text: str, region: str | None = None, limit: int = 3,
+               ignore: frozenset[str] = frozenset()) -> list[Clause]:
+        """Clauses ranked by BM25 over jieba terms; `ignore` drops terms (e.g. place names) that
+        say where, not what."""
+        query = set(_terms(text, ignore))
         scored = []
         for passage in self.passages:
             if region and passage.clause.region != region:

@@ -28,35 +28,42 @@ class Eligibility:
     rule: Fact | None = None
     investment: tuple[Fact, ...] = ()
     areas: tuple[str, ...] = field(default=())
+    alternatives: tuple[Fact, ...] = ()  # the thresholds for other areas, when the area is unknown
 
 
 def threshold_rules(kb: KnowledgeBase, region: Region, topic: str, on: date) -> list[Fact]:
-    """Capacity-limited rules of a topic already in force on `on` (undated ones always)."""
-    rules = [f for f in region.facts if f.topic == topic and f.max_capacity is not None]
-    in_force = [f for f in rules if f.effective_by is None or f.effective_by <= on]
-    return in_force or rules
+    """Low-voltage capacity-limited rules of a topic in force on `on` (undated rules always are);
+    high-voltage measures with a capacity (e.g. a subsidy for 1250千伏安 users) are not among them."""
+    return [f for f in region.facts if f.topic == topic and f.max_capacity is not None
+            and "hv" not in kb.category_lineage(f.category)
+            and (f.effective_by is None or f.effective_by <= on)]
 
 
-def _applicable(rules: list[Fact], area: str | None, district: str | None) -> list[Fact]:
-    """Rules that apply to the place: those for its district (or for every district) and for its
-    area (or for every area); the newest in force, district-specific and exact-area rules first."""
-    rules = [f for f in rules if _covers(f, district) and (area is None or f.area in (area, None))]
-    rules = _latest(rules)
-    return sorted(rules, key=lambda f: (not isinstance(f.districts, tuple), f.area != area))
+def _when(fact: Fact) -> date:
+    return fact.effective_by or date.min
 
 
-def _covers(fact: Fact, district: str | None) -> bool:
-    if isinstance(fact.districts, tuple):
-        return district in fact.districts
-    return fact.districts != "others" or district is not None
+def _applicable(kb: KnowledgeBase, region: Region, rules: list[Fact], area: str | None,
+                district: str | None) -> list[Fact]:
+    """The rules for the place: its district's (or every district's) and its area's (or every
+    area's). A newer rule for the whole region supersedes older ones for parts of it; of the
+    rules for one part only the newest counts. District rules first, then exact area, then general."""
+    rules = [f for f in rules if _covers(kb, region, f, district) and (area is None or f.area in (area, None))]
+    general = [_when(f) for f in rules if f.area is None and f.districts is None]
+    if general:
+        rules = [f for f in rules if _when(f) >= max(general)]
+    newest: dict[tuple[str | None, object], date] = {}
+    for fact in rules:
+        part = (fact.area, fact.districts)
+        newest[part] = max(newest.get(part, date.min), _when(fact))
+    rules = [f for f in rules if _when(f) == newest[(f.area, f.districts)]]
+    return sorted(rules, key=lambda f: (not isinstance(f.districts, tuple), f.area != area, f.area is None))
 
 
-def _latest(rules: list[Fact]) -> list[Fact]:
-    dated = [f.effective_by for f in rules if f.effective_by]
-    if not dated:
-        return rules
-    newest = max(dated)
-    return [f for f in rules if f.effective_by == newest or f.effective_by is None]
+def _covers(kb: KnowledgeBase, region: Region, fact: Fact, district: str | None) -> bool:
+    if district is None:
+        return not isinstance(fact.districts, tuple)
+    return kb.covers_district(fact, district, region)
 
 
 def low_voltage_access(
@@ -69,19 +76,24 @@ def low_voltage_access(
 ) -> Eligibility:
     """Whether `capacity` is within the region's low-voltage access threshold for the area."""
     on = on or date.today()
-    rules = _applicable(threshold_rules(kb, region, "capacity", on), area, district)
-    investment = tuple(_applicable(threshold_rules(kb, region, "investment", on), area, district))
+    capacity_rules = threshold_rules(kb, region, "capacity", on)
+    if area and not any(f.area in (area, None) for f in capacity_rules):
+        area = None  # the document sets no threshold for this kind of area: show the ones it sets
+    rules = _applicable(kb, region, capacity_rules, area, district)
+    investment = tuple(_applicable(kb, region, threshold_rules(kb, region, "investment", on), area, district))
     return _decide(rules, capacity, area, investment)
 
 
 def _decide(rules: list[Fact], capacity: Quantity, area: str | None, investment: tuple[Fact, ...]) -> Eligibility:
     if not rules:
         return Eligibility(Verdict.NO_RULE, investment=investment)
+    rule = rules[0]
+    assert rule.max_capacity is not None
+    if all(f.max_capacity and f.max_capacity.unit != capacity.unit for f in rules):
+        return Eligibility(Verdict.UNIT_MISMATCH, rule=rule, alternatives=tuple(rules[1:]))
     areas = tuple(sorted({f.area for f in rules if f.area}))
     if area is None and len({(f.max_capacity, f.area) for f in rules}) > 1 and len(areas) > 1:
         return Eligibility(Verdict.NEED_AREA, areas=areas)
-    rule = rules[0]
-    assert rule.max_capacity is not None
     if rule.max_capacity.unit != capacity.unit:
         return Eligibility(Verdict.UNIT_MISMATCH, rule=rule)
     verdict = Verdict.ELIGIBLE if capacity.amount <= rule.max_capacity.amount else Verdict.NOT_ELIGIBLE

@@ -11,6 +11,8 @@ from bot.knowledge.clauses import ClauseIndex
 from bot.knowledge.loader import Vocabulary, load_regions, load_vocabulary
 from bot.knowledge.models import Clause, Fact, Region, Silence
 
+SUBGROUP_RANK = 100.0
+
 
 @dataclass(frozen=True)
 class Place:
@@ -101,13 +103,22 @@ class KnowledgeBase:
             order.extend(frontier)
         return order
 
+    def category_ranks(self, category: str) -> dict[str, float]:
+        """How closely each related category answers a question about `category`: the category
+        itself 0, its ancestors 1, 2, … (their rules apply to it), and last its subgroups, used only
+        where nothing applies to the whole group (their facts name the subgroup)."""
+        ranks: dict[str, float] = {c: SUBGROUP_RANK for c in self.vocab.categories
+                                   if category in self.category_lineage(c)}
+        ranks.update({c: float(i) for i, c in enumerate(self.category_lineage(category))})
+        return ranks
+
     def facts(self, region: Region | str, query: FactQuery) -> list[Fact]:
         """Facts of one region answering the query, most specific category first."""
         region = self.region(region) if isinstance(region, str) else region
-        lineage = self.category_lineage(query.category) if query.category else None
-        matches = [f for f in region.facts if self._matches(f, query, lineage, region)]
-        if lineage is not None:
-            matches.sort(key=lambda f: lineage.index(f.category))
+        ranks = self.category_ranks(query.category) if query.category else None
+        matches = [f for f in region.facts if self._matches(f, query, ranks, region)]
+        if ranks is not None:
+            matches.sort(key=lambda f: ranks[f.category])
         return matches
 
     def best_facts(self, region: Region | str, query: FactQuery) -> list[Fact]:
@@ -115,22 +126,21 @@ class KnowledgeBase:
         return self.nearest(self.facts(region, query), query.category)
 
     def nearest(self, facts: list[Fact], category: str | None) -> list[Fact]:
-        """Of facts matching a category's lineage, per aspect those of the most specific level
-        present: a 10千伏双电源 question gets the 高压双电源 total and the 10千伏 works limit,
-        but not the 高压用户 total that the 双电源 one refines."""
+        """Of facts matching a category, per aspect those of the most specific level present:
+        a 10千伏双电源 question gets the 高压双电源 total and the 10千伏 works limit, but not the
+        高压用户 total that the 双电源 one refines."""
         if not facts or not category:
             return facts
-        lineage = self.category_lineage(category)
-        level: dict[str | None, int] = {}
+        ranks = self.category_ranks(category)
+        level: dict[str | None, float] = {}
         for fact in facts:
-            rank = lineage.index(fact.category)
-            level[fact.aspect] = min(rank, level.get(fact.aspect, rank))
-        return [f for f in facts if lineage.index(f.category) == level[f.aspect]]
+            level[fact.aspect] = min(ranks[fact.category], level.get(fact.aspect, ranks[fact.category]))
+        return [f for f in facts if ranks[f.category] == level[f.aspect]]
 
-    def _matches(self, fact: Fact, query: FactQuery, lineage: list[str] | None, region: Region) -> bool:
+    def _matches(self, fact: Fact, query: FactQuery, ranks: dict[str, float] | None, region: Region) -> bool:
         if fact.topic != query.topic:
             return False
-        if lineage is not None and fact.category not in lineage:
+        if ranks is not None and fact.category not in ranks:
             return False
         if query.aspect and fact.aspect != query.aspect:
             return False
@@ -138,10 +148,12 @@ class KnowledgeBase:
             return False
         if query.area and fact.area and fact.area != query.area:
             return False
-        return not query.district or self._covers_district(fact, query.district, region)
+        return not query.district or self.covers_district(fact, query.district, region)
 
     @staticmethod
-    def _covers_district(fact: Fact, district: str, region: Region) -> bool:
+    def covers_district(fact: Fact, district: str, region: Region) -> bool:
+        """Whether a fact applies to a district: it names none, names this one, or is for
+        'others' and no fact of its topic names this district."""
         if fact.districts is None:
             return True
         if fact.districts == "others":
@@ -175,7 +187,7 @@ class KnowledgeBase:
                 raise RuntimeError("clause search needs seeds_dir")
             self._clauses = ClauseIndex.build(self.regions, self.seeds_dir)
         region_id = (region if isinstance(region, str) else region.id) if region else None
-        return self._clauses.search(text, region_id, limit)
+        return self._clauses.search(text, region_id, limit, frozenset(self.gazetteer))
 
     def effective(self, facts: list[Fact], on: date) -> list[Fact]:
         """Drop targets superseded by a later target already due on `on`."""
