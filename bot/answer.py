@@ -112,7 +112,9 @@ class Answerer:
         if not topics:
             return self._no_topic(question, context)
         if len(question.places) > 1:
-            return self._compare(question, topics[0], context)
+            return self._compare(question, topics[0], context, [p.region for p in question.places])
+        if question.every_region and not question.places:
+            return self._compare(question, topics[0], context, list(self.kb.regions))
         if context.region is None:
             if topics[0] in REGION_FREE_TOPICS and question.focus:
                 return self._across_regions(question, topics[0], context)
@@ -163,6 +165,8 @@ class Answerer:
             part = self._answer_topic(region, topic, question, context)
             if isinstance(part, Reply):
                 return part
+            if part[1] and set(part[1]) <= set(facts):
+                continue  # another topic of the question already stated these facts
             parts.append(part[0])
             facts.extend(part[1])
         text = "\n".join(p for p in parts if p)
@@ -362,15 +366,15 @@ class Answerer:
         return Reply("抱歉，我没太理解您的问题。您可以问我办电要带什么资料、有几个环节、要多久、要不要花钱，"
                      f"或者拨打{HOTLINE}咨询。", context, self._topic_buttons(), answered=False)
 
-    def _compare(self, question: Question, topic: str, context: Context) -> Reply:
+    def _compare(self, question: Question, topic: str, context: Context, regions: list[Region]) -> Reply:
         parts, facts = [], []
-        for place in question.places:
-            found = self.select_facts(place.region, topic, question, context)[:2]
+        for region in regions:
+            found = self.select_facts(region, topic, question, context)[:2]
             if found:
-                parts.append(self.render.facts(place.region, found, context))
+                parts.append(self.render.facts(region, found, context))
                 facts.extend(found)
             else:
-                parts.append(self._not_covered(place.region, topic, None, context))
+                parts.append(self._not_covered(region, topic, None, context))
         return Reply("\n".join(parts), replace(context, topic=topic), answered=bool(facts), facts=tuple(facts))
 
     def _across_regions(self, question: Question, topic: str, context: Context) -> Reply:

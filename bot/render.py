@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.knowledge.eligibility import Eligibility, Verdict
 from bot.knowledge.models import Fact, Quantity, Region
-from bot.knowledge.service import KnowledgeBase
+from bot.knowledge.service import SUBGROUP_RANK, KnowledgeBase
 
 if TYPE_CHECKING:
     from bot.answer import Context
@@ -33,7 +33,7 @@ class Renderer:
             return place, ""
         names = self.kb.vocab.categories
         ranks = self.kb.category_ranks(asked)
-        if any(f.category == asked or asked in self.kb.category_lineage(f.category) for f in facts):
+        if any(ranks.get(f.category) in (0, SUBGROUP_RANK) for f in facts):  # its own or its subgroups' rules
             return place + names[asked]["name"], ""
         general = {f.category for f in facts}
         if general == {"all"}:
@@ -88,8 +88,8 @@ class Renderer:
             return None
         clause = clauses[0]
         excerpt = clause.text if len(clause.text) <= CLAUSE_CHARS else clause.text[:CLAUSE_CHARS] + "……"
-        return (f"结构化知识库中没有直接对应的条目，{region.name}文件中最相关的规定是：“{excerpt}”\n"
-                f"（依据：{clause.doc} {clause.section}）如需确认，请拨打95598。")
+        return (f"{region.name}文件中的相关规定：“{excerpt}”\n"
+                f"（依据：{clause.doc} {clause.section}）如需进一步确认，请拨打95598。")
 
 
 def sentence(fact: Fact) -> str:

@@ -33,7 +33,7 @@ TOPIC_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("investment", ("投资", "出钱", "花钱", "花不花钱", "要钱", "掏钱", "红线", "电能表", "谁出", "谁承担",
                     "零投资", "补贴", "成本", "自己出", "谁掏")),
     ("time_limit", ("多久", "几天", "多少天", "多长时间", "时限", "时长", "工作日", "多快", "什么时候",
-                    "要多少时间", "啥时候", "多会儿", "时间", "当天", "当日", "次日", "几个月")),
+                    "要多少时间", "啥时候", "多会儿", "最快", "更快", "时间", "当天", "当日", "次日", "几个月")),
     ("hotline", ("95598", "12398", "热线", "投诉", "举报", "监督电话", "打电话")),
     ("channels", ("网上国网", "APP", "app", "公众号", "线上", "网上", "渠道", "营业厅", "手机上")),
     ("transfer", ("过户",)),
@@ -123,6 +123,14 @@ _CAPACITY = re.compile(r"(\d+(?:\.\d+)?)\s*(千伏安|kva|千瓦|kw)", re.IGNORE
 _CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CHINESE_NUMBER = re.compile(r"([一二两三四五六七八九十百千]+)(?=千伏安|千瓦)")
 _OTHER_PLACE = re.compile(r"([\u4e00-\u9fa5]{2,4}?)(?:市|省|县|自治州)")
+# Words before 市/县 that are not a place name: 哪个城市, 本市, 全县, 各县 …
+_NOT_A_NAME = ("城", "本", "我", "全", "所在", "哪", "什么", "各", "每", "那个", "这个", "其他", "其它", "外")
+# "Which city is fastest": the question is asked of every covered region.
+EVERY_REGION_CUES = ("哪个城市", "哪个地方", "哪个地区", "哪里最", "哪儿最", "各地", "五个地方", "五地", "各个城市",
+                     "各城市", "五个城市", "哪个市")
+# "How do I get connected": no topic named, so the two first things to know.
+HOW_TO_CUES = ("咋弄", "怎么弄", "怎么办理", "怎么申请", "如何办理", "如何申请", "咋办", "怎么报装", "咋申请",
+               "怎么接电", "咋接电", "想通电", "要通电", "想接电", "想装电")
 
 
 @dataclass
@@ -135,6 +143,7 @@ class Question:
     area: str | None = None
     capacity: Quantity | None = None
     unknown_place: str | None = None
+    every_region: bool = False
     steps: tuple[str, ...] = ()
     focus: tuple[tuple[str, ...], ...] = ()
 
@@ -191,6 +200,8 @@ def find_topics(text: str) -> list[str]:
         found.remove("steps")
     if "definition" in found and len(found) > 1:
         found.remove("definition")
+    if not found and any(cue in text for cue in HOW_TO_CUES):
+        found.extend(("materials", "steps"))
     return found
 
 
@@ -248,7 +259,7 @@ def find_unknown_place(kb: KnowledgeBase, text: str) -> str | None:
             return name
     for match in _OTHER_PLACE.finditer(text):
         name = match.group(1)
-        if not kb.places_in(name) and name not in ("城市", "城区", "本市", "我市", "全市", "所在"):
+        if not kb.places_in(name) and not name.startswith(_NOT_A_NAME):
             return name + text[match.end(1)]
     return None
 
@@ -267,6 +278,7 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
         steps=find_steps(text),
         focus=find_focus(text),
     )
+    question.every_region = any(cue in text for cue in EVERY_REGION_CUES)
     if not question.places:
         question.unknown_place = find_unknown_place(kb, text)
     return question

@@ -107,8 +107,10 @@ class KnowledgeBase:
         """How closely each related category answers a question about `category`: the category
         itself 0, its ancestors 1, 2, … (their rules apply to it), and last its subgroups, used only
         where nothing applies to the whole group (their facts name the subgroup)."""
-        ranks: dict[str, float] = {c: SUBGROUP_RANK for c in self.vocab.categories
-                                   if category in self.category_lineage(c)}
+        subgroups = [c for c in self.vocab.categories if category in self.category_lineage(c)]
+        # and the other groups those subgroups belong to: a 10千伏 question (supply unknown) is
+        # also answered by 高压单电源 / 高压双电源 rules, since 10千伏单电源 belongs to both
+        ranks: dict[str, float] = {c: SUBGROUP_RANK for sub in subgroups for c in self.category_lineage(sub)}
         ranks.update({c: float(i) for i, c in enumerate(self.category_lineage(category))})
         return ranks
 

@@ -96,3 +96,41 @@ def test_agent_mode_cites_document_and_excerpt(answerer):
 def test_important_users_keep_design_review_and_midway_inspection_in_anyang(answerer):
     text = ask(answerer, "安阳重要用户比普通高压用户多哪些环节")
     assert "设计审查" in text and "中间检查" in text
+
+
+def test_which_city_is_fastest_is_answered_for_every_region(answerer):
+    text = ask(answerer, "哪个城市10千伏办电最快")
+    assert all(name in text for name in ("烟台", "枣庄", "黔东南", "连云港", "安阳"))
+    assert {"8", "30", "25", "16"} <= days(text)
+
+
+def test_how_do_i_get_connected_gives_steps_and_materials(answerer):
+    reply = answerer.reply("我家在薛城新盖的房子想通电咋弄")
+    assert reply.answered and reply.context.region == "zaozhuang"
+    assert "受理签约" in reply.text and "施工接电" in reply.text
+
+
+def test_a_group_the_document_does_not_name_gets_a_note_not_another_groups_number(answerer):
+    text = ask(answerer, "黔东南重要用户设计审查几天")
+    assert "未" in text and not days(text)
+
+
+def test_a_policy_term_is_found_outside_the_topic_asked(answerer):
+    text = ask(answerer, "安阳去营业厅办电 只带了营业执照 别的没带 能办吗")
+    assert "容缺" in text
+
+
+def test_an_unknown_area_still_gets_the_thresholds_and_no_unit_conversion(answerer):
+    text = ask(answerer, "烟台市区的厂子 150千瓦 能低压接入吗")
+    assert "160千伏安" in text and "100千伏安" in text and "换算" in text
+    assert "可以低压方式接入" not in text
+
+
+def test_two_topics_naming_the_same_fact_state_it_once(answerer):
+    text = ask(answerer, "安阳高可靠性供电费还收吗")
+    assert text.count("高可靠性供电费") == 1
+
+
+def test_high_voltage_capacity_questions_skip_the_low_voltage_check(answerer):
+    text = ask(answerer, "枣庄市区1250千伏安以下的高压用户 投资建到红线 政府有补贴吗")
+    assert "1250千伏安" in text and "补贴" in text and "换算" not in text
