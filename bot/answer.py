@@ -160,7 +160,8 @@ class Answerer:
 
     def _answer(self, region: Region, question: Question, topics: list[str], context: Context) -> Reply:
         context, note = self._infer_category(region, question, context)
-        parts, facts = [note] if note else [], []
+        parts: list[str] = [note] if note else []
+        facts: list[Fact] = []
         for topic in topics[:MAX_TOPICS]:
             part = self._answer_topic(region, topic, question, context)
             if isinstance(part, Reply):
