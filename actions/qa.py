@@ -91,3 +91,21 @@ class ActionHandoff(ActionContact):
 
 class ActionComplaint(ActionContact):
     kind = "complaint"
+
+
+class ActionOutOfScope(Action):
+    """Out of scope for the NLU model, but answered from the knowledge base when the message
+    names a covered region and something its document states (a misread policy question)."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        context = context_from(tracker)
+        reply = answerer().reply(tracker.latest_message.get("text") or "", context)
+        if reply.answered and reply.facts and reply.context.region:
+            dispatcher.utter_message(text=reply.text)
+            return slot_events(context, reply.context)
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []

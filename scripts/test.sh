@@ -38,7 +38,11 @@ step "end to end (REST) and the public question set"
 BANDIAN_URL="http://localhost:$RASA_PORT" "$PY" -m pytest -q tests/e2e
 eval_dir="${EVAL_DIR:-../shared/eval}"
 if [ -f "$eval_dir/score.py" ]; then
+  echo "public question set:"
   "$PY" "$eval_dir/score.py" bot "http://localhost:$RASA_PORT" --out var/eval-report.json --min "${EVAL_MIN:-90}"
+  echo "own question set (tests/eval/questions.yml):"
+  "$PY" "$eval_dir/score.py" bot "http://localhost:$RASA_PORT" --cases tests/eval/questions.yml \
+    --out var/eval-own-report.json --min "${EVAL_OWN_MIN:-90}"
 else
   echo "public question set not found at $eval_dir (set EVAL_DIR); skipped"
 fi

@@ -7,7 +7,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.qa import CONTEXT_SLOTS as SLOTS
-from actions.qa import ActionAnswer, ActionComplaint, ActionHandoff, ActionSetAgentMode
+from actions.qa import ActionAnswer, ActionComplaint, ActionHandoff, ActionOutOfScope, ActionSetAgentMode
 
 
 def tracker(text: str, **slots) -> Tracker:
@@ -79,3 +79,19 @@ def test_agent_mode_action_sets_the_flag():
     dispatcher = CollectingDispatcher()
     events = ActionSetAgentMode().run(dispatcher, tracker("/agent"), {})
     assert events == [SlotSet("agent_mode", True)]
+
+
+def out_of_scope(text: str, **slots) -> str:
+    dispatcher = CollectingDispatcher()
+    ActionOutOfScope().run(dispatcher, tracker(text, **slots), {})
+    [message] = dispatcher.messages
+    return message.get("text") or message.get("response")
+
+
+def test_out_of_scope_still_answers_a_misread_policy_question():
+    assert "1个月" in out_of_scope("连云港电价调整提前多久公布")
+
+
+def test_out_of_scope_is_polite_about_unrelated_requests():
+    assert out_of_scope("今天天气怎么样") == "utter_out_of_scope"
+    assert out_of_scope("电费怎么交", region="anyang") == "utter_out_of_scope"
