@@ -15,7 +15,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.booking.business import BUSINESS_TYPES
 from bot.booking.form import FIELDS, LABELS, MAX_FAILURES, acknowledgement, field_name, next_field, slot_name
 from bot.booking.interpret import interpret
-from bot.booking.place import ordered_regions
 from bot.booking.reply import summary
 from bot.booking.sealed import fernet, seal, unseal
 from bot.booking.service import IncompleteBooking, confirm_booking
@@ -124,7 +123,7 @@ class ActionAskBookingRegion(Action):
         return "action_ask_booking_region"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        regions = ordered_regions(knowledge_base())
+        regions = knowledge_base().regions
         buttons = [{"title": r.name, "payload": r.name} for r in regions]
         names = "、".join(r.name for r in regions)
         dispatcher.utter_message(text=f"请问用电地址在哪个城市？目前可预约：{names}。", buttons=buttons)

@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 
 from bot.booking.text import Parsed, fold
-from bot.knowledge.models import Region
 from bot.knowledge.service import KnowledgeBase
 
 _ADDRESS_MARK = re.compile(r"路|街|道|巷|弄|胡同|号|村|组|屯|庄|镇|乡|小区|花园|苑|大厦|广场|楼|栋|幢|单元|室|园|社区"
@@ -23,17 +22,8 @@ class Location:
     address: str | None = None
 
 
-REGION_ORDER = ("yantai", "zaozhuang", "qiandongnan", "lianyungang", "anyang")
-
-
-def ordered_regions(kb: KnowledgeBase) -> list[Region]:
-    """Regions in the order the assistant always lists them (others after, alphabetically)."""
-    rank = {rid: i for i, rid in enumerate(REGION_ORDER)}
-    return sorted(kb.regions, key=lambda r: (rank.get(r.id, len(rank)), r.id))
-
-
 def region_names(kb: KnowledgeBase) -> str:
-    return "、".join(region.name for region in ordered_regions(kb))
+    return "、".join(region.name for region in kb.regions)
 
 
 def find_place(kb: KnowledgeBase, text: str) -> Parsed[Location]:

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from orders_fixtures import NOW, draft, fresh_engine, open_session
+from orders_fixtures import NOW, draft
 
 from bot.orders import LookupPolicy, Outcome, create_booking, lookup_order, numbers
 from bot.orders.lookup import phone_suffix
 
 POLICY = LookupPolicy(max_failures=5, window=timedelta(minutes=15))
-
-
-@pytest.fixture()
-def engine(tmp_path):
-    engine = fresh_engine(tmp_path)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture()
-def session(engine):
-    yield from open_session(engine)
 
 
 def make_order(session, phone="13912345678") -> str:

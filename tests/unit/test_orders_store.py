@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from orders_fixtures import NOW, draft, fresh_engine, open_session, synthetic_kb
+from orders_fixtures import NOW, draft, synthetic_kb
 from sqlalchemy import func, select, text
 
 from bot.db import session_factory
@@ -22,19 +22,6 @@ from bot.orders import (
 )
 from bot.orders.models import SCHEMA_VERSION, SchemaVersionError, WorkOrder, ensure_schema
 from bot.orders.store import add_note
-
-
-@pytest.fixture()
-def engine(tmp_path):
-    engine = fresh_engine(tmp_path)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture()
-def session(engine):
-    yield from open_session(engine)
-
 
 
 def book(session, **kwargs):
