@@ -109,3 +109,28 @@ class ActionOutOfScope(Action):
             return slot_events(context, reply.context)
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
+
+
+class ActionIntroduce(Action, ABC):
+    """A response that names the regions covered, as the knowledge base lists them."""
+
+    @property
+    @abstractmethod
+    def response(self) -> str: ...
+
+    def name(self) -> str:
+        return self.response.replace("utter_", "action_")
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        regions = "、".join(region.name for region in answerer().kb.regions)
+        dispatcher.utter_message(response=self.response, regions=regions)
+        return []
+
+
+class ActionGreet(ActionIntroduce):
+    response = "utter_greet"
+
+
+class ActionChitchat(ActionIntroduce):
+    response = "utter_chitchat"

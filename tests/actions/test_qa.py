@@ -7,7 +7,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.qa import CONTEXT_SLOTS as SLOTS
-from actions.qa import ActionAnswer, ActionComplaint, ActionHandoff, ActionOutOfScope, ActionSetAgentMode
+from actions.qa import (
+    ActionAnswer,
+    ActionComplaint,
+    ActionGreet,
+    ActionHandoff,
+    ActionOutOfScope,
+    ActionSetAgentMode,
+)
 
 
 def tracker(text: str, **slots) -> Tracker:
@@ -95,3 +102,11 @@ def test_out_of_scope_still_answers_a_misread_policy_question():
 def test_out_of_scope_is_polite_about_unrelated_requests():
     assert out_of_scope("今天天气怎么样") == "utter_out_of_scope"
     assert out_of_scope("电费怎么交", region="anyang") == "utter_out_of_scope"
+
+
+def test_greeting_names_the_regions_the_knowledge_base_covers():
+    dispatcher = CollectingDispatcher()
+    ActionGreet().run(dispatcher, tracker("你好"), {})
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_greet"
+    assert message["regions"] == "烟台、枣庄、黔东南、连云港、安阳"

@@ -64,6 +64,11 @@ def test_an_uncovered_city_never_gets_another_citys_numbers(sender):
     assert not re.search(r"\d+个?工作日", reply)
 
 
+def test_the_greeting_names_the_covered_regions(sender):
+    reply = ask(sender, "你好")
+    assert all(name in reply for name in ("烟台", "枣庄", "黔东南", "连云港", "安阳")) and "{" not in reply
+
+
 def test_agent_mode_cites_the_clause(sender):
     ask(sender, "/agent")
     reply = ask(sender, "烟台10千伏普通用户方案答复要几天")
