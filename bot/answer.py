@@ -166,10 +166,14 @@ class Answerer:
             part = self._answer_topic(region, topic, question, context)
             if isinstance(part, Reply):
                 return part
-            if part[1] and set(part[1]) <= set(facts):
+            text, found = part
+            new = [f for f in found if f not in facts]
+            if found and not new:
                 continue  # another topic of the question already stated these facts
-            parts.append(part[0])
-            facts.extend(part[1])
+            if len(new) < len(found):
+                text = self.render.facts(region, new, context)
+            parts.append(text)
+            facts.extend(new)
         text = "\n".join(p for p in parts if p)
         return Reply(text, replace(context, topic=topics[0]), answered=bool(facts), facts=tuple(facts))
 

@@ -28,7 +28,7 @@ TOPIC_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("approval", ("审批", "行政许可", "许可", "挖路", "占道", "挖掘", "告知承诺", "备案", "并联")),
     ("capacity", ("多大容量", "容量上限", "容量标准", "多大的容量", "容量多大", "多少千瓦", "多少千伏安",
                   "走低压", "低压行不行", "能不能低压", "能低压", "可以低压", "低压供电", "用低压",
-                  "低压接入标准", "低压接入容量", "低压接入吗", "低压接入么")),
+                  "低压接入标准", "低压接入容量", "低压接入吗", "低压接入么", "低压吗", "低压么")),
     ("fees", ("收费", "收钱", "服务费", "高可靠性供电费", "收不收", "还收", "收哪些", "收什么", "费用", "交钱")),
     ("investment", ("投资", "出钱", "花钱", "花不花钱", "要钱", "掏钱", "红线", "电能表", "谁出", "谁承担",
                     "零投资", "补贴", "成本", "自己出", "谁掏")),
@@ -57,7 +57,7 @@ FOCUS_TERMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("免审批", "不用审批", "免于", "要审批吗", "需要审批吗", "用审批吗", "免行政许可", "免许可", "免办"), ("免",)),
     (("只带", "只有", "仅有", "就带了"), ("仅能提供", "容缺")), (("电价",), ("电价",)),
     (("跑几趟", "跑几次", "跑一次", "跑腿", "跑多少趟", "不用跑"), ("跑一次", "一次都不跑", "零上门")),
-    (("理念", "品牌"), ("理念", "品牌")),
+    (("理念", "品牌"), ("理念", "品牌")), (("电子证照", "电子签章", "电子合同"), ("电子证照", "电子签章", "电子合同")),
     (("投资界面", "投资到哪", "投到哪", "投资到什么", "出钱到哪"), ("投资界面", "红线", "投资至", "投资到")),
     (("新立杆", "立杆"), ("新立杆",)), (("分支箱",), ("分支箱",)), (("管沟",), ("管沟",)),
     (("红线",), ("红线",)), (("电能表", "电表"), ("电能表",)), (("零投资",), ("零投资",)), (("补贴",), ("补贴",)),
@@ -159,10 +159,18 @@ class Question:
         return self.places[0] if len(self.places) == 1 else None
 
 
+# Typing slips (pinyin input picks a homophone) seen in customer messages → the intended word.
+TYPOS = (("办店", "办电"), ("接店", "接电"), ("通店", "通电"), ("资科", "资料"), ("资斜", "资料"), ("材枓", "材料"),
+         ("材科", "材料"), ("工做日", "工作日"), ("环结", "环节"), ("千伏案", "千伏安"), ("停店", "停电"),
+         ("报状", "报装"), ("双电元", "双电源"), ("单电元", "单电源"))
+
+
 def normalize_text(text: str) -> str:
-    """Full-width to half-width, lower-case Latin, no spaces."""
-    folded = unicodedata.normalize("NFKC", text)
-    return re.sub(r"\s+", "", folded).lower()
+    """Full-width to half-width, lower-case Latin, no spaces, common typing slips fixed."""
+    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+    for typo, word in TYPOS:
+        folded = folded.replace(typo, word)
+    return folded
 
 
 def chinese_to_int(text: str) -> int | None:
@@ -204,6 +212,8 @@ def find_topics(text: str) -> list[str]:
         found.remove("definition")
     if not found and any(cue in text for cue in HOW_TO_CUES):
         found.extend(("materials", "steps"))
+    if not found and find_steps(text):
+        found.append("time_limit")  # a step named alone ("10kv双电源 中间检查") asks for its time limit
     return found
 
 

@@ -134,3 +134,17 @@ def test_two_topics_naming_the_same_fact_state_it_once(answerer):
 def test_high_voltage_capacity_questions_skip_the_low_voltage_check(answerer):
     text = ask(answerer, "枣庄市区1250千伏安以下的高压用户 投资建到红线 政府有补贴吗")
     assert "1250千伏安" in text and "补贴" in text and "换算" not in text
+
+
+def test_common_typing_slips_are_understood(answerer):
+    reply = answerer.reply("枣庄办店要几个资科")
+    assert reply.answered and reply.context.topic == "materials"
+
+
+def test_a_step_named_alone_asks_for_its_time_limit(answerer):
+    assert days(ask(answerer, "枣庄 10KV双电源 中间检查")) == {"2"}
+
+
+def test_low_voltage_or_not_is_a_capacity_question(answerer):
+    text = ask(answerer, "枣庄山亭 150kw 饭店 低压吗")
+    assert "160千瓦" in text and "可以低压方式接入" in text
