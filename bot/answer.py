@@ -80,6 +80,12 @@ def _focus_score(fact: Fact, focus: tuple[tuple[str, ...], ...]) -> int:
     return sum(any(word in fact.statement for word in words) for words in focus)
 
 
+def _first_use(fact: Fact, focus: tuple[tuple[str, ...], ...]) -> int:
+    """Where a statement first uses a term: a definition names its term first ('小微企业是指…')."""
+    positions = [fact.statement.find(w) for words in focus for w in words if w in fact.statement]
+    return min(positions, default=len(fact.statement))
+
+
 def _has_figure(fact: Fact) -> bool:
     return bool(re.search(r"\d", fact.statement))
 
@@ -116,7 +122,7 @@ class Answerer:
         if question.every_region and not question.places:
             return self._compare(question, topics[0], context, list(self.kb.regions))
         if context.region is None:
-            if topics[0] in REGION_FREE_TOPICS and question.focus:
+            if (topics[0] in REGION_FREE_TOPICS or question.asks_meaning) and question.focus:
                 return self._across_regions(question, topics[0], context)
             return self._ask_region(replace(context, topic=topics[0], pending=question.text))
         return self._answer(self.kb.region(context.region), question, topics, context)
@@ -218,9 +224,18 @@ class Answerer:
         """The facts of one topic for the region and customer group, narrowed to the step,
         year and policy terms the question names, most specific group first."""
         facts = self._in_year(self._topic_facts(region, topic, context), question.text)
-        facts = self._for_steps(facts, question.steps)
-        focused = self._focused(facts + self._related_facts(region, topic, context), question.focus)
-        facts = self.kb.nearest(focused or facts, context.category)
+        facts = self._for_steps(facts, question.steps) + self._related_facts(region, topic, context)
+        nearest = self.kb.nearest(facts, context.category)
+        # the policy terms named narrow the facts; the group's own rules are kept even when they
+        # word it differently, and only distinctive terms reach other groups' facts
+        focused = self._focused(nearest, question.focus) or self._focused(facts, question.anchors)
+        own = [f for f in nearest if f.category == context.category]
+        if own and focused and not set(own) & set(focused):
+            focused = nearest  # general facts that merely use the words do not displace the group's own
+        own = [f for f in nearest if f.topic == topic]
+        facts = self.kb.nearest(focused, context.category) if focused else own
+        if topic == "definition" and question.focus:
+            facts.sort(key=lambda f: _first_use(f, question.focus))
         if context.area and any(f.area == context.area for f in facts):
             facts = [f for f in facts if f.area == context.area]
         if topic in NUMERIC_TOPICS:

@@ -30,7 +30,8 @@ TOPIC_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "走低压", "低压行不行", "能不能低压", "能低压", "可以低压", "低压供电", "用低压",
                   "低压接入标准", "低压接入容量", "低压接入吗", "低压接入么", "低压吗", "低压么")),
     ("fees", ("收费", "收钱", "服务费", "高可靠性供电费", "收不收", "还收", "收哪些", "收什么", "费用", "交钱")),
-    ("investment", ("投资", "出钱", "花钱", "花不花钱", "要钱", "掏钱", "红线", "电能表", "谁出", "谁承担",
+    ("investment", ("投资", "出钱", "花钱", "多少钱", "花多少", "几个钱",
+                    "花不花钱", "要钱", "掏钱", "红线", "电能表", "谁出", "谁承担",
                     "零投资", "补贴", "成本", "自己出", "谁掏")),
     ("time_limit", ("多久", "几天", "多少天", "多长时间", "时限", "时长", "工作日", "多快", "什么时候",
                     "要多少时间", "啥时候", "多会儿", "最快", "更快", "时间", "当天", "当日", "次日", "几个月")),
@@ -39,7 +40,7 @@ TOPIC_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("transfer", ("过户",)),
     ("service", ("客户经理", "项目经理", "双经理", "专员", "代办")),
     ("definition", ("是什么", "什么意思", "指的是", "定义", "啥意思", "算不算", "哪些算", "适用于",
-                    "包括哪些", "什么叫", "何为", "啥叫")),
+                    "包括哪些", "什么叫", "何为", "啥叫", "是指", "指什么", "指啥", "是啥", "是哪")),
 )
 # Policy terms that make a question a definition question when nothing else is asked.
 DEFINITION_TERMS = ("三零", "三省", "三公开", "双经理", "开门接电", "阳光业扩")
@@ -57,7 +58,9 @@ FOCUS_TERMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("免审批", "不用审批", "免于", "要审批吗", "需要审批吗", "用审批吗", "免行政许可", "免许可", "免办"), ("免",)),
     (("只带", "只有", "仅有", "就带了"), ("仅能提供", "容缺")), (("电价",), ("电价",)),
     (("跑几趟", "跑几次", "跑一次", "跑腿", "跑多少趟", "不用跑"), ("跑一次", "一次都不跑", "零上门")),
-    (("理念", "品牌"), ("理念", "品牌")), (("电子证照", "电子签章", "电子合同"), ("电子证照", "电子签章", "电子合同")),
+    (("理念", "品牌"), ("理念", "品牌")),
+    (("多少伏", "几伏", "多少v", "伏以下", "伏及以下"), ("380V", "（6）KV", "400伏")),
+    (("电子证照", "电子签章", "电子合同"), ("电子证照", "电子签章", "电子合同")),
     (("投资界面", "投资到哪", "投到哪", "投资到什么", "出钱到哪"), ("投资界面", "红线", "投资至", "投资到")),
     (("新立杆", "立杆"), ("新立杆",)), (("分支箱",), ("分支箱",)), (("管沟",), ("管沟",)),
     (("红线",), ("红线",)), (("电能表", "电表"), ("电能表",)), (("零投资",), ("零投资",)), (("补贴",), ("补贴",)),
@@ -146,6 +149,7 @@ class Question:
     capacity: Quantity | None = None
     unknown_place: str | None = None
     every_region: bool = False
+    asks_meaning: bool = False
     steps: tuple[str, ...] = ()
     focus: tuple[tuple[str, ...], ...] = ()
 
@@ -213,14 +217,15 @@ def find_topics(text: str) -> list[str]:
     if not found and any(cue in text for cue in HOW_TO_CUES):
         found.extend(("materials", "steps"))
     if not found and find_steps(text):
-        found.append("time_limit")  # a step named alone ("10kv双电源 中间检查") asks for its time limit
+        # a step named alone: "还要设计审查吗" asks whether it remains, "10kv双电源 中间检查" its time limit
+        found.append("steps" if re.search(r"吗|么|有没有|还要|需不需要|要不要|取消", text) else "time_limit")
     return found
 
 
 # Focus words that narrow a topic's facts but are too common to look for across all topics.
 WEAK_FOCUS = frozenset({("农村",), ("小微",), ("重要",), ("机井",), ("充电",), ("5G",), ("临时用电",),
                         ("居住区", "小区"), ("全过程", "全流程"), ("设计审查",), ("中间检查",), ("竣工",),
-                        ("电话",), ("营业执照",), ("电能表",)})
+                        ("电话",), ("营业执照",), ("电能表",), ("投资界面", "红线", "投资至", "投资到")})
 
 
 def find_focus(text: str) -> tuple[tuple[str, ...], ...]:
@@ -291,6 +296,7 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
         focus=find_focus(text),
     )
     question.every_region = any(cue in text for cue in EVERY_REGION_CUES)
+    question.asks_meaning = any(cue in text for cue in dict(TOPIC_CUES)["definition"])
     if not question.places:
         question.unknown_place = find_unknown_place(kb, text)
     return question

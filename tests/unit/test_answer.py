@@ -148,3 +148,14 @@ def test_a_step_named_alone_asks_for_its_time_limit(answerer):
 def test_low_voltage_or_not_is_a_capacity_question(answerer):
     text = ask(answerer, "枣庄山亭 150kw 饭店 低压吗")
     assert "160千瓦" in text and "可以低压方式接入" in text
+
+
+def test_a_definition_without_a_city_is_answered_from_each_document_that_has_it(answerer):
+    text = ask(answerer, "两证办结是哪两证")
+    assert "安阳" in text and "主体证明" in text and "产权证明" in text
+    assert "连云港" not in text  # its document does not use the term
+
+
+def test_specific_group_rules_win_over_general_ones_that_merely_use_the_words(answerer):
+    text = ask(answerer, "安阳 居民 投资到哪里")
+    assert "表箱" in text
