@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.answer import Context
 from bot.services import answerer
 
-CONTEXT_SLOTS = ("region", "district", "topic", "category", "area", "capacity", "pending")
+CONTEXT_SLOTS = ("region", "district", "topic", "category", "area", "capacity", "pending", "step")
 INTENT_TOPICS = {
     "ask_materials": "materials", "ask_steps": "steps", "ask_time_limit": "time_limit",
     "ask_cost": "investment", "ask_capacity": "capacity", "ask_approval": "approval",

@@ -50,6 +50,7 @@ class Context:
     capacity: str | None = None
     agent_mode: bool = False
     pending: str | None = None  # the question a clarifying question is waiting to complete
+    step: str | None = None  # the process step asked about, kept for "那双电源呢"
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,8 @@ class Answerer:
             if (topics[0] in REGION_FREE_TOPICS or question.asks_meaning) and question.focus:
                 return self._across_regions(question, topics[0], context)
             return self._ask_region(replace(context, topic=topics[0], pending=question.text))
+        if context.step and not question.steps:
+            question = replace(question, steps=(context.step,))  # a follow-up keeps the step
         return self._answer(self.kb.region(context.region), question, topics, context)
 
     # ---- context -------------------------------------------------------------
@@ -143,6 +146,8 @@ class Answerer:
             context = replace(context, area=question.area)
         if question.capacity:
             context = replace(context, capacity=str(question.capacity))
+        if question.steps or question.topics:
+            context = replace(context, step=question.steps[0] if question.steps else None)
         return context
 
     def _infer_category(self, region: Region, question: Question, context: Context) -> tuple[Context, str]:

@@ -159,3 +159,12 @@ def test_a_definition_without_a_city_is_answered_from_each_document_that_has_it(
 def test_specific_group_rules_win_over_general_ones_that_merely_use_the_words(answerer):
     text = ask(answerer, "安阳 居民 投资到哪里")
     assert "表箱" in text
+
+
+def test_a_follow_up_keeps_the_step_asked_about(answerer):
+    first = answerer.reply("枣庄10千伏单电源供电方案答复几天")
+    assert days(first.text) == {"5"} and first.context.step == "供电方案答复"
+    second = answerer.reply("双电源呢", first.context)
+    assert days(second.text) == {"7"}
+    third = answerer.reply("那要带什么资料", second.context)
+    assert third.context.step is None
