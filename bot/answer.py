@@ -171,10 +171,11 @@ class Answerer:
 
     def _answer(self, region: Region, question: Question, topics: list[str], context: Context) -> Reply:
         context, note = self._infer_category(region, question, context)
+        across = self.focus_facts(region, question, context)  # the same for every topic asked
         parts: list[str] = [note] if note else []
         facts: list[Fact] = []
         for topic in topics[:MAX_TOPICS]:
-            part = self._answer_topic(region, topic, question, context)
+            part = self._answer_topic(region, topic, question, context, across)
             if isinstance(part, Reply):
                 return part
             text, found = part
@@ -188,15 +189,16 @@ class Answerer:
         text = "\n".join(p for p in parts if p)
         return Reply(text, replace(context, topic=topics[0]), answered=bool(facts), facts=tuple(facts))
 
-    def _answer_topic(self, region: Region, topic: str, question: Question,
-                      context: Context) -> tuple[str, list[Fact]] | Reply:
+    def _answer_topic(self, region: Region, topic: str, question: Question, context: Context,
+                      across: list[Fact]) -> tuple[str, list[Fact]] | Reply:
+        """One topic's answer; `across` are the facts of any topic that use the question's
+        distinctive terms, which replace the topic's own when they match the question better."""
         capacity = parse_capacity(context.capacity)
         if topic in ("investment", "capacity") and capacity is not None and self._low_voltage(context.category):
             result = low_voltage_access(self.kb, region, capacity, context.area, context.district, self.today)
             if result.verdict is not Verdict.NO_RULE:
                 return self._eligibility(region, capacity, result, context, question.text)
         facts = self.select_facts(region, topic, question, context)
-        across = self.focus_facts(region, question, context)
         if across and _focus_score(across[0], question.anchors) > max(
                 (_focus_score(f, question.focus) for f in facts), default=0):
             facts = across
@@ -237,8 +239,8 @@ class Answerer:
         own = [f for f in nearest if f.category == context.category]
         if own and focused and not set(own) & set(focused):
             focused = nearest  # general facts that merely use the words do not displace the group's own
-        own = [f for f in nearest if f.topic == topic]
-        facts = self.kb.nearest(focused, context.category) if focused else own
+        in_topic = [f for f in nearest if f.topic == topic]
+        facts = self.kb.nearest(focused, context.category) if focused else in_topic
         if topic == "definition" and question.focus:
             facts.sort(key=lambda f: _first_use(f, question.focus))
         if context.area and any(f.area == context.area for f in facts):
@@ -311,7 +313,6 @@ class Answerer:
             names = [self.kb.vocab.areas[a]["name"] for a in result.areas]
             return Reply(f"{region.name}按地区类型规定不同的低压接入容量，请问用电地点在{'还是'.join(names)}？",
                          replace(context, pending=pending), tuple((n, n) for n in names), answered=False)
-        assert result.rule is not None
         return self.render.eligibility(region, capacity, result, context)
 
     def _not_covered(self, region: Region, topic: str, question: Question | None, context: Context) -> str:
@@ -357,15 +358,12 @@ class Answerer:
     def _ask_category(self, region: Region, facts: list[Fact], business: bool, context: Context) -> Reply:
         present = {f.category for f in facts}
         buttons = tuple((title, title) for title, cat in CATEGORY_BUTTONS
-                        if any(c in present for c in [cat, *self.kb.category_lineage(cat), *self._children(cat)])
+                        if any(c in present for c in [*self.kb.category_lineage(cat), *self.kb.subgroups(cat)])
                         and not (business and cat == "resident"))
         ask = "请问您的用电电压是低压还是10千伏、35千伏？" if business else \
             "请问您是居民还是企业？用电电压是低压还是10千伏、35千伏？"
         return Reply(f"{region.name}对不同类型用户的规定不同，{ask}",
                      context, buttons or tuple((t, t) for t, _ in CATEGORY_BUTTONS), answered=False)
-
-    def _children(self, category: str) -> list[str]:
-        return [c for c in self.kb.vocab.categories if category in self.kb.category_lineage(c)]
 
     def _uncovered_region(self, place: str, context: Context) -> Reply:
         names = "、".join(r.name for r in self.kb.regions)

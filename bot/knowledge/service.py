@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 
 from bot.knowledge.clauses import ClauseIndex
 from bot.knowledge.loader import Vocabulary, load_regions, load_vocabulary
@@ -36,6 +38,7 @@ class KnowledgeBase:
     regions: tuple[Region, ...]
     seeds_dir: Path | None = None
     _clauses: ClauseIndex | None = field(default=None, repr=False)
+    _ranks: dict[str, Mapping[str, float]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, directory: Path, seeds_dir: Path | None = None) -> KnowledgeBase:
@@ -103,16 +106,22 @@ class KnowledgeBase:
             order.extend(frontier)
         return order
 
-    def category_ranks(self, category: str) -> dict[str, float]:
+    def subgroups(self, category: str) -> list[str]:
+        """The categories whose lineage includes `category` (itself among them)."""
+        return [c for c in self.vocab.categories if category in self.category_lineage(c)]
+
+    def category_ranks(self, category: str) -> Mapping[str, float]:
         """How closely each related category answers a question about `category`: the category
         itself 0, its ancestors 1, 2, … (their rules apply to it), and last its subgroups, used only
-        where nothing applies to the whole group (their facts name the subgroup)."""
-        subgroups = [c for c in self.vocab.categories if category in self.category_lineage(c)]
-        # and the other groups those subgroups belong to: a 10千伏 question (supply unknown) is
-        # also answered by 高压单电源 / 高压双电源 rules, since 10千伏单电源 belongs to both
-        ranks: dict[str, float] = {c: SUBGROUP_RANK for sub in subgroups for c in self.category_lineage(sub)}
-        ranks.update({c: float(i) for i, c in enumerate(self.category_lineage(category))})
-        return ranks
+        where nothing applies to the whole group (their facts name the subgroup). Computed once
+        per category: every fact query of every reply asks for it."""
+        if category not in self._ranks:
+            # the subgroups and the other groups they belong to: a 10千伏 question (supply unknown)
+            # is also answered by 高压单电源 / 高压双电源 rules, since 10千伏单电源 belongs to both
+            ranks = {c: SUBGROUP_RANK for sub in self.subgroups(category) for c in self.category_lineage(sub)}
+            ranks.update({c: float(i) for i, c in enumerate(self.category_lineage(category))})
+            self._ranks[category] = MappingProxyType(ranks)
+        return self._ranks[category]
 
     def facts(self, region: Region | str, query: FactQuery) -> list[Fact]:
         """Facts of one region answering the query, most specific category first."""
@@ -139,7 +148,7 @@ class KnowledgeBase:
             level[fact.aspect] = min(ranks[fact.category], level.get(fact.aspect, ranks[fact.category]))
         return [f for f in facts if ranks[f.category] == level[f.aspect]]
 
-    def _matches(self, fact: Fact, query: FactQuery, ranks: dict[str, float] | None, region: Region) -> bool:
+    def _matches(self, fact: Fact, query: FactQuery, ranks: Mapping[str, float] | None, region: Region) -> bool:
         if fact.topic != query.topic:
             return False
         if ranks is not None and fact.category not in ranks:
