@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.gaps import note_gap
 from bot.answer import Context
 from bot.services import answerer
 
@@ -47,6 +48,8 @@ class ActionAnswer(Action):
         reply = answerer().reply(text, context, topic_hint=INTENT_TOPICS.get(intent or ""))
         buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
         dispatcher.utter_message(text=reply.text, buttons=buttons or None)
+        if reply.gap:
+            note_gap(tracker, reply, "no_answer")
         return slot_events(context, reply.context)
 
 
@@ -69,7 +72,7 @@ class ActionSetCustomerMode(Action):
 
 
 class ActionContact(Action, ABC):
-    """Handoff to a person or a complaint: hotlines plus the region's own channels."""
+    """A complaint (handoff: actions/livechat.py): hotlines plus the region's own channels."""
 
     @property
     @abstractmethod
@@ -83,10 +86,6 @@ class ActionContact(Action, ABC):
         reply = answerer().contact(self.kind, context_from(tracker))
         dispatcher.utter_message(text=reply.text)
         return []
-
-
-class ActionHandoff(ActionContact):
-    kind = "handoff"
 
 
 class ActionComplaint(ActionContact):
@@ -108,6 +107,7 @@ class ActionOutOfScope(Action):
             dispatcher.utter_message(text=reply.text)
             return slot_events(context, reply.context)
         dispatcher.utter_message(response="utter_out_of_scope")
+        note_gap(tracker, None, "out_of_scope")
         return []
 
 

@@ -61,6 +61,11 @@ class Reply:
     answered: bool = True
     facts: tuple[Fact, ...] = field(default=(), repr=False)
 
+    @property
+    def gap(self) -> bool:
+        """Neither an answer nor a clarifying question: the knowledge base has nothing for it."""
+        return not self.answered and not self.buttons
+
 
 def refine_category(previous: str | None, new: str) -> str:
     """'那双电源呢' after a 10千伏单电源 question means 10千伏双电源, not any 双电源 user."""
@@ -328,7 +333,7 @@ class Answerer:
     # ---- people: handoff and complaints -------------------------------------------
 
     def contact(self, kind: str, context: Context) -> Reply:
-        """A handoff ('handoff') or complaint ('complaint') reply: 95598 (and 12398 for complaints)
+        """A handoff with no agent online ('handoff') or a complaint ('complaint'): 95598 (and 12398 for complaints)
         plus what the region's own document says about its channels or supervision lines."""
         focus: tuple[tuple[str, ...], ...]
         if kind == "complaint":
@@ -336,7 +341,7 @@ class Answerer:
                     "需要的话也可以说“转人工”。")
             topic, focus = "hotline", (("12398", "监督"),)
         else:
-            text = "好的，正在为您转人工客服。如暂时无人接听，请直接拨打国家电网供电服务热线95598（24小时服务）。"
+            text = "抱歉，现在没有人工客服在线，请直接拨打国家电网供电服务热线95598（24小时服务）。"
             topic, focus = "channels", (("电话", "公众号", "APP", "营业厅"),)
         if context.region:
             region = self.kb.region(context.region)

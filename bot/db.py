@@ -53,8 +53,15 @@ def session_scope(factory: sessionmaker) -> Iterator[Session]:
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
     """One engine per URL per process, created on first use (never at import time)."""
+    engine = make_engine(url)
+    ensure_all_tables(engine)
+    return engine
+
+
+def ensure_all_tables(engine: Engine) -> None:
+    """Create the tables of every store (orders, live chat, feedback) on one metadata."""
+    import bot.feedback.models  # noqa: F401  (registers its tables)
+    import bot.livechat.models  # noqa: F401
     from bot.orders.models import ensure_schema
 
-    engine = make_engine(url)
     ensure_schema(engine)
-    return engine

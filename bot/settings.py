@@ -39,6 +39,17 @@ class Settings:
     lookup_window_minutes: int = 15  # ... within this window lock further lookups until they age out
     booking_dedupe_minutes: int = 30  # the same phone+address+business within this window is one booking
     secret_key: str = ""  # seals phone numbers and addresses kept in booking slots (default: var/secret.key)
+    rasa_url: str = "http://localhost:5005"  # the web app forwards chat messages to this Rasa server
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    console_user: str = "admin"
+    console_password: str = ""  # empty: a random password is generated once and printed
+    cookie_secure: bool = False  # true behind HTTPS: console cookies carry the Secure flag
+    wechat_token: str = ""  # the official account's server token (signature check)
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_aes_key: str = ""  # EncodingAESKey, 43 characters; set for "safe mode"
+    wechat_api_base: str = "https://api.weixin.qq.com"  # a local fake server in tests
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -54,4 +65,15 @@ class Settings:
             lookup_window_minutes=int(env.get("BANDIAN_LOOKUP_WINDOW_MINUTES") or 15),
             booking_dedupe_minutes=int(env.get("BANDIAN_BOOKING_DEDUPE_MINUTES") or 30),
             secret_key=env.get("BANDIAN_SECRET_KEY", ""),
+            rasa_url=(env.get("BANDIAN_RASA_URL") or f"http://localhost:{env.get('RASA_PORT') or 5005}").rstrip("/"),
+            web_host=env.get("BANDIAN_WEB_HOST") or "127.0.0.1",
+            web_port=int(env.get("BANDIAN_WEB_PORT") or 8080),
+            console_user=env.get("BANDIAN_CONSOLE_USER") or "admin",
+            console_password=env.get("BANDIAN_CONSOLE_PASSWORD", ""),
+            cookie_secure=(env.get("BANDIAN_COOKIE_SECURE") or "").lower() in ("1", "true", "yes"),
+            wechat_token=env.get("WECHAT_TOKEN", ""),
+            wechat_app_id=env.get("WECHAT_APP_ID", ""),
+            wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),
+            wechat_aes_key=env.get("WECHAT_AES_KEY", ""),
+            wechat_api_base=(env.get("WECHAT_API_BASE") or "https://api.weixin.qq.com").rstrip("/"),
         )

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start the action server (:5055) and the Rasa server (:5005, REST channel); stop both on exit.
+# Start the action server (:5055), the Rasa server (:5005, REST channel) and the web app
+# (:8080, web chat and agent console); stop them all on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -9,6 +10,9 @@ mkdir -p var/log
 # are managed with `python -m bot.orders managers`).
 "$PY" -m bot.orders demo >/dev/null
 RASA_PORT="${RASA_PORT:-5005}" ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+export ACTIONS_URL="http://localhost:$ACTIONS_PORT/webhook"
+export BANDIAN_WEB_PORT="${BANDIAN_WEB_PORT:-8080}" BANDIAN_RASA_URL="${BANDIAN_RASA_URL:-http://localhost:$RASA_PORT}"
+WEB_PORT=$BANDIAN_WEB_PORT
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -19,19 +23,25 @@ pids+=($!)
 "$RASA" run --model "$model" --enable-api --cors "*" --port "$RASA_PORT" \
   --credentials credentials.yml --endpoints endpoints.yml >var/log/rasa.log 2>&1 &
 pids+=($!)
+"$PY" -m bot.web >var/log/web.log 2>&1 &
+pids+=($!)
 
 echo "starting (logs in var/log/) ..."
 for _ in $(seq 1 180); do
   if curl -fs "http://localhost:$RASA_PORT/status" >/dev/null 2>&1 \
-     && curl -fs "http://localhost:$ACTIONS_PORT/health" >/dev/null 2>&1; then
+     && curl -fs "http://localhost:$ACTIONS_PORT/health" >/dev/null 2>&1 \
+     && curl -fs "http://localhost:$WEB_PORT/healthz" >/dev/null 2>&1; then
     cat <<MSG
 
 办电助手 is running.
+  web chat:      http://localhost:$WEB_PORT/
+  agent console: http://localhost:$WEB_PORT/agent   (user: ${BANDIAN_CONSOLE_USER:-admin})
   REST channel:  POST http://localhost:$RASA_PORT/webhooks/rest/webhook
   try:           curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"枣庄10千伏双电源办电要多久"}'
   terminal chat: make shell        (in another terminal)
 Press Ctrl+C to stop.
 MSG
+    grep -h "初始密码" var/log/web.log 2>/dev/null || true
     wait -n "${pids[@]}"
     echo "a server stopped; see var/log/" >&2
     exit 1

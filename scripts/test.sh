@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI runs: lint, types, KB source proofs, unit/action tests, the model and its
 # held-out NLU evaluation, Rasa validation and conversation stories, then end-to-end tests and
-# the public question set against the real servers.
+# the public question set against the real servers, and browser tests of the web chat and console.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -18,8 +18,16 @@ step "rasa data validate";  "$RASA" data validate --domain domain --data data \
   >var/results-validate.log 2>&1 || { tail -40 var/results-validate.log; exit 1; }
 echo "training data valid"
 
+step "browser dependencies";  scripts/browser-deps.sh
 step "start the servers (conversation stories and end-to-end tests use the action server)"
 export RASA_PORT="${E2E_RASA_PORT:-5005}" ACTIONS_PORT="${E2E_ACTIONS_PORT:-5055}"
+export ACTIONS_URL="http://localhost:$ACTIONS_PORT/webhook"
+export BANDIAN_WEB_PORT="${E2E_WEB_PORT:-8080}"
+# a database of its own (your var/bandian.db and console password are left alone)
+rm -rf var/test-run && mkdir -p var/test-run
+export DATABASE_URL="sqlite:///$PWD/var/test-run/bandian.db"
+BANDIAN_CONSOLE_PASSWORD="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')"
+export BANDIAN_CONSOLE_PASSWORD BANDIAN_CONSOLE_USER=admin
 scripts/run.sh >var/e2e-run.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
@@ -36,6 +44,8 @@ step "conversation stories (rasa test core)"
 echo "stories passed"
 step "end to end (REST) and the public question set"
 BANDIAN_URL="http://localhost:$RASA_PORT" "$PY" -m pytest -q tests/e2e
+step "browser tests (headless Chromium: web chat and agent console; screenshots in docs/screenshots)"
+BANDIAN_WEB_URL="http://localhost:$BANDIAN_WEB_PORT" "$PY" -m pytest -q tests/browser
 eval_dir="${EVAL_DIR:-../shared/eval}"
 if [ -f "$eval_dir/score.py" ]; then
   echo "public question set:"

@@ -11,7 +11,6 @@ from actions.qa import (
     ActionAnswer,
     ActionComplaint,
     ActionGreet,
-    ActionHandoff,
     ActionOutOfScope,
     ActionSetAgentMode,
 )
@@ -61,13 +60,6 @@ def test_the_answer_to_a_clarifying_question_completes_the_pending_question():
 def test_a_question_during_a_booking_is_answered_for_the_booked_region():
     text, buttons, _ = run("居民新装要带什么资料", booking_region="anyang", booking_district="文峰区")
     assert "身份证明" in text and "安阳" in text and not buttons
-
-
-def test_handoff_gives_95598_and_the_regions_own_channels():
-    dispatcher = CollectingDispatcher()
-    ActionHandoff().run(dispatcher, tracker("转人工", region="anyang"), {})
-    text = dispatcher.messages[0]["text"]
-    assert "95598" in text and "安供电营销〔2022〕24号" in text
 
 
 def test_complaint_gives_12398_and_95598():

@@ -9,11 +9,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.db import make_engine, session_factory
+from bot.db import ensure_all_tables, make_engine, session_factory
 from bot.knowledge.loader import load_vocabulary
 from bot.knowledge.models import District, Document, Fact, Region, Source, Value
 from bot.knowledge.service import KnowledgeBase
-from bot.orders.models import ensure_schema
 from bot.orders.views import BookingDraft
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,9 +20,9 @@ NOW = datetime(2025, 11, 26, 10, 0)
 
 
 def fresh_engine(tmp_path: Path) -> Engine:
-    """A new SQLite file with the orders schema (each test gets its own)."""
+    """A new SQLite file with every table (each test gets its own)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'orders.db'}")
-    ensure_schema(engine)
+    ensure_all_tables(engine)
     return engine
 
 

@@ -1,0 +1,28 @@
+"""Recording questions the assistant could not answer, for the console's feedback view."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from rasa_sdk import Tracker
+
+from bot.answer import Reply
+from bot.feedback.store import record_unanswered
+from bot.orders.runtime import orders_session
+from bot.orders.store import conversation_key
+
+logger = logging.getLogger(__name__)
+
+
+def note_gap(tracker: Tracker, reply: Reply | None, reason: str) -> None:
+    """Store a question the assistant could not answer from the knowledge base (for the console)."""
+    if reply is not None and not reply.gap:
+        return
+    try:
+        with orders_session() as session:
+            record_unanswered(session, conversation=conversation_key(tracker.sender_id),
+                              question=tracker.latest_message.get("text") or "", reason=reason,
+                              now=datetime.now(), region=reply.context.region if reply else None)
+    except Exception:
+        logger.exception("unanswered question not recorded")

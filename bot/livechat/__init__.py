@@ -1,0 +1,1 @@
+"""Human handoff and messages to customers outside a turn (agent replies, order notifications)."""

@@ -1,0 +1,66 @@
+"""Tables of live chat: handoffs, their messages, the outbox to customers, delivery targets."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import relationship
+
+from bot.orders.models import Base
+
+
+class Handoff(Base):
+    """A customer's request for a person: waiting → active (an agent took it) → closed."""
+
+    __tablename__ = "handoffs"
+    id = Column(Integer, primary_key=True)
+    conversation = Column(String(64), nullable=False, index=True)  # conversation_key(sender id)
+    channel = Column(String(16), nullable=False)
+    status = Column(String(16), nullable=False, index=True)
+    region = Column(String(32), nullable=True)
+    category = Column(String(64), nullable=True)
+    summary = Column(Text, nullable=False, default="")
+    order_number = Column(String(16), nullable=True)
+    agent = Column(String(64), nullable=True)
+    created_at = Column(DateTime, nullable=False)
+    taken_at = Column(DateTime, nullable=True)
+    closed_at = Column(DateTime, nullable=True)
+    close_reason = Column(String(32), nullable=True)
+
+    messages = relationship("HandoffMessage", order_by="HandoffMessage.id", lazy="selectin")
+
+
+class HandoffMessage(Base):
+    __tablename__ = "handoff_messages"
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False)
+    sender = Column(String(16), nullable=False)  # customer | agent | system
+    text = Column(Text, nullable=False)
+
+
+class OutboxMessage(Base):
+    """A message for a customer outside a turn; web chat polls these, WeChat gets them pushed."""
+
+    __tablename__ = "outbox"
+    id = Column(Integer, primary_key=True)
+    conversation = Column(String(64), nullable=False, index=True)
+    kind = Column(String(16), nullable=False)  # agent | notice | system
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    delivered_at = Column(DateTime, nullable=True)
+
+
+class DeliveryTarget(Base):
+    """Where a conversation can be reached outside a turn (WeChat needs the openid)."""
+
+    __tablename__ = "delivery_targets"
+    conversation = Column(String(64), primary_key=True)
+    channel = Column(String(16), nullable=False)
+    address = Column(String(128), nullable=False, default="")
+    updated_at = Column(DateTime, nullable=False)
+
+
+class AgentPresence(Base):
+    __tablename__ = "agent_presence"
+    agent = Column(String(64), primary_key=True)
+    seen_at = Column(DateTime, nullable=False)

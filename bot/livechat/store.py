@@ -1,0 +1,189 @@
+"""Handoff queue, live messages and the customer outbox. Every write commits before it returns.
+
+Conversations are identified by `conversation_key(sender id)`, never by the raw channel id;
+only a WeChat delivery target keeps the openid, because the customer-service API needs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.livechat.models import AgentPresence, DeliveryTarget, Handoff, HandoffMessage, OutboxMessage
+from bot.masking import mask_text
+
+OPEN = ("waiting", "active")
+PRESENCE_WINDOW = timedelta(minutes=2)  # an agent whose console polled within this is online
+
+
+class HandoffClosed(LookupError):
+    """The handoff does not exist, is closed, or belongs to another agent."""
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    queued: bool  # False: no agent online, the customer should call 95598
+    handoff_id: int | None = None
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class Routed:
+    """What the channel does with a customer's message: hold it for the agent, or let the bot answer."""
+
+    held: bool
+    notice: str | None = None
+
+
+def remember_target(session: Session, conversation: str, channel: str, address: str, now: datetime) -> None:
+    row = session.get(DeliveryTarget, conversation)
+    if row is None:
+        session.add(DeliveryTarget(conversation=conversation, channel=channel, address=address, updated_at=now))
+    elif (row.channel, row.address) != (channel, address):
+        row.channel, row.address, row.updated_at = channel, address, now
+    else:
+        return
+    session.commit()
+
+
+def target_of(session: Session, conversation: str) -> DeliveryTarget | None:
+    return session.get(DeliveryTarget, conversation)
+
+
+def agents_online(session: Session, now: datetime, window: timedelta = PRESENCE_WINDOW) -> int:
+    query = select(func.count()).select_from(AgentPresence).where(AgentPresence.seen_at >= now - window)
+    return int(session.execute(query).scalar_one())
+
+
+def mark_present(session: Session, agent: str, now: datetime) -> None:
+    row = session.get(AgentPresence, agent)
+    if row is None:
+        session.add(AgentPresence(agent=agent, seen_at=now))
+    else:
+        row.seen_at = now
+    session.commit()
+
+
+def open_handoff(session: Session, conversation: str) -> Handoff | None:
+    query = (select(Handoff).where(Handoff.conversation == conversation, Handoff.status.in_(OPEN))
+             .order_by(Handoff.id.desc()))
+    return session.execute(query).scalars().first()
+
+
+def request_handoff(
+    session: Session, *, conversation: str, channel: str, summary: str, now: datetime,
+    region: str | None = None, category: str | None = None, order_number: str | None = None,
+    window: timedelta = PRESENCE_WINDOW,
+) -> HandoffRequest:
+    """Queue the conversation for an agent, or report that nobody is online (nothing stored then)."""
+    existing = open_handoff(session, conversation)
+    if existing is not None:
+        return HandoffRequest(True, existing.id, _position(session, existing))
+    if agents_online(session, now, window) == 0:
+        return HandoffRequest(False)
+    row = Handoff(conversation=conversation, channel=channel, status="waiting", summary=mask_text(summary),
+                  region=region, category=category, order_number=order_number, created_at=now)
+    session.add(row)
+    session.commit()
+    return HandoffRequest(True, row.id, _position(session, row))
+
+
+def _position(session: Session, row: Handoff) -> int:
+    if row.status != "waiting":
+        return 0
+    query = select(func.count()).select_from(Handoff).where(Handoff.status == "waiting", Handoff.id <= row.id)
+    return int(session.execute(query).scalar_one())
+
+
+def customer_message(session: Session, conversation: str, text: str, now: datetime,
+                     window: timedelta = PRESENCE_WINDOW) -> Routed:
+    """A customer's message during a handoff goes to the agent instead of the assistant.
+
+    A handoff still waiting when every agent has gone offline is closed, and the customer told.
+    """
+    row = open_handoff(session, conversation)
+    if row is None:
+        return Routed(held=False)
+    if row.status == "waiting" and agents_online(session, now, window) == 0:
+        _close(session, row, now, "no_agent")
+        return Routed(held=False, notice="抱歉，人工客服暂时都不在线，已为您转回智能助手。"
+                                         "如需人工服务，请拨打国家电网供电服务热线 95598。")
+    row.messages.append(HandoffMessage(at=now, sender="customer", text=mask_text(text)))
+    session.commit()
+    return Routed(held=True)
+
+
+def waiting_and_active(session: Session) -> list[Handoff]:
+    query = select(Handoff).where(Handoff.status.in_(OPEN)).order_by(Handoff.id)
+    return list(session.execute(query).scalars().unique())
+
+
+def get_handoff(session: Session, handoff_id: int) -> Handoff | None:
+    return session.get(Handoff, handoff_id)
+
+
+def take_handoff(session: Session, handoff_id: int, agent: str, now: datetime) -> Handoff:
+    row = session.get(Handoff, handoff_id)
+    if row is None or row.status != "waiting":
+        raise HandoffClosed(f"handoff {handoff_id} is not waiting")
+    row.status, row.agent, row.taken_at = "active", agent, now
+    row.messages.append(HandoffMessage(at=now, sender="system", text=f"人工客服 {agent} 已接入"))
+    session.commit()
+    queue_for_customer(session, row.conversation, "您好，人工客服已接入，请问有什么可以帮您？", now, kind="agent")
+    return row
+
+
+def agent_reply(session: Session, handoff_id: int, agent: str, text: str, now: datetime) -> OutboxMessage:
+    row = _active_for(session, handoff_id, agent)
+    row.messages.append(HandoffMessage(at=now, sender="agent", text=text))
+    session.commit()
+    return queue_for_customer(session, row.conversation, text, now, kind="agent")
+
+
+def hand_back(session: Session, handoff_id: int, agent: str, now: datetime) -> Handoff:
+    row = _active_for(session, handoff_id, agent)
+    _close(session, row, now, "handed_back")
+    queue_for_customer(session, row.conversation, "人工客服已结束服务，已为您转回智能助手，您可以继续提问。",
+                       now, kind="system")
+    return row
+
+
+def _active_for(session: Session, handoff_id: int, agent: str) -> Handoff:
+    row = session.get(Handoff, handoff_id)
+    if row is None or row.status != "active" or row.agent != agent:
+        raise HandoffClosed(f"handoff {handoff_id} is not active for {agent}")
+    return row
+
+
+def _close(session: Session, row: Handoff, now: datetime, reason: str) -> None:
+    row.status, row.closed_at, row.close_reason = "closed", now, reason
+    row.messages.append(HandoffMessage(at=now, sender="system", text=f"结束（{reason}）"))
+    session.commit()
+
+
+def queue_for_customer(session: Session, conversation: str, text: str, now: datetime,
+                       kind: str = "notice") -> OutboxMessage:
+    row = OutboxMessage(conversation=conversation, kind=kind, text=text, created_at=now)
+    session.add(row)
+    session.commit()
+    return row
+
+
+def outbox_after(session: Session, conversation: str, after_id: int, limit: int = 50) -> list[OutboxMessage]:
+    query = (select(OutboxMessage).where(OutboxMessage.conversation == conversation, OutboxMessage.id > after_id)
+             .order_by(OutboxMessage.id).limit(limit))
+    return list(session.execute(query).scalars())
+
+
+def mark_delivered(session: Session, message_ids: list[int], now: datetime) -> None:
+    for row in session.execute(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))).scalars():
+        row.delivered_at = now
+    session.commit()
+
+
+def latest_outbox_id(session: Session, conversation: str) -> int:
+    query = select(func.max(OutboxMessage.id)).where(OutboxMessage.conversation == conversation)
+    return int(session.execute(query).scalar_one() or 0)

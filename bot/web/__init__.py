@@ -1,0 +1,1 @@
+"""The web side (aiohttp): customer web chat at / and the hotline agent console at /agent."""

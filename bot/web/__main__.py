@@ -1,0 +1,3 @@
+from bot.web.app import main
+
+main()

@@ -1,0 +1,69 @@
+"""The aiohttp application: web chat (/), its JSON API (/api/*), the agent console (/agent)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.db import engine_for, session_factory
+from bot.livechat.push import push_forever
+from bot.settings import Settings
+from bot.web.chat import add_chat_routes
+from bot.web.console import add_console_routes
+from bot.web.context import WEB_KEY, WebContext
+from bot.web.security import security_headers
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_app(settings: Settings | None = None, context: WebContext | None = None) -> web.Application:
+    settings = settings or Settings.from_env()
+    context = context or WebContext(settings=settings, factory=session_factory(engine_for(settings.database_url)))
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[security_headers])
+    app[WEB_KEY] = context
+    add_chat_routes(app)
+    add_console_routes(app)
+    app.router.add_get("/healthz", health)
+    app.router.add_static("/static/", STATIC, follow_symlinks=False)
+    app.cleanup_ctx.append(wechat_pusher)
+    return app
+
+
+async def wechat_pusher(app: web.Application):
+    """When a WeChat account is configured, deliver outbox messages to WeChat customers."""
+    from bot.channels.wechat_api import client_from_settings
+
+    context = app[WEB_KEY]
+    client = client_from_settings(context.settings)
+    if client is None:
+        yield
+        return
+    task = asyncio.create_task(push_forever(context.run_db, client.send_text, context.now))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await client.close()
+
+
+async def health(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def main() -> None:
+    from bot.masking import install_pii_filter
+
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_pii_filter()
+    web.run_app(create_app(settings), host=settings.web_host, port=settings.web_port, access_log=None,
+                print=lambda *_: None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""The web chat's JSON API: messages go to Rasa's REST channel, except during a live handoff.
+
+POST /api/chat      {"session", "message", "display"?, "silent"?} → {"replies", "handoff"}
+POST /api/feedback  {"session", "exchange_id", "rating": 1 | -1}   → {"ok": true}
+GET  /api/updates   ?session=&after=                               → {"messages", "handoff"}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeGuard
+
+import aiohttp
+from aiohttp import web
+
+from bot.feedback.store import rate, record_exchange
+from bot.livechat.store import Routed, customer_message, open_handoff, outbox_after, remember_target
+from bot.orders.store import conversation_key
+from bot.web.context import WebContext, web_context
+
+logger = logging.getLogger(__name__)
+INDEX = Path(__file__).resolve().parent / "static" / "chat" / "index.html"
+MAX_MESSAGE_CHARS = 2000
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+RASA_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=5)
+CHANNEL = "web"
+BUSY = "助手暂时无法回复，请稍后再试；紧急情况请拨打 95598。"
+
+
+class BadInput(ValueError):
+    """A request the page should never send: answered 400 with a polite reason."""
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    session: str
+    message: str
+    display: str
+    silent: bool
+
+
+def add_chat_routes(app: web.Application) -> None:
+    app.router.add_get("/", index)
+    app.router.add_post("/api/chat", chat)
+    app.router.add_post("/api/feedback", feedback)
+    app.router.add_get("/api/updates", updates)
+    app.cleanup_ctx.append(_rasa_client)
+
+
+async def _rasa_client(app: web.Application):
+    web_context(app).extras["http"] = aiohttp.ClientSession(timeout=RASA_TIMEOUT)
+    yield
+    await web_context(app).extras.pop("http").close()
+
+
+async def index(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(INDEX, headers={"Cache-Control": "no-cache"})
+
+
+async def chat(request: web.Request) -> web.Response:
+    context = web_context(request)
+    try:
+        asked = parse_chat(await _json(request))
+    except BadInput as error:
+        return _error(str(error), 400)
+    conversation = conversation_key(asked.session)
+    routed = await context.run_db(lambda s: _route(s, context, conversation, asked))
+    if routed.held:
+        return _respond({"replies": [], "handoff": await _handoff_state(context, conversation)})
+    try:
+        messages = await ask_rasa(context, asked)
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        logger.warning("Rasa did not answer (conversation %s)", conversation[:8])
+        return _error(BUSY, 502)
+    replies = [_reply(message) for message in messages if message.get("text")]
+    if routed.notice:
+        replies.insert(0, {"id": None, "text": routed.notice, "buttons": []})
+    if replies and not asked.silent:
+        answer = "\n".join(reply["text"] for reply in replies)
+        replies[-1]["id"] = await context.run_db(lambda s: record_exchange(
+            s, conversation=conversation, channel=CHANNEL, question=asked.display, answer=answer, now=context.now()))
+    return _respond({"replies": replies, "handoff": await _handoff_state(context, conversation)})
+
+
+def _route(session: Any, context: WebContext, conversation: str, asked: ChatRequest) -> Routed:
+    remember_target(session, conversation, CHANNEL, "", context.now())
+    if asked.silent:
+        return Routed(held=False)
+    return customer_message(session, conversation, asked.display, context.now())
+
+
+async def ask_rasa(context: WebContext, asked: ChatRequest) -> list[dict[str, Any]]:
+    payload = {"sender": asked.session, "message": asked.message, "input_channel": CHANNEL}
+    url = f"{context.settings.rasa_url}/webhooks/rest/webhook"
+    async with context.extras["http"].post(url, json=payload) as response:
+        if response.status != 200:
+            raise ValueError(f"Rasa answered {response.status}")
+        body = await response.json(content_type=None)
+    if not isinstance(body, list):
+        raise ValueError("Rasa answered something other than a list")
+    return [message for message in body if isinstance(message, dict)]
+
+
+def _reply(message: dict[str, Any]) -> dict[str, Any]:
+    buttons = [{"title": str(button.get("title", "")), "payload": str(button.get("payload", ""))}
+               for button in message.get("buttons") or [] if isinstance(button, dict)]
+    return {"id": None, "text": str(message["text"]), "buttons": buttons}
+
+
+async def feedback(request: web.Request) -> web.Response:
+    context = web_context(request)
+    body = await _json(request)
+    session, exchange, rating = body.get("session"), body.get("exchange_id"), body.get("rating")
+    if not _valid_session(session) or type(exchange) is not int or rating not in (1, -1) or type(rating) is not int:
+        return _error("评价参数不正确", 400)
+    conversation = conversation_key(session)
+    stored = await context.run_db(lambda s: rate(s, exchange_id=exchange, conversation=conversation,
+                                                 rating=rating, now=context.now()))
+    return _respond({"ok": True}) if stored else _error("找不到这条回答", 404)
+
+
+async def updates(request: web.Request) -> web.Response:
+    context = web_context(request)
+    session, after = request.query.get("session", ""), request.query.get("after", "0")
+    if not _valid_session(session) or not after.isdigit() or len(after) > 12:
+        return _error("参数不正确", 400)
+    conversation = conversation_key(session)
+
+    def read(db: Any) -> list[dict[str, Any]]:
+        return [{"id": row.id, "kind": row.kind, "text": row.text, "at": row.created_at.isoformat(timespec="seconds")}
+                for row in outbox_after(db, conversation, int(after))]
+
+    messages = await context.run_db(read)
+    return _respond({"messages": messages, "handoff": await _handoff_state(context, conversation)})
+
+
+async def _handoff_state(context: WebContext, conversation: str) -> str:
+    row = await context.run_db(lambda s: open_handoff(s, conversation))
+    return str(row.status) if row is not None else "none"
+
+
+def parse_chat(body: dict[str, Any]) -> ChatRequest:
+    session, message, display = body.get("session"), body.get("message"), body.get("display")
+    if not _valid_session(session):
+        raise BadInput("会话标识无效，请刷新页面后重试")
+    if not isinstance(message, str) or not message.strip():
+        raise BadInput("请输入您要咨询的问题")
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise BadInput(f"消息太长了（最多 {MAX_MESSAGE_CHARS} 字），请精简后再发送")
+    if display is not None and (not isinstance(display, str) or len(display) > MAX_MESSAGE_CHARS):
+        raise BadInput("按钮文字不正确")
+    return ChatRequest(session, message.strip(), (display or message).strip(), body.get("silent") is True)
+
+
+def _valid_session(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and SESSION_ID.fullmatch(value) is not None
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as error:
+        raise web.HTTPRequestEntityTooLarge(max_size=0, actual_size=0, text=_error_text("消息太长了，请精简后再发送"),
+                                            content_type="application/json") from error
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text=_error_text("请求格式不正确（应为 JSON 对象）"), content_type="application/json")
+    return body
+
+
+def _error_text(message: str) -> str:
+    return json.dumps({"error": message}, ensure_ascii=False)
+
+
+def _respond(data: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=partial(json.dumps, ensure_ascii=False))
+
+
+def _error(message: str, status: int) -> web.Response:
+    return _respond({"error": message}, status=status)

@@ -1,0 +1,46 @@
+"""The hotline agent console at /agent: policy lookup, work orders, the live-chat queue, feedback.
+
+Server-rendered pages (Jinja2, autoescaped) with a little JavaScript from /static/console/;
+JSON endpoints under /agent/api/. See docs/console.md.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.web.console import feedback, handoffs, login, lookup, orders
+from bot.web.console.models import ConsoleUser, LoginFailure  # noqa: F401  (registers the console tables)
+from bot.web.console.state import CONSOLE_KEY, Console, console_lifetime
+
+__all__ = ["add_console_routes"]
+
+
+async def _slash(_request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/agent")
+
+
+def add_console_routes(app: web.Application) -> None:
+    app[CONSOLE_KEY] = Console()
+    app.cleanup_ctx.append(console_lifetime)
+    add = app.router
+    add.add_get("/agent", lookup.lookup_page)
+    add.add_get("/agent/", _slash)
+    add.add_get("/agent/login", login.login_form)
+    add.add_post("/agent/login", login.login)
+    add.add_post("/agent/logout", login.logout)
+    add.add_get("/agent/orders", orders.orders_page)
+    add.add_get("/agent/orders/{number}", orders.order_page)
+    add.add_post("/agent/orders/{number}/reveal", orders.reveal)
+    add.add_post("/agent/orders/{number}/advance", orders.advance)
+    add.add_post("/agent/orders/{number}/reassign", orders.reassign)
+    add.add_post("/agent/orders/{number}/note", orders.note)
+    add.add_get("/agent/handoffs", handoffs.queue_page)
+    add.add_get("/agent/handoffs/{id}", handoffs.handoff_page)
+    add.add_post("/agent/handoffs/{id}/take", handoffs.take)
+    add.add_post("/agent/handoffs/{id}/reply", handoffs.reply)
+    add.add_post("/agent/handoffs/{id}/hand-back", handoffs.give_back)
+    add.add_get("/agent/feedback", feedback.feedback_page)
+    add.add_get("/agent/api/lookup", lookup.lookup_api)
+    add.add_get("/agent/api/handoffs", handoffs.queue_api)
+    add.add_get("/agent/api/handoffs/{id}/messages", handoffs.messages_api)
+    add.add_post("/agent/api/handoffs/{id}/reply", handoffs.reply_api)

@@ -1,0 +1,138 @@
+"""Console accounts: adding agents, passwords, logging in with a failed-login limit, the first admin."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.web.console.models import ConsoleUser, LoginFailure
+from bot.web.console.passwords import burn_time, check_strength, fingerprint, hash_password, verify_password
+
+LOGIN_MAX_FAILURES = 5  # per user name and address ...
+LOGIN_MAX_FAILURES_PER_ADDRESS = 20  # ... and per address whatever the name (password spraying)
+LOGIN_WINDOW = timedelta(minutes=15)
+NAME = re.compile(r"[A-Za-z0-9_.\-\u4e00-\u9fff]{1,64}")
+ROLES = ("admin", "agent")
+
+
+class AccountError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: str | None
+    limited: bool = False
+    version: str = ""  # fingerprint of the password hash the session is bound to
+
+
+def valid_name(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise AccountError("用户名只能用字母、数字、汉字和 _ . -，最多 64 个字符")
+    return name
+
+
+def get_user(session: Session, name: str) -> ConsoleUser | None:
+    return session.execute(select(ConsoleUser).where(ConsoleUser.name == name)).scalars().first()
+
+
+def active_user(session: Session, name: str) -> ConsoleUser | None:
+    user = get_user(session, name)
+    return user if user is not None and user.active else None
+
+
+def list_users(session: Session) -> list[ConsoleUser]:
+    return list(session.execute(select(ConsoleUser).order_by(ConsoleUser.name)).scalars())
+
+
+def add_user(session: Session, name: str, password: str, now: datetime, role: str = "agent") -> ConsoleUser:
+    valid_name(name)
+    check_strength(password)
+    if role not in ROLES:
+        raise AccountError(f"角色只能是 {'/'.join(ROLES)}")
+    if get_user(session, name) is not None:
+        raise AccountError(f"用户 {name} 已存在")
+    return _create(session, name, password, role, now)
+
+
+def _create(session: Session, name: str, password: str, role: str, now: datetime) -> ConsoleUser:
+    user = ConsoleUser(name=name, password_hash=hash_password(password), role=role, active=True,
+                       created_at=now, password_changed_at=now)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def set_password(session: Session, name: str, password: str, now: datetime) -> ConsoleUser:
+    check_strength(password)
+    user = get_user(session, name)
+    if user is None:
+        raise AccountError(f"没有用户 {name}")
+    user.password_hash, user.password_changed_at = hash_password(password), now
+    session.commit()
+    return user
+
+
+def set_active(session: Session, name: str, active: bool) -> ConsoleUser:
+    user = get_user(session, name)
+    if user is None:
+        raise AccountError(f"没有用户 {name}")
+    user.active = active
+    session.commit()
+    return user
+
+
+def attempt_login(session: Session, name: str, password: str, address: str, now: datetime) -> LoginOutcome:
+    """Check a login; after too many failures from this address the answer is `limited`, whatever the password."""
+    since = now - LOGIN_WINDOW
+    key = name[:64]
+    for_name = select(func.count()).select_from(LoginFailure).where(
+        LoginFailure.username == key, LoginFailure.address == address, LoginFailure.at >= since)
+    for_address = select(func.count()).select_from(LoginFailure).where(
+        LoginFailure.address == address, LoginFailure.at >= since)
+    if (session.execute(for_name).scalar_one() >= LOGIN_MAX_FAILURES
+            or session.execute(for_address).scalar_one() >= LOGIN_MAX_FAILURES_PER_ADDRESS):
+        return LoginOutcome(None, limited=True)
+    user = active_user(session, name)
+    if user is None:
+        burn_time(password)
+    elif verify_password(password, user.password_hash):
+        session.execute(delete(LoginFailure).where(LoginFailure.username == key, LoginFailure.address == address))
+        session.commit()
+        return LoginOutcome(user.name, version=fingerprint(user.password_hash))
+    session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+    session.add(LoginFailure(at=now, username=key, address=address))
+    session.commit()
+    return LoginOutcome(None)
+
+
+def bootstrap_admin(session: Session, name: str, configured: str, now: datetime) -> str | None:
+    """Make sure the administrator exists. Returns a newly generated password (to show once), else None.
+
+    A configured password (BANDIAN_CONSOLE_PASSWORD) is always the admin's password; without one,
+    a random password is generated only when the admin does not exist yet.
+    """
+    user = get_user(session, name)
+    if configured:
+        if user is None:
+            _create(session, valid_name(name), configured, "admin", now)
+        elif not (user.active and user.role == "admin" and verify_password(configured, user.password_hash)):
+            user.password_hash, user.password_changed_at = hash_password(configured), now
+            user.active, user.role = True, "admin"
+            session.commit()
+        return None
+    if user is not None:
+        return None
+    password = secrets.token_urlsafe(12)
+    try:
+        _create(session, valid_name(name), password, "admin", now)
+    except IntegrityError:  # another replica created it at the same moment and printed its own
+        session.rollback()
+        return None
+    return password

@@ -1,0 +1,227 @@
+"""The human handoff queue and the live chat with a customer (the page polls for new messages)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy.orm import Session
+
+from bot.feedback.store import audit
+from bot.livechat.models import Handoff, HandoffMessage
+from bot.livechat.store import HandoffClosed, agent_reply, get_handoff, hand_back, take_handoff, waiting_and_active
+from bot.orders import numbers
+from bot.web.console.auth import PATH, Agent, action, api, page
+from bot.web.console.forms import field
+from bot.web.console.knowledge import category_name, kb_of, region_name
+from bot.web.console.queries import messages_after
+from bot.web.console.render import redirect, render
+from bot.web.console.templating import age
+from bot.web.context import web_context
+
+MAX_REPLY = 1000
+STATUS_NAMES = {"waiting": "等待接入", "active": "服务中", "closed": "已结束"}
+
+
+@dataclass(frozen=True)
+class HandoffRow:
+    id: int
+    status: str
+    status_name: str
+    region: str
+    category: str
+    summary: str
+    order: str
+    agent: str
+    age: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Line:
+    id: int
+    at: datetime
+    sender: str
+    text: str
+
+    def as_json(self) -> dict[str, object]:
+        return {"id": self.id, "at": f"{self.at:%H:%M:%S}", "sender": self.sender, "text": self.text}
+
+
+def _row(handoff: Handoff, region: str, category: str, now: datetime) -> HandoffRow:
+    order = numbers.display(handoff.order_number) if handoff.order_number else ""
+    return HandoffRow(handoff.id, handoff.status, STATUS_NAMES.get(handoff.status, handoff.status), region, category,
+                      handoff.summary or "", order, handoff.agent or "", age(now - handoff.created_at),
+                      handoff.created_at)
+
+
+def _line(message: HandoffMessage) -> Line:
+    return Line(message.id, message.at, message.sender, message.text)
+
+
+def signature(items: list[tuple[int, str, str]]) -> str:
+    """Changes whenever a handoff joins, is taken or leaves the queue (the page reloads then)."""
+    text = ";".join(f"{i}:{status}:{agent}" for i, status, agent in items)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _handoff_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isdigit():
+        raise web.HTTPNotFound(text="没有这个转人工请求", content_type="text/plain")
+    return int(raw)
+
+
+def _url(handoff_id: int) -> str:
+    return f"{PATH}/handoffs/{handoff_id}"
+
+
+@page
+async def queue_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    context = web_context(request)
+    kb = await asyncio.to_thread(kb_of, context)
+    now = context.now()
+
+    def load(session: Session) -> list[HandoffRow]:
+        return [_row(h, region_name(kb, h.region), category_name(kb, h.category), now)
+                for h in waiting_and_active(session)]
+
+    rows = await context.run_db(load)
+    return render(request, "handoffs.html", agent, active="handoffs", rows=rows,
+                  signature=signature([(r.id, r.status, r.agent) for r in rows]))
+
+
+@api
+async def queue_api(request: web.Request, agent: Agent) -> web.StreamResponse:
+    def load(session: Session) -> list[tuple[int, str, str]]:
+        return [(h.id, h.status, h.agent or "") for h in waiting_and_active(session)]
+
+    items = await web_context(request).run_db(load)
+    return web.json_response({
+        "waiting": sum(1 for _, status, _ in items if status == "waiting"),
+        "mine": sum(1 for _, status, who in items if status == "active" and who == agent.name),
+        "signature": signature(items),
+    }, headers={"Cache-Control": "no-store"})
+
+
+@page
+async def handoff_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    context = web_context(request)
+    kb = await asyncio.to_thread(kb_of, context)
+    handoff_id = _handoff_id(request)
+    now = context.now()
+
+    def load(session: Session) -> tuple[HandoffRow, list[Line]] | None:
+        handoff = get_handoff(session, handoff_id)
+        if handoff is None:
+            return None
+        row = _row(handoff, region_name(kb, handoff.region), category_name(kb, handoff.category), now)
+        return row, [_line(m) for m in handoff.messages]
+
+    found = await context.run_db(load)
+    if found is None:
+        return render(request, "missing.html", agent, status=404, active="handoffs", what="转人工请求")
+    row, lines = found
+    mine = row.status == "active" and row.agent == agent.name
+    return render(request, "handoff.html", agent, active="handoffs", handoff=row, lines=lines, mine=mine,
+                  last_id=lines[-1].id if lines else 0)
+
+
+@action
+async def take(request: web.Request, agent: Agent) -> web.StreamResponse:
+    context = web_context(request)
+    handoff_id = _handoff_id(request)
+    now = context.now()
+
+    def work(session: Session) -> bool:
+        try:
+            take_handoff(session, handoff_id, agent.name, now)
+        except HandoffClosed:
+            session.rollback()
+            return False
+        audit(session, actor=agent.name, action="take", target=f"handoff:{handoff_id}", now=now)
+        return True
+
+    if not await context.run_db(work):
+        raise redirect(request, f"{PATH}/handoffs", "该请求已被其他客服接入或已结束。", "error")
+    raise redirect(request, _url(handoff_id), "已接入，请回复客户。")
+
+
+async def _reply(request: web.Request, agent: Agent) -> tuple[Line | None, str]:
+    context = web_context(request)
+    handoff_id = _handoff_id(request)
+    text = await field(request, "text", MAX_REPLY)
+    if not text:
+        return None, "回复不能为空。"
+    now = context.now()
+
+    def work(session: Session) -> Line | None:
+        try:
+            agent_reply(session, handoff_id, agent.name, text, now)
+        except HandoffClosed:
+            session.rollback()
+            return None
+        handoff = get_handoff(session, handoff_id)
+        return _line(handoff.messages[-1]) if handoff is not None and handoff.messages else None
+
+    line = await context.run_db(work)
+    return line, "" if line else "会话已结束或不由您接待，消息未发送。"
+
+
+@action
+async def reply(request: web.Request, agent: Agent) -> web.StreamResponse:
+    _, problem = await _reply(request, agent)
+    raise redirect(request, _url(_handoff_id(request)), problem or None, "error")
+
+
+@action
+async def reply_api(request: web.Request, agent: Agent) -> web.StreamResponse:
+    line, problem = await _reply(request, agent)
+    if line is None:
+        return web.json_response({"error": problem}, status=409)
+    return web.json_response({"message": line.as_json()})
+
+
+@action
+async def give_back(request: web.Request, agent: Agent) -> web.StreamResponse:
+    context = web_context(request)
+    handoff_id = _handoff_id(request)
+    now = context.now()
+
+    def work(session: Session) -> bool:
+        try:
+            hand_back(session, handoff_id, agent.name, now)
+        except HandoffClosed:
+            session.rollback()
+            return False
+        audit(session, actor=agent.name, action="hand_back", target=f"handoff:{handoff_id}", now=now)
+        return True
+
+    if not await context.run_db(work):
+        raise redirect(request, _url(handoff_id), "会话已结束或不由您接待。", "error")
+    raise redirect(request, f"{PATH}/handoffs", "已交还智能助手，会话结束。")
+
+
+@api
+async def messages_api(request: web.Request, agent: Agent) -> web.StreamResponse:
+    handoff_id = _handoff_id(request)
+    raw = request.query.get("after", "0")
+    after = int(raw) if raw.isdigit() else 0
+
+    def load(session: Session) -> tuple[str, str, list[Line]] | None:
+        handoff = get_handoff(session, handoff_id)
+        if handoff is None:
+            return None
+        return handoff.status, handoff.agent or "", [_line(m) for m in messages_after(session, handoff_id, after)]
+
+    found = await web_context(request).run_db(load)
+    if found is None:
+        return web.json_response({"error": "没有这个转人工请求"}, status=404)
+    status, who, lines = found
+    return web.json_response({
+        "status": status, "agent": who, "mine": status == "active" and who == agent.name,
+        "messages": [line.as_json() for line in lines],
+    }, headers={"Cache-Control": "no-store"})

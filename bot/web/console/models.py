@@ -1,0 +1,38 @@
+"""Tables of the agent console: who may log in, and failed logins (shared by every web replica)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String
+from sqlalchemy.engine import Connection, Engine
+
+from bot.orders.models import Base
+
+
+class ConsoleUser(Base):
+    """A hotline agent or administrator; the password is kept only as a salted scrypt hash."""
+
+    __tablename__ = "console_users"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(64), nullable=False, unique=True)
+    password_hash = Column(String(256), nullable=False)
+    role = Column(String(16), nullable=False, default="agent")  # admin | agent
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False)
+    password_changed_at = Column(DateTime, nullable=False)
+
+
+class LoginFailure(Base):
+    __tablename__ = "console_login_failures"
+    __table_args__ = (Index("ix_console_login_failures_who", "username", "address"),)
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, index=True)
+    username = Column(String(64), nullable=False)
+    address = Column(String(64), nullable=False)
+
+
+CONSOLE_TABLES = (ConsoleUser.__table__, LoginFailure.__table__)
+
+
+def ensure_console_tables(bind: Engine | Connection) -> None:
+    """Create the console's tables when missing (bot.db.ensure_all_tables does it too once it imports us)."""
+    Base.metadata.create_all(bind, tables=list(CONSOLE_TABLES), checkfirst=True)

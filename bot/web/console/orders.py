@@ -1,0 +1,238 @@
+"""Work orders: search and filter (masked), detail with history, reveal (audited), advance, reassign, note."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy.orm import Session
+
+from bot.feedback.store import audit, audit_trail
+from bot.knowledge.service import KnowledgeBase
+from bot.masking import mask_text
+from bot.orders import numbers
+from bot.orders.deadlines import StepDeadline, step_deadline
+from bot.orders.notify import notify_stage_change
+from bot.orders.report import deadline_line
+from bot.orders.stages import BY_ID, STAGES, UnknownStage, allowed_moves
+from bot.orders.store import InvalidTransition, add_note, advance_order, get_order, reassign_order
+from bot.orders.views import HistoryEntry, ManagerView, OrderView
+from bot.web.console.auth import PATH, Agent, action, page
+from bot.web.console.forms import field
+from bot.web.console.knowledge import business_name, category_name, kb_of, region_name, stage_name
+from bot.web.console.queries import manager_in_region, region_managers, search_orders
+from bot.web.console.render import redirect, render
+from bot.web.context import web_context
+
+LIST_LIMIT = 100
+OVERDUE_SCAN = 1000  # open orders examined for the overdue filter
+MAX_NOTE = 500
+ACTIONS = {"reveal": "查看完整信息", "advance": "推进阶段", "reassign": "改派", "note": "备注"}
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    order: OrderView
+    region: str
+    business: str
+    stage: str
+    deadline: StepDeadline | None
+
+    @property
+    def overdue(self) -> bool:
+        return bool(self.deadline and self.deadline.overdue)
+
+    @property
+    def remaining(self) -> str:
+        return self.deadline.remaining if self.deadline and self.deadline.limit else ""
+
+    @property
+    def warning(self) -> str:
+        return self.deadline.level.label() if self.deadline and self.deadline.level else ""
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    what: str
+    actor: str
+    note: str
+
+
+def deadline_of(kb: KnowledgeBase, order: OrderView, now: datetime) -> StepDeadline | None:
+    try:
+        return step_deadline(kb, order, now)
+    except (KeyError, UnknownStage):  # a region or stage the knowledge base does not know
+        return None
+
+
+def order_row(kb: KnowledgeBase, order: OrderView, now: datetime) -> OrderRow:
+    return OrderRow(order, region_name(kb, order.region), business_name(order.business), stage_name(order.stage),
+                    deadline_of(kb, order, now))
+
+
+def history_rows(order: OrderView, revealed: bool) -> list[HistoryRow]:
+    rows = []
+    for entry in order.history:
+        moved = entry.from_stage != entry.to_stage or entry.from_stage is None
+        what = stage_name(entry.to_stage) if moved else "备注"
+        rows.append(HistoryRow(entry.at, what, entry.actor, _note(entry, revealed)))
+    return rows
+
+
+def _note(entry: HistoryEntry, revealed: bool) -> str:
+    if not entry.note:
+        return ""
+    return entry.note if revealed else mask_text(entry.note)
+
+
+def canonical_number(raw: str) -> str:
+    number = numbers.canonical(raw)
+    if number is None:
+        raise web.HTTPNotFound(text="没有这张工单", content_type="text/plain")
+    return number
+
+
+def detail_url(number: str) -> str:
+    return f"{PATH}/orders/{number}"
+
+
+@page
+async def orders_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    context = web_context(request)
+    kb = await asyncio.to_thread(kb_of, context)
+    text = request.query.get("q", "").strip()[:64]
+    region = request.query.get("region", "")
+    region = region if any(r.id == region for r in kb.regions) else ""
+    stage_id = request.query.get("stage", "")
+    stage_id = stage_id if stage_id in BY_ID else ""
+    overdue = request.query.get("overdue") == "1"
+    found = await context.run_db(lambda s: search_orders(
+        s, text=text, region=region or None, stage_id=stage_id or None, open_only=overdue,
+        limit=OVERDUE_SCAN if overdue else LIST_LIMIT))
+    now = context.now()
+    rows = [order_row(kb, order, now) for order in found]
+    if overdue:
+        rows = [row for row in rows if row.overdue][:LIST_LIMIT]
+    return render(request, "orders.html", agent, active="orders", rows=rows, text=text, region=region,
+                  stage=stage_id, overdue=overdue, regions=[(r.id, r.name) for r in kb.regions],
+                  stages=[(s.id, s.name) for s in STAGES], limit=LIST_LIMIT)
+
+
+async def _detail(request: web.Request, agent: Agent, number: str, revealed: bool) -> web.Response:
+    context = web_context(request)
+    kb = await asyncio.to_thread(kb_of, context)
+    now = context.now()
+
+    def load(session: Session) -> tuple[OrderView | None, list[ManagerView], list[tuple[datetime, str, str, str]]]:
+        order = get_order(session, number)
+        if order is None:
+            return None, [], []
+        if revealed:
+            audit(session, actor=agent.name, action="reveal", target=order.number, now=now)
+        trail = [(e.at, e.actor, ACTIONS.get(e.action, e.action), e.detail or "")
+                 for e in audit_trail(session, order.number, limit=50)]
+        return order, region_managers(session, order.region), trail
+
+    order, managers, trail = await context.run_db(load)
+    if order is None:
+        return render(request, "missing.html", agent, status=404, active="orders", what="工单")
+    try:
+        deadline = deadline_line(kb, order, step_deadline(kb, order, now))
+    except (KeyError, UnknownStage):
+        deadline = ""
+    return render(
+        request, "order.html", agent, active="orders", order=order, revealed=revealed,
+        region=region_name(kb, order.region), business=business_name(order.business),
+        category=category_name(kb, order.category), stage=stage_name(order.stage),
+        customer_text=BY_ID[order.stage].customer_text if order.stage in BY_ID else "",
+        deadline=deadline, history=history_rows(order, revealed), trail=trail,
+        moves=[(s, stage_name(s)) for s in allowed_moves(order.stage)] if order.stage in BY_ID else [],
+        managers=managers)
+
+
+@page
+async def order_page(request: web.Request, agent: Agent) -> web.StreamResponse:
+    return await _detail(request, agent, canonical_number(request.match_info["number"]), revealed=False)
+
+
+@action
+async def reveal(request: web.Request, agent: Agent) -> web.StreamResponse:
+    return await _detail(request, agent, canonical_number(request.match_info["number"]), revealed=True)
+
+
+@action
+async def advance(request: web.Request, agent: Agent) -> web.StreamResponse:
+    context = web_context(request)
+    number = canonical_number(request.match_info["number"])
+    to_stage = await field(request, "to_stage", 32)
+    note = await field(request, "note", MAX_NOTE) or None
+    now = context.now()
+    if not to_stage:
+        raise redirect(request, detail_url(number), "请选择要转到的阶段。", "error")
+
+    def move(session: Session) -> tuple[str, str]:
+        before = get_order(session, number)
+        if before is None:
+            return "error", "没有这张工单。"
+        try:
+            order = advance_order(session, number, actor=agent.name, now=now, to_stage=to_stage, note=note)
+        except (InvalidTransition, UnknownStage) as error:
+            return "error", f"无法推进：{error}。工单未改变。"
+        notice = notify_stage_change(session, order.number, now)
+        moved = f"{stage_name(before.stage)} → {stage_name(order.stage)}"
+        audit(session, actor=agent.name, action="advance", target=order.number, now=now,
+              detail=moved + (f"：{mask_text(note)}" if note else ""))
+        told = "，已通知客户" if notice is not None else ""
+        return "ok", f"工单 {order.display_number} 已转到「{stage_name(order.stage)}」{told}。"
+
+    kind, message = await context.run_db(move)
+    raise redirect(request, detail_url(number), message, kind)
+
+
+@action
+async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
+    context = web_context(request)
+    number = canonical_number(request.match_info["number"])
+    chosen = await field(request, "manager", 16)
+    note = await field(request, "note", MAX_NOTE) or None
+    now = context.now()
+
+    def change(session: Session) -> tuple[str, str]:
+        order = get_order(session, number)
+        if order is None:
+            return "error", "没有这张工单。"
+        manager = manager_in_region(session, int(chosen), order.region) if chosen.isdigit() else None
+        if manager is None:
+            return "error", "请选择本地区的一位客户经理。工单未改变。"
+        if order.manager is not None and order.manager.id == manager.id:
+            return "error", f"工单已由 {manager.name} 负责，未改变。"
+        old = order.manager.name if order.manager else "无"
+        reassign_order(session, number, str(manager.id), actor=agent.name, now=now, note=note)
+        audit(session, actor=agent.name, action="reassign", target=number, now=now, detail=f"{old} → {manager.name}")
+        return "ok", f"已改派给 {manager.name}。"
+
+    kind, message = await context.run_db(change)
+    raise redirect(request, detail_url(number), message, kind)
+
+
+@action
+async def note(request: web.Request, agent: Agent) -> web.StreamResponse:
+    context = web_context(request)
+    number = canonical_number(request.match_info["number"])
+    text = await field(request, "note", MAX_NOTE)
+    now = context.now()
+    if not text:
+        raise redirect(request, detail_url(number), "备注不能为空。", "error")
+
+    def write(session: Session) -> tuple[str, str]:
+        if get_order(session, number) is None:
+            return "error", "没有这张工单。"
+        add_note(session, number, text, actor=agent.name, now=now)
+        audit(session, actor=agent.name, action="note", target=number, now=now)
+        return "ok", "备注已记录。"
+
+    kind, message = await context.run_db(write)
+    raise redirect(request, detail_url(number), message, kind)

@@ -1,0 +1,80 @@
+"""The console's per-application state and its start-up: tables, the first admin, the cookie key."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+from jinja2 import Environment
+from sqlalchemy.orm import Session
+
+from bot.web.console.accounts import bootstrap_admin
+from bot.web.console.models import ensure_console_tables
+from bot.web.console.templating import environment
+from bot.web.console.tokens import KEY_FILE, Signer, console_key
+from bot.web.context import WebContext, web_context
+
+logger = logging.getLogger("bot.web.console")
+STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
+
+
+@dataclass
+class Console:
+    templates: Environment = field(default_factory=environment)
+    signer: Signer | None = None
+    static_version: str = ""
+
+    def sign(self) -> Signer:
+        if self.signer is None:
+            raise RuntimeError("the console has not started (its cleanup_ctx did not run)")
+        return self.signer
+
+
+CONSOLE_KEY: web.AppKey[Console] = web.AppKey("bandian_console", Console)
+
+
+def console_of(request: web.Request) -> Console:
+    return request.app[CONSOLE_KEY]
+
+
+def banner(user: str, password: str) -> str:
+    line = "=" * 72
+    return (f"{line}\n控制台管理员账号 {user} 初始密码：{password}\n"
+            f"（只显示这一次。登录 /agent/login；改密码：python -m bot.web.console.users passwd {user}；"
+            f"或设置 BANDIAN_CONSOLE_PASSWORD）\n{line}")
+
+
+def announce(text: str) -> None:
+    print(text, flush=True)
+    logger.warning("\n%s", text)
+
+
+async def console_lifetime(app: web.Application) -> AsyncIterator[None]:
+    """At start-up: create the console tables, make sure the admin exists, load the cookie key."""
+    context = web_context(app)
+    console = app[CONSOLE_KEY]
+    key_file = context.extras.get("console_key_file", KEY_FILE)
+    console.signer = Signer(console_key(context.settings, Path(key_file)))
+    console.static_version = _static_version()
+    generated = await context.run_db(lambda session: _setup(session, context))
+    if generated:
+        say: Callable[[str], None] = context.extras.get("console_announce", announce)
+        say(banner(context.settings.console_user, generated))
+    yield
+
+
+def _setup(session: Session, context: WebContext) -> str | None:
+    ensure_console_tables(session.get_bind())
+    settings = context.settings
+    return bootstrap_admin(session, settings.console_user, settings.console_password, context.now())
+
+
+def _static_version() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(STATIC.glob("*")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]

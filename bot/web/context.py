@@ -1,0 +1,46 @@
+"""What every web handler needs, kept on the aiohttp application (no module-level state)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from aiohttp import web
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import session_scope
+from bot.settings import Settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class WebContext:
+    settings: Settings
+    factory: sessionmaker
+    now: Callable[[], datetime] = datetime.now
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @contextmanager
+    def session(self):
+        with session_scope(self.factory) as session:
+            yield session
+
+    async def run_db(self, work: Callable[[Session], T]) -> T:
+        """Run blocking database work in a thread with its own session."""
+        def job() -> T:
+            with self.session() as session:
+                return work(session)
+        return await asyncio.to_thread(job)
+
+
+WEB_KEY: web.AppKey[WebContext] = web.AppKey("bandian_web", WebContext)
+
+
+def web_context(request_or_app: web.Request | web.Application) -> WebContext:
+    app = request_or_app.app if isinstance(request_or_app, web.Request) else request_or_app
+    return app[WEB_KEY]

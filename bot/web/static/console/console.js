@@ -1,0 +1,191 @@
+/* 办电助手坐席控制台: copy button, taking handoffs, presence heartbeat, queue refresh, live chat polling.
+   Served from /static/console/ (the CSP allows no inline script). Every page works without it. */
+(function () {
+  "use strict";
+
+  var HEARTBEAT_MS = 30000;
+  var QUEUE_MS = 5000;
+  var CHAT_MS = 2000;
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+      if (r.status === 401) {
+        window.location.href = "/agent/login?next=" + encodeURIComponent(window.location.pathname);
+        throw new Error("login");
+      }
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json();
+    });
+  }
+
+  /* 复制给客户 */
+  function setupCopy() {
+    var button = document.getElementById("copy-customer");
+    if (!button) { return; }
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    var status = document.getElementById("copy-status");
+    function done(text) { if (status) { status.textContent = text; } }
+    function fallback() {
+      source.focus();
+      source.select();
+      try {
+        done(document.execCommand("copy") ? "已复制" : "请按 Ctrl+C 复制已选中的文字");
+      } catch (e) {
+        done("请按 Ctrl+C 复制已选中的文字");
+      }
+    }
+    button.addEventListener("click", function () {
+      var text = source.value;
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(function () { done("已复制"); }, fallback);
+      } else {
+        fallback();
+      }
+    });
+  }
+
+  /* 接入: the link submits its POST form (without JavaScript it opens the handoff page, which has a button) */
+  function setupTake() {
+    document.querySelectorAll("a.take[data-form]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var form = document.getElementById(link.getAttribute("data-form"));
+        if (!form) { return; }
+        event.preventDefault();
+        form.submit();
+      });
+    });
+  }
+
+  /* Cancelling an order asks first. */
+  function setupAdvance() {
+    var select = document.getElementById("advance-select");
+    if (!select || !select.form) { return; }
+    select.form.addEventListener("submit", function (event) {
+      if (select.value === "cancelled" && !window.confirm("确定要取消这张工单吗？取消后不能再推进。")) {
+        event.preventDefault();
+      }
+    });
+  }
+
+  /* Heartbeat: keeps this agent "online" for customers and shows the number of waiting requests. */
+  function setupHeartbeat() {
+    var badge = document.getElementById("waiting-badge");
+    if (!badge) { return; }
+    var queue = document.getElementById("handoff-queue");
+    var signature = queue ? queue.getAttribute("data-signature") : null;
+    function beat() {
+      getJSON("/agent/api/handoffs").then(function (data) {
+        badge.textContent = data.waiting;
+        badge.hidden = !data.waiting;
+        if (signature !== null && data.signature !== signature) { window.location.reload(); }
+      }).catch(function () { /* the next beat retries */ });
+    }
+    beat();
+    window.setInterval(beat, queue ? QUEUE_MS : HEARTBEAT_MS);
+  }
+
+  /* Live chat: poll for new messages every 2 s, send replies without reloading. */
+  function setupChat() {
+    var transcript = document.getElementById("transcript");
+    if (!transcript) { return; }
+    var after = parseInt(transcript.getAttribute("data-after"), 10) || 0;
+    var pollUrl = transcript.getAttribute("data-poll");
+    var seen = {};
+    var closed = false;
+    transcript.querySelectorAll("li[data-id]").forEach(function (li) { seen[li.getAttribute("data-id")] = true; });
+
+    function scrollDown() { transcript.scrollTop = transcript.scrollHeight; }
+
+    function append(message) {
+      if (seen[message.id]) { return; }
+      seen[message.id] = true;
+      after = Math.max(after, message.id);
+      var li = document.createElement("li");
+      li.className = "msg msg-" + message.sender;
+      li.setAttribute("data-id", message.id);
+      var time = document.createElement("span");
+      time.className = "msg-time";
+      time.textContent = message.at;
+      var text = document.createElement("span");
+      text.className = "msg-text";
+      text.textContent = message.text;
+      li.appendChild(time);
+      li.appendChild(text);
+      transcript.appendChild(li);
+      scrollDown();
+    }
+
+    function markClosed() {
+      if (closed) { return; }
+      closed = true;
+      var notice = document.getElementById("chat-closed");
+      if (notice) { notice.hidden = false; }
+      ["reply-input", "reply-send", "hand-back"].forEach(function (id) {
+        var el = document.getElementById(id);
+        if (el) { el.disabled = true; }
+      });
+      var status = document.getElementById("handoff-status");
+      if (status) { status.textContent = "已结束"; }
+    }
+
+    function poll() {
+      getJSON(pollUrl + "?after=" + after).then(function (data) {
+        data.messages.forEach(append);
+        if (data.status === "closed") { markClosed(); }
+        else if (transcript.getAttribute("data-status") !== data.status) { window.location.reload(); }
+      }).catch(function () { /* retried on the next tick */ });
+    }
+
+    scrollDown();
+    if (transcript.getAttribute("data-status") !== "closed") {
+      window.setInterval(function () { if (!closed) { poll(); } }, CHAT_MS);
+    }
+
+    var form = document.getElementById("reply-form");
+    var input = document.getElementById("reply-input");
+    if (!form || !input) { return; }
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        form.requestSubmit ? form.requestSubmit() : form.submit();
+      }
+    });
+    form.addEventListener("submit", function (event) {
+      var text = input.value.trim();
+      if (!text) { event.preventDefault(); return; }
+      event.preventDefault();
+      var send = document.getElementById("reply-send");
+      send.disabled = true;
+      var body = new URLSearchParams();
+      body.append("text", text);
+      fetch(form.getAttribute("data-api"), {
+        method: "POST", credentials: "same-origin", body: body,
+        headers: { "X-CSRF-Token": csrfToken(), Accept: "application/json" }
+      }).then(function (r) {
+        return r.json().then(function (data) { return { ok: r.ok, data: data }; });
+      }).then(function (result) {
+        if (!result.ok) { throw new Error(result.data.error || "发送失败"); }
+        append(result.data.message);
+        input.value = "";
+      }).catch(function (error) {
+        window.alert(error.message || "发送失败，请重试");
+      }).then(function () {
+        send.disabled = closed;
+        input.focus();
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setupCopy();
+    setupTake();
+    setupAdvance();
+    setupHeartbeat();
+    setupChat();
+  });
+})();

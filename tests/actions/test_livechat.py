@@ -1,0 +1,79 @@
+"""转人工 through the live-chat queue, and unanswered questions recorded (real dispatcher and tracker)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.livechat import ActionHandoff
+from actions.qa import CONTEXT_SLOTS, ActionAnswer, ActionOutOfScope
+from bot.db import engine_for, session_factory
+from bot.feedback.models import Unanswered
+from bot.livechat.models import Handoff
+from bot.livechat.store import mark_present
+from bot.orders.store import conversation_key
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return session_factory(engine_for(url))
+
+
+def tracker(texts: list[str], channel: str = "web", **slots) -> Tracker:
+    values = {name: None for name in CONTEXT_SLOTS} | {"agent_mode": False} | slots
+    events = [{"event": "user", "text": text, "input_channel": channel} for text in texts]
+    return Tracker("customer-1", values, {"text": texts[-1], "intent": {"name": "human_handoff"}}, events, False,
+                   None, {}, "action_listen")
+
+
+def handoff(database, texts: list[str], channel: str = "web", **slots) -> tuple[str, list[dict]]:
+    dispatcher = CollectingDispatcher()
+    ActionHandoff().run(dispatcher, tracker(texts, channel, **slots), {})
+    return " ".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages), dispatcher.messages
+
+
+def test_no_agent_online_gives_95598_and_the_regions_channels_and_queues_nothing(database):
+    text, _ = handoff(database, ["转人工"], region="anyang")
+    assert "没有人工客服在线" in text and "95598" in text and "安供电营销〔2022〕24号" in text
+    with database() as session:
+        assert session.execute(select(Handoff)).first() is None
+
+
+def test_with_an_agent_online_the_conversation_is_queued_with_a_masked_summary(database):
+    with database() as session:
+        mark_present(session, "agent-li", datetime.now())
+    _, messages = handoff(database, ["滕州150千瓦的厂子要多久", "我电话13912345678", "转人工"],
+                          region="zaozhuang", district="滕州市", category="lv_business")
+    [message] = messages
+    assert message["response"] == "utter_handoff_queued" and message["position"] == 1
+    with database() as session:
+        [row] = session.execute(select(Handoff)).scalars().all()
+    assert row.status == "waiting" and row.channel == "web" and row.conversation == conversation_key("customer-1")
+    assert "枣庄（滕州市）" in row.summary and "滕州150千瓦的厂子要多久" in row.summary
+    assert "13912345678" not in row.summary and "139****5678" in row.summary and "转人工" not in row.summary
+
+
+def test_a_channel_that_cannot_carry_agent_messages_is_not_queued(database):
+    with database() as session:
+        mark_present(session, "agent-li", datetime.now())
+    text, _ = handoff(database, ["转人工"], channel="rest")
+    assert "95598" in text
+    with database() as session:
+        assert session.execute(select(Handoff)).first() is None
+
+
+def test_an_uncovered_city_and_an_out_of_scope_question_are_recorded_as_unanswered(database):
+    ActionAnswer().run(CollectingDispatcher(), tracker(["北京居民接电要多久"]), {})
+    ActionOutOfScope().run(CollectingDispatcher(), tracker(["今天天气怎么样"]), {})
+    ActionAnswer().run(CollectingDispatcher(), tracker(["枣庄10千伏双电源办电要多久"]), {})  # answered
+    ActionAnswer().run(CollectingDispatcher(), tracker(["10千伏双电源办电要多久"]), {})  # a clarifying question
+    with database() as session:
+        rows = session.execute(select(Unanswered).order_by(Unanswered.id)).scalars().all()
+    assert [(r.question, r.reason) for r in rows] == [("北京居民接电要多久", "no_answer"),
+                                                      ("今天天气怎么样", "out_of_scope")]
