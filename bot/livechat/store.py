@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.livechat.models import AgentPresence, DeliveryTarget, Handoff, HandoffMessage, OutboxMessage
@@ -126,10 +126,13 @@ def get_handoff(session: Session, handoff_id: int) -> Handoff | None:
 
 
 def take_handoff(session: Session, handoff_id: int, agent: str, now: datetime) -> Handoff:
-    row = session.get(Handoff, handoff_id)
-    if row is None or row.status != "waiting":
+    """One agent gets it: the conditional UPDATE lets exactly one of two simultaneous takes win."""
+    taken = session.execute(update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "waiting")
+                            .values(status="active", agent=agent, taken_at=now)).rowcount
+    if not taken:
+        session.rollback()
         raise HandoffClosed(f"handoff {handoff_id} is not waiting")
-    row.status, row.agent, row.taken_at = "active", agent, now
+    row = session.get(Handoff, handoff_id, populate_existing=True)
     row.messages.append(HandoffMessage(at=now, sender="system", text=f"人工客服 {agent} 已接入"))
     session.commit()
     queue_for_customer(session, row.conversation, "您好，人工客服已接入，请问有什么可以帮您？", now, kind="agent")

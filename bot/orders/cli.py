@@ -15,6 +15,7 @@ from bot.knowledge.service import KnowledgeBase
 from bot.orders import numbers
 from bot.orders.demo import load_demo
 from bot.orders.managers import list_managers
+from bot.orders.notify import notify_stage_change
 from bot.orders.report import status_text
 from bot.orders.stages import STAGES, stage
 from bot.orders.store import (
@@ -116,7 +117,8 @@ def _run(args: argparse.Namespace, session, settings: Settings, out: TextIO) -> 
         return 0
     if command == "advance":
         order = advance_order(session, args.number, to_stage=args.to_stage, note=args.note, actor=args.actor, now=now)
-        print(f"{order.display_number} → {stage(order.stage).name}", file=out)
+        notified = notify_stage_change(session, order.number, now) is not None
+        print(f"{order.display_number} → {stage(order.stage).name}" + ("（已通知客户）" if notified else ""), file=out)
         return 0
     if command == "reassign":
         order = reassign_order(session, args.number, args.manager, actor=args.actor, now=now, note=args.note)

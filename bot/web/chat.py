@@ -132,7 +132,7 @@ async def updates(request: web.Request) -> web.Response:
     conversation = conversation_key(session)
 
     def read(db: Any) -> list[dict[str, Any]]:
-        return [{"id": row.id, "kind": row.kind, "text": row.text, "at": row.created_at.isoformat(timespec="seconds")}
+        return [{"id": row.id, "kind": row.kind, "text": row.text, "at": row.created_at.astimezone().isoformat(timespec="seconds")}
                 for row in outbox_after(db, conversation, int(after))]
 
     messages = await context.run_db(read)
