@@ -16,6 +16,8 @@ from bot.livechat.models import AgentPresence, DeliveryTarget, Handoff, HandoffM
 from bot.masking import mask_text
 
 OPEN = ("waiting", "active")
+CLOSE_REASONS = {"no_agent": "客服均不在线，已转回智能助手", "handed_back": "客服已交还智能助手",
+                 "customer_left": "客户已开始新对话"}
 PRESENCE_WINDOW = timedelta(minutes=2)  # an agent whose console polled within this is online
 
 
@@ -116,6 +118,15 @@ def customer_message(session: Session, conversation: str, text: str, now: dateti
     return Routed(held=True)
 
 
+def customer_left(session: Session, conversation: str, now: datetime) -> bool:
+    """The customer started a new conversation: close their open handoff (the agent sees why)."""
+    row = open_handoff(session, conversation)
+    if row is None:
+        return False
+    _close(session, row, now, "customer_left")
+    return True
+
+
 def waiting_and_active(session: Session) -> list[Handoff]:
     query = select(Handoff).where(Handoff.status.in_(OPEN)).order_by(Handoff.id)
     return list(session.execute(query).scalars().unique())
@@ -163,7 +174,7 @@ def _active_for(session: Session, handoff_id: int, agent: str) -> Handoff:
 
 def _close(session: Session, row: Handoff, now: datetime, reason: str) -> None:
     row.status, row.closed_at, row.close_reason = "closed", now, reason
-    row.messages.append(HandoffMessage(at=now, sender="system", text=f"结束（{reason}）"))
+    row.messages.append(HandoffMessage(at=now, sender="system", text=f"会话结束：{CLOSE_REASONS[reason]}"))
     session.commit()
 
 

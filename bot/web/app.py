@@ -31,14 +31,7 @@ def create_app(settings: Settings | None = None, context: WebContext | None = No
     app.router.add_get("/healthz", health)
     app.router.add_static("/static/", STATIC, follow_symlinks=False)
     app.cleanup_ctx.append(wechat_pusher)
-    app.on_response_prepare.append(revalidate_static)
     return app
-
-
-async def revalidate_static(request: web.Request, response: web.StreamResponse) -> None:
-    """Static files have no version in their URLs: browsers revalidate them, so a deploy is seen at once."""
-    if request.path.startswith("/static/"):
-        response.headers["Cache-Control"] = "no-cache"
 
 
 async def wechat_pusher(app: web.Application):

@@ -3,6 +3,7 @@
 POST /api/chat      {"session", "message", "display"?, "silent"?} → {"replies", "handoff"}
 POST /api/feedback  {"session", "exchange_id", "rating": 1 | -1}   → {"ok": true}
 GET  /api/updates   ?session=&after=                               → {"messages", "handoff"}
+POST /api/leave     {"session"}                                    → {"ok": true} (closes an open handoff)
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ import aiohttp
 from aiohttp import web
 
 from bot.feedback.store import rate, record_exchange
-from bot.livechat.store import Routed, customer_message, open_handoff, outbox_after, remember_target
+from bot.livechat.store import (
+    Routed,
+    customer_left,
+    customer_message,
+    open_handoff,
+    outbox_after,
+    remember_target,
+)
 from bot.orders.store import conversation_key
 from bot.web.context import WebContext, web_context
 
@@ -49,6 +57,7 @@ def add_chat_routes(app: web.Application) -> None:
     app.router.add_post("/api/chat", chat)
     app.router.add_post("/api/feedback", feedback)
     app.router.add_get("/api/updates", updates)
+    app.router.add_post("/api/leave", leave)
     app.cleanup_ctx.append(_rasa_client)
 
 
@@ -132,11 +141,22 @@ async def updates(request: web.Request) -> web.Response:
     conversation = conversation_key(session)
 
     def read(db: Any) -> list[dict[str, Any]]:
-        return [{"id": row.id, "kind": row.kind, "text": row.text, "at": row.created_at.astimezone().isoformat(timespec="seconds")}
+        return [{"id": row.id, "kind": row.kind, "text": row.text,
+                 "at": row.created_at.astimezone().isoformat(timespec="seconds")}  # local time with its offset
                 for row in outbox_after(db, conversation, int(after))]
 
     messages = await context.run_db(read)
     return _respond({"messages": messages, "handoff": await _handoff_state(context, conversation)})
+
+
+async def leave(request: web.Request) -> web.Response:
+    context = web_context(request)
+    session = (await _json(request)).get("session")
+    if not _valid_session(session):
+        return _error("会话标识无效", 400)
+    conversation = conversation_key(session)
+    await context.run_db(lambda s: customer_left(s, conversation, context.now()))
+    return _respond({"ok": True})  # the same answer whether or not a handoff was open
 
 
 async def _handoff_state(context: WebContext, conversation: str) -> str:

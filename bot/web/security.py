@@ -25,6 +25,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         logger.exception("unhandled error on %s %s", request.method, request.path)
         response = _internal_error(request)
     _harden(response.headers)
+    if request.path.startswith("/static/"):  # no version in the URLs: revalidate, so a deploy is seen at once
+        response.headers["Cache-Control"] = "no-cache"
     return response
 
 

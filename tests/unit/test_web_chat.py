@@ -28,7 +28,8 @@ def test_the_page_is_served_with_a_strict_content_security_policy(tmp_path):
         response = await client.get("/")
         assert response.status == 200 and "办电助手" in await response.text()
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
-        assert (await client.get("/static/chat/chat.js")).status == 200
+        script = await client.get("/static/chat/chat.js")
+        assert script.status == 200 and script.headers["Cache-Control"] == "no-cache"
     run_web(tmp_path, body)
 
 
@@ -155,4 +156,18 @@ def test_a_stage_change_of_the_customers_order_appears_in_the_open_conversation(
         assert other["messages"] == []
         bad = await client.get("/api/updates", params={"session": SESSION, "after": "-1"})
         assert bad.status == 400
+    run_web(tmp_path, body)
+
+
+def test_leaving_for_a_new_conversation_closes_the_open_handoff(tmp_path):
+    async def body(client, context, rasa):
+        with context.session() as session:
+            live.mark_present(session, "agent-li", NOW)
+            live.request_handoff(session, conversation=conversation_key(SESSION), channel="web", summary="s", now=NOW)
+        assert (await client.post("/api/leave", json={"session": "nobody-here-1"})).status == 200
+        assert (await client.post("/api/leave", json={"session": SESSION})).status == 200
+        with context.session() as session:
+            assert live.open_handoff(session, conversation_key(SESSION)) is None
+            assert live.waiting_and_active(session) == []
+        assert (await client.post("/api/leave", json={"session": 5})).status == 400
     run_web(tmp_path, body)

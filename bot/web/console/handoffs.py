@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -130,24 +131,29 @@ async def handoff_page(request: web.Request, agent: Agent) -> web.StreamResponse
                   last_id=lines[-1].id if lines else 0)
 
 
-@action
-async def take(request: web.Request, agent: Agent) -> web.StreamResponse:
+async def _step(request: web.Request, agent: Agent, step: Callable[..., object], name: str) -> bool:
+    """Take or hand back a handoff (audited); False when it is no longer the agent's to change."""
     context = web_context(request)
     handoff_id = _handoff_id(request)
     now = context.now()
 
     def work(session: Session) -> bool:
         try:
-            take_handoff(session, handoff_id, agent.name, now)
+            step(session, handoff_id, agent.name, now)
         except HandoffClosed:
             session.rollback()
             return False
-        audit(session, actor=agent.name, action="take", target=f"handoff:{handoff_id}", now=now)
+        audit(session, actor=agent.name, action=name, target=f"handoff:{handoff_id}", now=now)
         return True
 
-    if not await context.run_db(work):
+    return await context.run_db(work)
+
+
+@action
+async def take(request: web.Request, agent: Agent) -> web.StreamResponse:
+    if not await _step(request, agent, take_handoff, "take"):
         raise redirect(request, f"{PATH}/handoffs", "该请求已被其他客服接入或已结束。", "error")
-    raise redirect(request, _url(handoff_id), "已接入，请回复客户。")
+    raise redirect(request, _url(_handoff_id(request)), "已接入，请回复客户。")
 
 
 async def _reply(request: web.Request, agent: Agent) -> tuple[Line | None, str]:
@@ -187,21 +193,8 @@ async def reply_api(request: web.Request, agent: Agent) -> web.StreamResponse:
 
 @action
 async def give_back(request: web.Request, agent: Agent) -> web.StreamResponse:
-    context = web_context(request)
-    handoff_id = _handoff_id(request)
-    now = context.now()
-
-    def work(session: Session) -> bool:
-        try:
-            hand_back(session, handoff_id, agent.name, now)
-        except HandoffClosed:
-            session.rollback()
-            return False
-        audit(session, actor=agent.name, action="hand_back", target=f"handoff:{handoff_id}", now=now)
-        return True
-
-    if not await context.run_db(work):
-        raise redirect(request, _url(handoff_id), "会话已结束或不由您接待。", "error")
+    if not await _step(request, agent, hand_back, "hand_back"):
+        raise redirect(request, _url(_handoff_id(request)), "会话已结束或不由您接待。", "error")
     raise redirect(request, f"{PATH}/handoffs", "已交还智能助手，会话结束。")
 
 

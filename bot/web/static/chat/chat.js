@@ -5,6 +5,7 @@
  *   POST /api/chat      {session, message, display?, silent?} -> {replies: [...], handoff}
  *   POST /api/feedback  {session, exchange_id, rating}        -> {ok: true}
  *   GET  /api/updates?session=S&after=N                       -> {messages: [...], handoff}
+ *   POST /api/leave    {session}                               -> {ok}   (before a new conversation)
  *   GET  /healthz                                             (reconnect probe)
  * Message text is untrusted: it is only ever put into the page with textContent / text nodes.
  */
@@ -771,9 +772,15 @@
     submitInput();
   }
 
-  function startNewChat() {
+  async function startNewChat() {
     const sure = window.confirm('开始新对话？当前的对话记录将被清除。');
     if (!sure) return;
+    try {
+      // close a handoff still open for the old conversation, so no agent waits for it
+      await requestJSON('POST', '/api/leave', { session: state.session }, SMALL_TIMEOUT_MS);
+    } catch (error) {
+      // offline: the handoff is released when the agent hands it back
+    }
     [KEY_SESSION, KEY_TRANSCRIPT, KEY_AFTER].forEach(storeRemove);
     window.location.reload();
   }
