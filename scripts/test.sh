@@ -28,6 +28,7 @@ rm -rf var/test-run && mkdir -p var/test-run
 export DATABASE_URL="sqlite:///$PWD/var/test-run/bandian.db"
 BANDIAN_CONSOLE_PASSWORD="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')"
 export BANDIAN_CONSOLE_PASSWORD BANDIAN_CONSOLE_USER=admin
+export WECHAT_TOKEN="${WECHAT_TOKEN:-e2e-token}"  # the WeChat channel's end-to-end tests sign with it
 scripts/run.sh >var/e2e-run.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
