@@ -3,13 +3,19 @@ SHELL := /bin/bash
 VENV := .venv
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test shell install model kb-check lint eval nlu-eval clean
+.PHONY: run test shell install model kb-check lint eval nlu-eval run-prod test-scale clean
 
 run: install            ## install, train if needed, start Rasa (:5005) and actions (:5055)
 	@scripts/run.sh
 
 test: install           ## install and run every test (what CI runs)
 	@scripts/test.sh
+
+run-prod: install       ## production profile on this machine: PostgreSQL, Redis, nginx :6080, 2x Rasa/actions/web
+	@scripts/run-prod.sh
+
+test-scale: install     ## start the production topology, run tests/scale through nginx, tear down
+	@scripts/test-scale.sh
 
 shell: install          ## chat in the terminal
 	@scripts/shell.sh

@@ -8,9 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+SCHEMA_LOCK_ID = 0x62616E6469616E  # "bandian": PostgreSQL advisory lock held while creating tables
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -59,9 +61,22 @@ def engine_for(url: str) -> Engine:
 
 
 def ensure_all_tables(engine: Engine) -> None:
-    """Create the tables of every store (orders, live chat, feedback) on one metadata."""
+    """Create the tables of every store (orders, live chat, feedback, console) on one metadata.
+
+    Processes creating the tables of an empty PostgreSQL database at the same moment collide
+    (duplicate pg_type rows), so there every caller queues on one advisory lock first.
+    """
     import bot.feedback.models  # noqa: F401  (registers its tables)
     import bot.livechat.models  # noqa: F401
+    import bot.web.console.models  # noqa: F401
     from bot.orders.models import ensure_schema
 
-    ensure_schema(engine)
+    if engine.dialect.name != "postgresql":
+        ensure_schema(engine)
+        return
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:id)"), {"id": SCHEMA_LOCK_ID})
+        try:
+            ensure_schema(engine)
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": SCHEMA_LOCK_ID})

@@ -45,6 +45,7 @@ class Settings:
     console_user: str = "admin"
     console_password: str = ""  # empty: a random password is generated once and printed
     cookie_secure: bool = False  # true behind HTTPS: console cookies carry the Secure flag
+    trust_proxy: bool = False  # behind our nginx: the client address is its X-Real-IP (login rate limit)
     wechat_token: str = ""  # the official account's server token (signature check)
     wechat_app_id: str = ""
     wechat_app_secret: str = ""
@@ -71,6 +72,7 @@ class Settings:
             console_user=env.get("BANDIAN_CONSOLE_USER") or "admin",
             console_password=env.get("BANDIAN_CONSOLE_PASSWORD", ""),
             cookie_secure=(env.get("BANDIAN_COOKIE_SECURE") or "").lower() in ("1", "true", "yes"),
+            trust_proxy=(env.get("BANDIAN_TRUST_PROXY") or "").lower() in ("1", "true", "yes"),
             wechat_token=env.get("WECHAT_TOKEN", ""),
             wechat_app_id=env.get("WECHAT_APP_ID", ""),
             wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),

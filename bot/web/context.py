@@ -44,3 +44,12 @@ WEB_KEY: web.AppKey[WebContext] = web.AppKey("bandian_web", WebContext)
 def web_context(request_or_app: web.Request | web.Application) -> WebContext:
     app = request_or_app.app if isinstance(request_or_app, web.Request) else request_or_app
     return app[WEB_KEY]
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address; behind our own load balancer (BANDIAN_TRUST_PROXY) the one it reports."""
+    if web_context(request).settings.trust_proxy:
+        forwarded = request.headers.get("X-Real-IP") or request.headers.get("X-Forwarded-For", "").split(",")[0]
+        if forwarded.strip():
+            return forwarded.strip()[:64]
+    return request.remote or "unknown"

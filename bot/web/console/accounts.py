@@ -121,7 +121,10 @@ def bootstrap_admin(session: Session, name: str, configured: str, now: datetime)
     user = get_user(session, name)
     if configured:
         if user is None:
-            _create(session, valid_name(name), configured, "admin", now)
+            try:
+                _create(session, valid_name(name), configured, "admin", now)
+            except IntegrityError:  # another replica created it with the same password at the same moment
+                session.rollback()
         elif not (user.active and user.role == "admin" and verify_password(configured, user.password_hash)):
             user.password_hash, user.password_changed_at = hash_password(configured), now
             user.active, user.role = True, "admin"

@@ -26,7 +26,7 @@ from bot.web.console.auth import (
 )
 from bot.web.console.render import redirect, render
 from bot.web.console.state import console_of
-from bot.web.context import web_context
+from bot.web.context import client_address, web_context
 
 LOGIN_COOKIE = "bandian_console_login"
 LOGIN_FORM_SECONDS = 3600
@@ -70,7 +70,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not name or not password:
         return _form(request, status=400, message="请输入用户名和密码。", name=name, next_url=next_url)
     now = context.now()
-    address = request.remote or "unknown"
+    address = client_address(request)
     outcome = await context.run_db(lambda s: attempt_login(s, name, password, address, now))
     if outcome.limited:
         minutes = int(LOGIN_WINDOW / timedelta(minutes=1))

@@ -1,0 +1,45 @@
+"""Create the app's tables (orders, live chat, feedback, console) and the console admin, once.
+
+Run it before the replicas start: scripts/run-prod.sh does, and on Kubernetes an init container
+of every web and action-server pod does (deploy/k8s/). Processes that create the tables of an
+empty PostgreSQL database at the same moment collide (duplicate pg_type rows, "relation already
+exists"), which is what several replicas starting together would do on their first request.
+`ensure_all_tables` holds a PostgreSQL advisory lock while it creates them, and creating the admin
+tolerates a copy creating it at the same moment, so any number of copies may run at once; it is
+idempotent, and on SQLite it simply creates the tables.
+
+    python deploy/init_db.py        # DATABASE_URL, BANDIAN_CONSOLE_USER/PASSWORD from the environment
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a script from anywhere
+
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bot.calendar import china_now  # noqa: E402
+from bot.db import ensure_all_tables, make_engine, session_factory  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.web.console.accounts import bootstrap_admin  # noqa: E402
+from bot.web.console.state import banner  # noqa: E402
+
+
+def main() -> int:
+    settings = Settings.from_env()
+    engine = make_engine(settings.database_url)
+    ensure_all_tables(engine)
+    with session_factory(engine)() as session:
+        generated = bootstrap_admin(session, settings.console_user, settings.console_password, china_now())
+    engine.dispose()
+    if generated:
+        print(banner(settings.console_user, generated), flush=True)
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"database ready: {where}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+# The one-machine production topology of `make run-prod` / `make test-scale` (sourced by
+# scripts/prod-services.sh, scripts/run-prod.sh and scripts/test-scale.sh, not run).
+# Everything listens on 127.0.0.1; every value can be overridden from the environment.
+# shellcheck shell=bash
+
+: "${PROD_DIR:=$PWD/var/prod}"               # data, logs, pids, generated configs and secrets
+: "${PROD_NGINX_PORT:=6080}"                 # the one public entry: web chat, console, Rasa channels
+: "${PROD_ACTIONS_LB_PORT:=6090}"            # nginx, internal: Rasa replicas -> both action servers
+: "${PROD_RASA_PORTS:=6005 6006}"            # Rasa Open Source replicas
+: "${PROD_ACTIONS_PORTS:=6055 6056}"         # action servers
+: "${PROD_WEB_PORTS:=6081 6082}"             # web app replicas (python -m bot.web)
+: "${PROD_PG_PORT:=6032}"                    # PostgreSQL (own cluster under $PROD_DIR/pg)
+: "${PROD_REDIS_PORT:=6079}"                 # Redis (lock store), no persistence
+export PROD_DIR PROD_NGINX_PORT PROD_ACTIONS_LB_PORT PROD_RASA_PORTS PROD_ACTIONS_PORTS PROD_WEB_PORTS \
+  PROD_PG_PORT PROD_REDIS_PORT
+
+PROD_SECRETS="$PROD_DIR/secrets.env"
+
+# Export the settings every process of the topology reads: the secrets (generated once into
+# $PROD_SECRETS by `scripts/prod-services.sh start`; variables already set win), the database and
+# Redis coordinates that deploy/endpoints.prod.yml substitutes, and the app's own settings.
+load_prod_env() {
+  local line key
+  if [ ! -f "$PROD_SECRETS" ]; then
+    echo "no $PROD_SECRETS: run scripts/prod-services.sh start first" >&2
+    return 1
+  fi
+  while IFS= read -r line; do
+    case "$line" in ''|'#'*) continue ;; esac
+    key=${line%%=*}
+    if [ -z "${!key:-}" ]; then export "$key=${line#*=}"; fi
+  done <"$PROD_SECRETS"
+  # PostgreSQL: conversations (Rasa's tracker store) and the app's tables in two databases
+  export DB_HOST="${DB_HOST:-127.0.0.1}" DB_PORT="${DB_PORT:-$PROD_PG_PORT}" DB_USER="${DB_USER:-bandian}"
+  export DB_DATABASE="${DB_DATABASE:-bandian_tracker}" APP_DATABASE="${APP_DATABASE:-bandian}"
+  # (PROD_DATABASE_URL, not DATABASE_URL: a development DATABASE_URL must not leak in)
+  export DATABASE_URL="${PROD_DATABASE_URL:-postgresql+psycopg2://$DB_USER:$DB_PASSWORD@$DB_HOST:$DB_PORT/$APP_DATABASE}"
+  # Redis: Rasa's lock store
+  export REDIS_HOST="${REDIS_HOST:-127.0.0.1}" REDIS_PORT="${REDIS_PORT:-$PROD_REDIS_PORT}"
+  # Rasa calls the action servers through nginx's internal listener (both servers, round robin)
+  export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:$PROD_ACTIONS_LB_PORT/webhook}"
+  # the web apps forward chat messages to the Rasa replicas through nginx
+  export BANDIAN_RASA_URL="http://127.0.0.1:$PROD_NGINX_PORT"
+  export BANDIAN_CONSOLE_USER="${BANDIAN_CONSOLE_USER:-admin}" BANDIAN_WEB_HOST=127.0.0.1
+  export BANDIAN_TRUST_PROXY=true  # nginx reports the client address in X-Real-IP
+  export BANDIAN_PROD_URL="http://127.0.0.1:$PROD_NGINX_PORT"
+}
