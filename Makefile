@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test shell install model kb-check lint eval nlu-eval run-prod test-scale clean
+.PHONY: run test shell install model kb-check lint eval nlu-eval run-prod test-scale bench test-reliability clean
 
 run: install            ## install, train if needed, start Rasa (:5005) and actions (:5055)
 	@scripts/run.sh
@@ -16,6 +16,12 @@ run-prod: install       ## production profile on this machine: PostgreSQL, Redis
 
 test-scale: install     ## start the production topology, run tests/scale through nginx, tear down
 	@scripts/test-scale.sh
+
+bench: install          ## assistant vs a trivial Rasa bot, side by side → docs/benchmarks.md (~20 min; BENCH_SKIP_TRAINING=1 reuses the models)
+	@scripts/bench.sh
+
+test-reliability: install  ## fuzz every entry point, kill -9 / database faults, security checks → docs/reliability.md figures
+	@scripts/test-reliability.sh
 
 shell: install          ## chat in the terminal
 	@scripts/shell.sh

@@ -13,8 +13,8 @@ _SEP = "[\\s\\-－—]?"
 _PHONE_IN_TEXT = re.compile(rf"(?<![0-9０-９])([1１][3-9３-９]{_D}){_SEP}({_D}{{4}}){_SEP}({_D}{{4}})(?![0-9０-９])")
 _DIGIT_RUN = re.compile(r"[0-9A-Za-z]+")
 # house, building, unit and room numbers in free text: 中华路12号3单元502室 → 中华路*号*单元*室
-_HOUSE_NUMBER = re.compile(r"[0-9０-９]+(?=[\-－]?[0-9０-９]*(?:号|栋|幢|单元|室|弄|组|户))"
-                           r"|(?<=[\-－])[0-9０-９]+(?=号|室)")
+# (a digit run starts only where no digit precedes it, so long runs of digits are masked in linear time)
+_HOUSE_NUMBER = re.compile(r"(?<![0-9０-９])[0-9０-９]+(?:([\-－])[0-9０-９]+)?(?=号|栋|幢|单元|室|弄|组|户)")
 SEALED_PREFIX = "sealed:"
 _MASK = "*"
 
@@ -48,7 +48,11 @@ def mask_text(text: str | None) -> str:
     if not text:
         return text or ""
     masked = _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
-    return _HOUSE_NUMBER.sub(_MASK, masked)
+    return _HOUSE_NUMBER.sub(_mask_house_number, masked)
+
+
+def _mask_house_number(match: re.Match[str]) -> str:
+    return _MASK + (match.group(1) + _MASK if match.group(1) else "")
 
 
 def mask_event(event: dict[str, Any]) -> dict[str, Any]:

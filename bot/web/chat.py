@@ -125,7 +125,8 @@ async def feedback(request: web.Request) -> web.Response:
     context = web_context(request)
     body = await _json(request)
     session, exchange, rating = body.get("session"), body.get("exchange_id"), body.get("rating")
-    if not _valid_session(session) or type(exchange) is not int or rating not in (1, -1) or type(rating) is not int:
+    if (not _valid_session(session) or type(exchange) is not int or not 0 < exchange < 2**63
+            or rating not in (1, -1) or type(rating) is not int):
         return _error("评价参数不正确", 400)
     conversation = conversation_key(session)
     stored = await context.run_db(lambda s: rate(s, exchange_id=exchange, conversation=conversation,
@@ -136,7 +137,7 @@ async def feedback(request: web.Request) -> web.Response:
 async def updates(request: web.Request) -> web.Response:
     context = web_context(request)
     session, after = request.query.get("session", ""), request.query.get("after", "0")
-    if not _valid_session(session) or not after.isdigit() or len(after) > 12:
+    if not _valid_session(session) or not (after.isascii() and after.isdigit()) or len(after) > 12:
         return _error("参数不正确", 400)
     conversation = conversation_key(session)
 
@@ -174,7 +175,18 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
         raise BadInput(f"消息太长了（最多 {MAX_MESSAGE_CHARS} 字），请精简后再发送")
     if display is not None and (not isinstance(display, str) or len(display) > MAX_MESSAGE_CHARS):
         raise BadInput("按钮文字不正确")
+    if not _encodable(message) or not _encodable(display or ""):
+        raise BadInput("消息里有无法识别的字符，请重新输入")
     return ChatRequest(session, message.strip(), (display or message).strip(), body.get("silent") is True)
+
+
+def _encodable(text: str) -> bool:
+    """False for text with lone surrogates (valid JSON escapes, but not text any store can keep)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _valid_session(value: Any) -> TypeGuard[str]:
@@ -189,7 +201,7 @@ async def _json(request: web.Request) -> dict[str, Any]:
                                             content_type="application/json") from error
     try:
         body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
         body = None
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text=_error_text("请求格式不正确（应为 JSON 对象）"), content_type="application/json")

@@ -73,8 +73,10 @@ def test_ratings_are_stored_only_for_the_conversations_own_answers(tmp_path):
         other = await client.post("/api/feedback", json={"session": "someone-else-1", "exchange_id": exchange,
                                                          "rating": -1})
         assert other.status == 404
-        bad = await client.post("/api/feedback", json={"session": SESSION, "exchange_id": exchange, "rating": 5})
-        assert bad.status == 400
+        for wrong in ({"exchange_id": exchange, "rating": 5}, {"exchange_id": 10**30, "rating": 1},
+                      {"exchange_id": -1, "rating": 1}, {"exchange_id": exchange, "rating": True}):
+            bad = await client.post("/api/feedback", json={"session": SESSION} | wrong)
+            assert bad.status == 400, wrong
         ok = await client.post("/api/feedback", json={"session": SESSION, "exchange_id": exchange, "rating": -1})
         assert ok.status == 200
         with context.session() as session:
@@ -87,7 +89,10 @@ def test_bad_input_gets_a_polite_400_and_changes_nothing(tmp_path):
               b'{"session": "a1b2c3d4e5f6", "message": "   "}', b'{"session": "x", "message": "hi"}',
               b'{"session": "a1b2c3d4e5f6", "message": 12}', b'{"session": ["a"], "message": "hi"}',
               b'{"session": "a1b2c3d4e5f6", "message": "hi", "display": {"a": 1}}',
-              ('{"session": "a1b2c3d4e5f6", "message": "%s"}' % ("长" * 2001)).encode(), b"\xff\xfe\x00"]
+              ('{"session": "a1b2c3d4e5f6", "message": "%s"}' % ("长" * 2001)).encode(), b"\xff\xfe\x00",
+              b'{"session": "a1b2c3d4e5f6", "message": "\\ud800"}',
+              b'{"session": "a1b2c3d4e5f6", "message": "hi", "display": "\\udfff"}',
+              b"[" * 100_000 + b"]" * 100_000]
 
     async def body(client, context, rasa):
         for raw in bodies:
@@ -154,8 +159,9 @@ def test_a_stage_change_of_the_customers_order_appears_in_the_open_conversation(
         assert message["kind"] == "notice" and "已派单" in message["text"] and display(booked.number) in message["text"]
         other = await (await client.get("/api/updates", params={"session": "other-session", "after": "0"})).json()
         assert other["messages"] == []
-        bad = await client.get("/api/updates", params={"session": SESSION, "after": "-1"})
-        assert bad.status == 400
+        for after in ("-1", "²", "\u1369", "1" * 13):
+            bad = await client.get("/api/updates", params={"session": SESSION, "after": after})
+            assert bad.status == 400, after
     run_web(tmp_path, body)
 
 
