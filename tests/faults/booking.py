@@ -14,7 +14,7 @@ from tests.faults.stack import Stack
 
 STORE_FAILED = "系统暂时无法保存预约"  # utter_booking_store_failed
 CONFIRM = "action_confirm_booking"  # the action that writes the order
-RACE_WINDOW = 0.06  # seconds after 确认 is sent in which the races kill (the whole turn takes ~50–100 ms)
+RACE_WINDOW = 0.1  # seconds after 确认 is sent in which races kill (the call reaches the actions at ~50–80 ms)
 _phones = itertools.count(1)
 
 

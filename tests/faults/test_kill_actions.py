@@ -5,9 +5,10 @@ Where the kill lands is controlled through the action proxy (tests/faults/stack.
            forwarded (it fails): no order can have been written;
 - after:   the action server has answered (the order is committed), then it is killed and Rasa gets 502
            instead of the answer: the order exists but its number never reached the user;
-- race:    no proxy control: the kill comes at a seeded random moment 0–60 ms after 确认 is sent (the whole
-           turn takes ~50–100 ms); the proxy only records when the confirm call reached the action server
-           and when it answered, so each run reports where the kill landed.
+- race:    no proxy control over the kill: it comes at a seeded random moment, 0–100 ms after 确认 is sent
+           (4 runs) or 0–30 ms after the confirm call reached the action server (4 runs, racing the commit);
+           the proxy only records when the call arrived and was answered, so each run reports where the kill
+           landed.
 After each kill the action server is restarted and the customer carries on (确认 again, …). Checked: every
 order number shown exists (lost = 0), one row per phone (duplicated = 0), the conversation answers again.
 """
@@ -26,7 +27,8 @@ from tests.faults.results import record
 from tests.faults.stack import Stack
 from tests.fuzz.inputs import SEED
 
-RACES = 6
+RACES = 8
+CALL_WINDOW = 0.03  # seconds after the confirm call reached the action server
 
 
 def _check(bookings: list[Booking], entry: str) -> None:
@@ -64,13 +66,16 @@ def test_kill_after_the_order_is_written_but_before_rasa_hears_of_it(stack: Stac
     still_answers(stack, booking.sender)
 
 
-def _race(stack: Stack, offset: float, index: int) -> Booking:
-    name = f"actions: race, kill {offset * 1000:.0f} ms after 确认"
-    booking = start(stack, name, new_sender(f"race-actions-{index}"))
+def _race(stack: Stack, offset: float, index: int, from_call: bool) -> Booking:
+    """Kill the action server `offset` s after 确认 is sent, or after the confirm call reached it (`from_call`)."""
+    anchor = "the confirm call arrived" if from_call else "确认 was sent"
+    booking = start(stack, f"actions: race, kill {offset * 1000:.0f} ms after {anchor}", new_sender(f"race-{index}"))
     observer = stack.proxy.arm(CONFIRM)  # nothing injected: it only sees when the call arrives and returns
     with ThreadPoolExecutor(max_workers=1) as pool:
         sent = time.monotonic()
         turn = pool.submit(faulted_turn, stack, booking)
+        if from_call:
+            assert observer.fired.wait(30), "the confirm call never came"
         time.sleep(offset)  # the point of a race: an arbitrary moment, not a readiness condition
         killed = time.monotonic()
         stack.actions.kill9()
@@ -90,8 +95,12 @@ def _race(stack: Stack, offset: float, index: int) -> Booking:
 
 
 def test_kill_at_random_moments_of_the_confirmation(stack: Stack):
+    """Half the kills at a random moment of the whole turn, half within ~30 ms of the confirm call's arrival
+    (the action takes ~10–30 ms there, so these race the commit itself)."""
     rng = random.Random(SEED)
-    bookings = [_race(stack, rng.uniform(0.0, RACE_WINDOW), index) for index in range(RACES)]
+    bookings = [_race(stack, rng.uniform(0.0, RACE_WINDOW), index, from_call=False) for index in range(RACES // 2)]
+    bookings += [_race(stack, rng.uniform(0.0, CALL_WINDOW), index, from_call=True)
+                 for index in range(RACES // 2, RACES)]
     _check(bookings, "faults:kill-actions-race")
     still_answers(stack, new_sender("after-races"))
 

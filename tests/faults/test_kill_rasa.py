@@ -2,7 +2,7 @@
 
 - while the order is written: the action proxy sees the action_confirm_booking call arrive, kills Rasa,
   then lets the call through: the action server commits the order, but nobody is left to tell the user;
-- race: Rasa is killed at a seeded random moment 0–60 ms after 确认 is sent.
+- race: Rasa is killed at a seeded random moment 0–100 ms after 确认 is sent.
 Rasa is restarted each time. With the embedded profile's in-memory tracker store (endpoints.yml) the
 restart forgets every conversation, so the customer starts over (register again, 确认): the 30-minute
 same-phone/address/business rule must hand back the order already written, not a second one.

@@ -36,14 +36,6 @@ BUGS = (
         "a non-ASCII byte in the Accept header: Sanic (Rasa's web server) answers an error with 500 'An error "
         "occurred while handling an error' instead of its 4xx",
         frozenset({"rest", "wechat-get", "wechat-post"}), _tagged("non-ascii-header")),
-    Bug("deep-json", "deeply nested JSON (~1,000 levels): RecursionError in bot/web/chat.py _json(), 500, not 400",
-        frozenset({"web-chat", "web-feedback", "web-leave"}), _tagged("deep-json")),
-    Bug("lone-surrogate", "a lone surrogate in /api/chat message or display: record_exchange raises "
-        "UnicodeEncodeError (SQLite), 500", frozenset({"web-chat"}), _tagged("lone-surrogate")),
-    Bug("big-int", "/api/feedback exchange_id beyond 64 bits: OverflowError in the database, 500",
-        frozenset({"web-feedback"}), _tagged("big-int")),
-    Bug("odd-digits", "/api/updates after=² or ፩: str.isdigit() accepts it, int() fails, 500",
-        frozenset({"web-updates"}), _tagged("odd-digits")),
     Bug("console-odd-digits", "console order pages and actions with Ethiopic digits in the number (numbers.canonical) "
         "or manager=² (reassign): int() raises ValueError, 500", frozenset({"console-orders"}), _tagged("odd-digits")),
     Bug("multipart-no-boundary", "a console POST with Content-Type multipart/form-data but no boundary: "

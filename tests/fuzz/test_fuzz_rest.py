@@ -133,6 +133,7 @@ def test_a_stray_confirmation_does_not_break_the_conversation(stack: Stack, mess
     assert after.status == 200 and json.loads(after.body), "the conversation no longer answers"
 
 
+# Reproducers of the cubic house-number masking (docs/reliability.md bug 1), fixed in fcbb4a0.
 def test_a_long_run_of_digits_does_not_stall_other_conversations(stack: Stack):
     worst = 0.0
     with ThreadPoolExecutor(max_workers=1) as pool:
