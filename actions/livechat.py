@@ -11,6 +11,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.qa import context_from
+from bot.answer import Context
 from bot.livechat.store import HandoffRequest, request_handoff
 from bot.livechat.summary import handoff_summary
 from bot.orders.runtime import orders_session
@@ -34,15 +35,14 @@ class ActionHandoff(Action):
             domain: dict[str, Any]) -> list[EventType]:
         context = context_from(tracker)
         channel = tracker.get_latest_input_channel()
-        request = self._queue(tracker, channel) if channel in LIVE_CHANNELS else HandoffRequest(False)
+        request = self._queue(tracker, context, channel) if channel in LIVE_CHANNELS else HandoffRequest(False)
         if request.queued:
             dispatcher.utter_message(response="utter_handoff_queued", position=request.position)
             return []
         dispatcher.utter_message(text=answerer().contact("handoff", context).text)
         return []
 
-    def _queue(self, tracker: Tracker, channel: str | None) -> HandoffRequest:
-        context = context_from(tracker)
+    def _queue(self, tracker: Tracker, context: Context, channel: str | None) -> HandoffRequest:
         order = tracker.get_slot("booking_order") or tracker.get_slot("status_order")
         summary = handoff_summary(answerer().kb, region=context.region, district=context.district,
                                   category=context.category, questions=user_questions(tracker), order_number=order)

@@ -48,8 +48,7 @@ class ActionAnswer(Action):
         reply = answerer().reply(text, context, topic_hint=INTENT_TOPICS.get(intent or ""))
         buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
         dispatcher.utter_message(text=reply.text, buttons=buttons or None)
-        if reply.gap:
-            note_gap(tracker, reply, "no_answer")
+        note_gap(tracker, reply, "no_answer")
         return slot_events(context, reply.context)
 
 
