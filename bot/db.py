@@ -10,21 +10,52 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 SCHEMA_LOCK_ID = 0x62616E6469616E  # "bandian": PostgreSQL advisory lock held while creating tables
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """A 2.0-style engine; SQLite files get their directory, WAL mode, foreign keys and a busy timeout."""
+    """A 2.0-style engine; SQLite files get their directory, WAL mode, foreign keys, a busy timeout and a
+    connection pool (SQLAlchemy 1.4 would open the file and set the pragmas again for every session)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, future=True, pool_pre_ping=True, **kwargs)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    file = Path(parsed.database) if parsed.database and parsed.database != ":memory:" else None
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("poolclass", QueuePool)
     engine = create_engine(url, future=True, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
+    if file is not None:
+        _drop_connections_to_a_replaced_file(engine, file)
     return engine
+
+
+def _file_identity(file: Path) -> tuple[int, int] | None:
+    try:
+        stat = file.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _drop_connections_to_a_replaced_file(engine: Engine, file: Path) -> None:
+    """A pooled connection keeps its file open: after the database file was moved away or replaced (a
+    restore, an operator's mistake) it would go on reading and writing the old one. Checked at checkout
+    (one stat); such a connection is discarded and a new one opens whatever is at the path now."""
+
+    def remember(_dbapi_connection: Any, record: Any) -> None:
+        record.info["file"] = _file_identity(file)
+
+    def still_the_same_file(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get("file") != _file_identity(file):
+            raise DisconnectionError(f"{file} was moved or replaced")
+
+    event.listen(engine, "connect", remember)
+    event.listen(engine, "checkout", still_the_same_file)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
