@@ -9,6 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+
 from bot.calendar import china_now
 from bot.db import engine_for, session_factory
 from bot.knowledge.service import KnowledgeBase
@@ -32,6 +35,14 @@ from bot.settings import Settings
 
 CSV_FIELDS = ("number", "region", "district", "business", "stage", "stage_since", "manager", "contact_name", "phone",
               "address", "visit_date", "visit_period", "channel", "created_at")
+MAX_LIMIT = 100_000
+
+
+class CliError(Exception):
+    """A mistake or an unusable database or file, told to the staff member in one line (exit code 1)."""
+
+
+REPORTED = (CliError, OrderNotFound, InvalidTransition, LookupError)  # main() tells these in one line
 
 
 def parser() -> argparse.ArgumentParser:
@@ -73,19 +84,58 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stage", choices=[s.id for s in STAGES])
     p.add_argument("--manager")
     p.add_argument("--open", action="store_true", help="only orders not completed or cancelled")
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--limit", type=_limit, default=100, help=f"at most this many orders (1–{MAX_LIMIT})")
+
+
+def _limit(text: str) -> int:
+    """--limit: ASCII digits from 1 to MAX_LIMIT (SQLite overflows beyond 64 bits; ² is no number)."""
+    number = int(text) if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_LIMIT)) else 0
+    if not 1 <= number <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"应为 1 到 {MAX_LIMIT} 之间的整数：{text!r}")
+    return number
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
-    args = parser().parse_args(argv)
+    """Exit code 0; 1 after a one-line message (an unknown order, a refused move, an unusable database or
+    file; the failed command writes nothing); 2 for a usage error. Never a traceback for these."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not _valid_utf8(arguments):
+        print("错误：命令行参数含有无效的 UTF-8 字节，请检查终端或输入法的编码", file=sys.stderr)
+        return 2
+    args = parser().parse_args(arguments)
     settings = Settings.from_env()
-    factory = session_factory(engine_for(args.database_url or settings.database_url))
-    with factory() as session:
-        try:
+    try:
+        with _database(args.database_url or settings.database_url)() as session:
             return _run(args, session, settings, out)
-        except (OrderNotFound, InvalidTransition, LookupError) as exc:
-            print(f"错误：{exc}", file=sys.stderr)
-            return 1
+    except SQLAlchemyError as exc:
+        return _told(f"数据库出错：{_first_line(exc)}")
+    except REPORTED as exc:
+        return _told(str(exc))
+
+
+def _valid_utf8(arguments: list[str]) -> bool:
+    """Invalid UTF-8 bytes reach sys.argv as lone surrogates (PEP 383), which no database or terminal takes."""
+    return not any(0xD800 <= ord(char) <= 0xDFFF for argument in arguments for char in argument)
+
+
+def _database(url: str) -> sessionmaker:
+    try:
+        return session_factory(engine_for(url))
+    except ArgumentError as exc:  # not a URL, or no such dialect
+        raise CliError("数据库地址无效，请检查 --database-url 或 DATABASE_URL") from exc
+    except (SQLAlchemyError, ImportError, OSError) as exc:
+        raise CliError(f"无法打开数据库：{_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's own message, without SQLAlchemy's SQL and background link."""
+    reason = getattr(exc, "orig", None) or exc
+    return (str(reason).strip().splitlines() or [type(reason).__name__])[0]
+
+
+def _told(message: str) -> int:
+    print(f"错误：{message}", file=sys.stderr)
+    return 1
 
 
 def _kb(settings: Settings) -> KnowledgeBase:
@@ -152,19 +202,25 @@ def _row(order: OrderView) -> str:
 
 
 def _export(found: list[OrderView], path: Path | None, reveal: bool, out: TextIO) -> None:
-    handle = path.open("w", newline="", encoding="utf-8-sig") if path else out
+    if path is None:
+        _write_csv(found, reveal, out)
+        return
     try:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_FIELDS)
-        for order in found:
-            writer.writerow((
-                numbers.display(order.number), order.region, order.district or "", order.business, order.stage,
-                f"{order.stage_since:%Y-%m-%d %H:%M:%S}", order.manager.name if order.manager else "",
-                order.contact_name if reveal else order.masked_name, order.phone if reveal else order.masked_phone,
-                order.address if reveal else order.masked_address,
-                order.visit_date.isoformat() if order.visit_date else "", order.visit_period or "",
-                order.channel, f"{order.created_at:%Y-%m-%d %H:%M:%S}",
-            ))
-    finally:
-        if path:
-            handle.close()
+        with path.open("w", newline="", encoding="utf-8-sig") as handle:
+            _write_csv(found, reveal, handle)
+    except OSError as exc:
+        raise CliError(f"无法写入 {path}：{exc.strerror or exc}") from exc
+
+
+def _write_csv(found: list[OrderView], reveal: bool, handle: TextIO) -> None:
+    writer = csv.writer(handle)
+    writer.writerow(CSV_FIELDS)
+    for order in found:
+        writer.writerow((
+            numbers.display(order.number), order.region, order.district or "", order.business, order.stage,
+            f"{order.stage_since:%Y-%m-%d %H:%M:%S}", order.manager.name if order.manager else "",
+            order.contact_name if reveal else order.masked_name, order.phone if reveal else order.masked_phone,
+            order.address if reveal else order.masked_address,
+            order.visit_date.isoformat() if order.visit_date else "", order.visit_period or "",
+            order.channel, f"{order.created_at:%Y-%m-%d %H:%M:%S}",
+        ))

@@ -39,9 +39,9 @@ def list_managers(session: Session, region: str | None = None) -> list[ManagerVi
 
 
 def find_manager(session: Session, key: str) -> CustomerManager | None:
-    """A manager by id or exact name."""
-    query = select(CustomerManager).where(
-        CustomerManager.id == int(key) if key.isdigit() else CustomerManager.name == key)
+    """A manager by id (ASCII digits, at most 18: ² or ፩ pass str.isdigit() but not int()) or exact name."""
+    by_id = key.isascii() and key.isdigit() and len(key) <= 18
+    query = select(CustomerManager).where(CustomerManager.id == int(key) if by_id else CustomerManager.name == key)
     return session.execute(query).scalars().first()
 
 

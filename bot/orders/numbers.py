@@ -35,8 +35,9 @@ def damm_digit(digits: str) -> str:
 
 
 def is_valid(number: str) -> bool:
-    """A canonical 10-digit number whose check digit is right."""
-    return len(number) == LENGTH and number.isdigit() and damm_digit(number) == "0"
+    """A canonical number: 10 ASCII digits whose check digit is right (not ² or Ethiopic ፩, which
+    str.isdigit() accepts but int() cannot read)."""
+    return len(number) == LENGTH and number.isascii() and number.isdigit() and damm_digit(number) == "0"
 
 
 def new_number() -> str:

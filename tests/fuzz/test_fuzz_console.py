@@ -209,25 +209,17 @@ def test_a_note_with_markup_is_shown_escaped(stack: Stack, logged_out: ConsoleSe
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown.text
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: bot/orders/numbers.py canonical() calls int() on characters "
-                                       "that str.isdigit() accepts but int() does not (Ethiopic ፩): an order page "
-                                       "or action for /agent/orders/፩፩፩፩፩፩፩፩፩፩ answers 500 instead of 404")
 def test_an_order_number_of_strange_digits_is_not_found(stack: Stack, logged_out: ConsoleSession):
     answer = request(f"{stack.web_url}/agent/orders/{quote('፩' * 10)}", headers=logged_out.headers())
     assert answer.status == 404, f"HTTP {answer.status}: {answer.text[:200]}"
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: bot/web/console/login.py login() (and auth.posted_token, "
-                                       "forms.field) call request.post() unguarded: Content-Type multipart/form-data "
-                                       "without a boundary raises ValueError, 500 for anyone, no login needed")
 def test_a_login_post_without_multipart_boundary_is_refused(stack: Stack):
     answer = request(f"{stack.web_url}/agent/login", "POST", b"username=admin",
                      {"Content-Type": "multipart/form-data"})
     assert 400 <= answer.status < 500, f"HTTP {answer.status}: {answer.text[:200]}"
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: bot/web/console/orders.py reassign() checks chosen.isdigit() "
-                                       "and then int('²') fails: 500 instead of 'choose a manager'")
 def test_a_strange_manager_id_is_refused_politely(stack: Stack, logged_out: ConsoleSession, orders: list[str]):
     answer = request(f"{stack.web_url}/agent/orders/{orders[0]}/reassign", "POST",
                      urlencode({"manager": "²", "csrf_token": logged_out.csrf}).encode(),

@@ -2,7 +2,8 @@
 
 `page` (HTML GET: redirect to the login form), `api` (JSON GET: 401) and `action` (POST: 403 for a
 cross-site Origin/Referer, 401 without a session, 403 without the session's CSRF token) all pass
-the logged-in `Agent` to the handler and mark the agent present for the live-chat queue.
+the logged-in `Agent` to the handler and mark the agent present for the live-chat queue. A posted
+body that cannot be read as a form (multipart without a boundary, a bad charset) is refused with 400.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.livechat.store import mark_present
 from bot.web.console.accounts import active_user
+from bot.web.console.forms import posted_form
 from bot.web.console.passwords import fingerprint
 from bot.web.console.state import console_of
 from bot.web.context import web_context
@@ -101,8 +103,7 @@ async def posted_token(request: web.Request) -> str:
     header = request.headers.get(CSRF_HEADER)
     if header:
         return header
-    form = await request.post()
-    value = form.get(CSRF_FIELD)
+    value = (await posted_form(request)).get(CSRF_FIELD)
     return value if isinstance(value, str) else ""
 
 

@@ -16,7 +16,7 @@ from bot.livechat.models import Handoff, HandoffMessage
 from bot.livechat.store import HandoffClosed, agent_reply, get_handoff, hand_back, take_handoff, waiting_and_active
 from bot.orders import numbers
 from bot.web.console.auth import PATH, Agent, action, api, page
-from bot.web.console.forms import field
+from bot.web.console.forms import field, record_id
 from bot.web.console.knowledge import category_name, kb_of, region_name
 from bot.web.console.queries import messages_after
 from bot.web.console.render import redirect, render
@@ -70,10 +70,10 @@ def signature(items: list[tuple[int, str, str]]) -> str:
 
 
 def _handoff_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit():
+    found = record_id(request.match_info["id"])
+    if found is None:
         raise web.HTTPNotFound(text="没有这个转人工请求", content_type="text/plain")
-    return int(raw)
+    return found
 
 
 def _url(handoff_id: int) -> str:
@@ -201,8 +201,7 @@ async def give_back(request: web.Request, agent: Agent) -> web.StreamResponse:
 @api
 async def messages_api(request: web.Request, agent: Agent) -> web.StreamResponse:
     handoff_id = _handoff_id(request)
-    raw = request.query.get("after", "0")
-    after = int(raw) if raw.isdigit() else 0
+    after = record_id(request.query.get("after", "0")) or 0
 
     def load(session: Session) -> tuple[str, str, list[Line]] | None:
         handoff = get_handoff(session, handoff_id)

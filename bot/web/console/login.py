@@ -24,6 +24,7 @@ from bot.web.console.auth import (
     start_session,
     token_matches,
 )
+from bot.web.console.forms import posted_form
 from bot.web.console.render import redirect, render
 from bot.web.console.state import console_of
 from bot.web.context import client_address, web_context
@@ -59,7 +60,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 
 async def login(request: web.Request) -> web.StreamResponse:
     context = web_context(request)
-    form = await request.post()
+    form = await posted_form(request)
     name = str(form.get("username", "")).strip()[:64]
     password = str(form.get("password", ""))[:256]
     next_url = safe_next(str(form.get("next", "")))

@@ -20,7 +20,7 @@ from bot.orders.stages import BY_ID, STAGES, UnknownStage, allowed_moves
 from bot.orders.store import InvalidTransition, add_note, advance_order, get_order, reassign_order
 from bot.orders.views import HistoryEntry, ManagerView, OrderView
 from bot.web.console.auth import PATH, Agent, action, page
-from bot.web.console.forms import field
+from bot.web.console.forms import field, record_id
 from bot.web.console.knowledge import business_name, category_name, kb_of, region_name, stage_name
 from bot.web.console.queries import manager_in_region, region_managers, search_orders
 from bot.web.console.render import redirect, render
@@ -196,7 +196,7 @@ async def advance(request: web.Request, agent: Agent) -> web.StreamResponse:
 async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
     context = web_context(request)
     number = canonical_number(request.match_info["number"])
-    chosen = await field(request, "manager", 16)
+    chosen = record_id(await field(request, "manager", 16))
     note = await field(request, "note", MAX_NOTE) or None
     now = context.now()
 
@@ -204,7 +204,7 @@ async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
         order = get_order(session, number)
         if order is None:
             return "error", "没有这张工单。"
-        manager = manager_in_region(session, int(chosen), order.region) if chosen.isdigit() else None
+        manager = manager_in_region(session, chosen, order.region) if chosen is not None else None
         if manager is None:
             return "error", "请选择本地区的一位客户经理。工单未改变。"
         if order.manager is not None and order.manager.id == manager.id:
