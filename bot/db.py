@@ -97,9 +97,9 @@ def ensure_all_tables(engine: Engine) -> None:
     Processes creating the tables of an empty PostgreSQL database at the same moment collide
     (duplicate pg_type rows), so there every caller queues on one advisory lock first.
     """
+    import bot.accounts.models  # noqa: F401
     import bot.feedback.models  # noqa: F401  (registers its tables)
     import bot.livechat.models  # noqa: F401
-    import bot.web.console.models  # noqa: F401
     from bot.orders.models import ensure_schema
 
     if engine.dialect.name != "postgresql":

@@ -36,11 +36,6 @@ BUGS = (
         "a non-ASCII byte in the Accept header: Sanic (Rasa's web server) answers an error with 500 'An error "
         "occurred while handling an error' instead of its 4xx",
         frozenset({"rest", "wechat-get", "wechat-post"}), _tagged("non-ascii-header")),
-    Bug("console-odd-digits", "console order pages and actions with Ethiopic digits in the number (numbers.canonical) "
-        "or manager=² (reassign): int() raises ValueError, 500", frozenset({"console-orders"}), _tagged("odd-digits")),
-    Bug("multipart-no-boundary", "a console POST with Content-Type multipart/form-data but no boundary: "
-        "request.post() raises ValueError (login.py, auth.posted_token, forms.field), 500",
-        frozenset({"console-login", "console-orders"}), _tagged("multipart-no-boundary")),
     Bug("non-ascii-signature", "a non-ASCII signature= on the WeChat webhook (no token needed): "
         "hmac.compare_digest raises TypeError in check_signature(), 500 instead of 403",
         frozenset({"wechat-get", "wechat-post"}), _tagged("non-ascii-signature")),

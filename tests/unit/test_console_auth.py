@@ -8,10 +8,10 @@ import stat
 
 from sqlalchemy import func, select
 
+from bot.accounts.models import ConsoleUser
 from bot.feedback.models import AuditEntry
 from bot.livechat.store import agents_online
 from bot.web.console.accounts import add_user
-from bot.web.console.models import ConsoleUser
 from tests.unit.test_console_support import ADMIN_PASSWORD, NOW, Harness, run_console
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.accounts.models import ConsoleUser, LoginFailure  # noqa: F401  (registers the console tables)
 from bot.web.console import feedback, handoffs, login, lookup, orders
-from bot.web.console.models import ConsoleUser, LoginFailure  # noqa: F401  (registers the console tables)
 from bot.web.console.state import CONSOLE_KEY, Console, console_lifetime
 
 __all__ = ["add_console_routes"]

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.web.console.models import ConsoleUser, LoginFailure
+from bot.accounts.models import ConsoleUser, LoginFailure
 from bot.web.console.passwords import burn_time, check_strength, fingerprint, hash_password, verify_password
 
 LOGIN_MAX_FAILURES = 5  # per user name and address ...

@@ -12,8 +12,8 @@ from aiohttp import web
 from jinja2 import Environment
 from sqlalchemy.orm import Session
 
+from bot.accounts.models import ensure_console_tables
 from bot.web.console.accounts import bootstrap_admin
-from bot.web.console.models import ensure_console_tables
 from bot.web.console.templating import environment
 from bot.web.console.tokens import KEY_FILE, Signer, console_key
 from bot.web.context import WebContext, web_context

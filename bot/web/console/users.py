@@ -14,11 +14,11 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from bot.accounts.models import ensure_console_tables
 from bot.calendar import china_now
 from bot.db import engine_for, session_factory
 from bot.settings import Settings
 from bot.web.console.accounts import AccountError, add_user, list_users, set_active, set_password
-from bot.web.console.models import ensure_console_tables
 from bot.web.console.passwords import WeakPassword
 
 

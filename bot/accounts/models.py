@@ -1,4 +1,5 @@
-"""Tables of the agent console: who may log in, and failed logins (shared by every web replica)."""
+"""Tables of the agent console: who may log in, and failed logins (shared by every web replica; kept
+outside bot.web so that the action server, which creates every table, does not import the console)."""
 
 from __future__ import annotations
 
