@@ -3,7 +3,7 @@
 Both are scored on the public question set (../shared/eval/questions.yml) and on the project's own set
 (tests/eval/questions.yml): `score.py bm25 knowledge/seeds` and `score.py bot URL`.
 
-usage: python -m bench.accuracy --url http://localhost:6105
+usage: python -m bench.accuracy --url http://127.0.0.1:6105
 """
 
 from __future__ import annotations

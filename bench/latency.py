@@ -1,15 +1,13 @@
 """Turn latency of the assistant vs the utter-only baseline bot, interleaved turn by turn.
 
-All targets are Rasa servers answering on the REST channel: the assistant, the trivial baseline bot
-and, with --fixed, the assistant with the bench's candidate fixes (bench/patched.py). Every turn of
-every scenario (bench/scenarios.py) goes to each of them in turn; the order rotates by round. The
-assistant and the fixed assistant each play their own copy of the scenario (same texts; order numbers
-are their own), the baseline gets the assistant's texts. The first rounds are warm-up and not
-recorded. NLU alone (POST /model/parse) is timed for the assistant and the baseline on the same texts.
-Optionally a few KB questions also go through the web app (/api/chat), which forwards to the
+Both targets are Rasa servers answering on the REST channel: the assistant and the trivial baseline
+bot. Every turn of every scenario (bench/scenarios.py) goes to both, one after the other; which goes
+first alternates by round. The assistant plays the scenario, the baseline gets the same texts. The
+first rounds are warm-up and not recorded. NLU alone (POST /model/parse) is timed for both on the same
+texts. Optionally a few KB questions also go through the web app (/api/chat), which forwards to the
 assistant's Rasa server, to show what the web layer adds.
 
-usage: python -m bench.latency --assistant URL --baseline URL [--fixed URL] [--web URL] [--rounds 40]
+usage: python -m bench.latency --assistant URL --baseline URL [--web URL] [--rounds 40]
 """
 
 from __future__ import annotations
@@ -23,8 +21,7 @@ from collections import defaultdict
 from bench.common import ask, parse_seconds, post_json, ratio, stats_ms, write_result
 from bench.scenarios import KB_QUESTIONS, LABELS, ROUND, TURN_TYPES, Scenario, Turn
 
-BASELINE = "baseline"
-PLAYERS = ("assistant", "fixed")  # targets that play a scenario with their own replies
+ASSISTANT, BASELINE = "assistant", "baseline"
 
 
 def sender(prefix: str) -> str:
@@ -43,7 +40,7 @@ class Recorder:
         self.turns[who][turn.kind].append(seconds)
         if reply.startswith("<error"):
             self.errors[who] += 1
-        if who in PLAYERS:
+        if who == ASSISTANT:
             self.checks[who][turn.kind][1] += 1
             if turn.ok(reply):
                 self.checks[who][turn.kind][0] += 1
@@ -56,29 +53,22 @@ def play_round(urls: dict[str, str], rng: random.Random, recorder: Recorder | No
     order = names[rotation % len(names):] + names[:rotation % len(names)]
     for factory in ROUND:
         seed = rng.random()
-        games: dict[str, Scenario] = {who: factory(random.Random(seed)) for who in urls if who in PLAYERS}
+        game: Scenario = factory(random.Random(seed))
         senders = {who: [sender(f"bench-{who[0]}"), sender(f"bench-{who[0]}")] for who in urls}
-        turns: dict[str, Turn | None] = {who: next(game) for who, game in games.items()}
-        while any(turns.values()):
+        turn: Turn | None = next(game)
+        while turn is not None:
             replies = {}
             for who in order:
-                turn = turns.get("assistant") if who == BASELINE else turns.get(who)
-                if turn is None:
-                    continue
                 replies[who], seconds = ask(urls[who], senders[who][turn.thread], turn.text)
                 if recorder:
                     recorder.turn(who, turn, replies[who], seconds)
-            lead = turns.get("assistant")
-            if recorder and lead:
+            if recorder:
                 for who in order:
-                    if who in ("assistant", BASELINE):
-                        recorder.parse[who][lead.kind].append(parse_seconds(urls[who], lead.text))
-            for who, game in games.items():
-                if turns[who] is not None:
-                    try:
-                        turns[who] = game.send(replies[who])
-                    except StopIteration:
-                        turns[who] = None
+                    recorder.parse[who][turn.kind].append(parse_seconds(urls[who], turn.text))
+            try:
+                turn = game.send(replies[ASSISTANT])
+            except StopIteration:
+                turn = None
 
 
 def web_overhead(web_url: str, rest_url: str, count: int) -> dict:
@@ -97,16 +87,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--assistant", required=True)
     ap.add_argument("--baseline", required=True)
-    ap.add_argument("--fixed", help="the assistant with the bench's candidate fixes (bench/patched.py)")
     ap.add_argument("--web")
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--web-turns", type=int, default=21)
     ap.add_argument("--seed", type=int, default=7)
     a = ap.parse_args()
-    urls = {"assistant": a.assistant.rstrip("/"), BASELINE: a.baseline.rstrip("/")}
-    if a.fixed:
-        urls["fixed"] = a.fixed.rstrip("/")
+    urls = {ASSISTANT: a.assistant.rstrip("/"), BASELINE: a.baseline.rstrip("/")}
     rng = random.Random(a.seed)
     recorder = Recorder(list(urls))
     started = time.perf_counter()
@@ -120,41 +107,30 @@ def main() -> None:
         base = stats[BASELINE]
         per_type[kind] = {
             "label": LABELS[kind], **stats,
-            "ratio_p50": ratio(stats["assistant"]["p50"], base["p50"]),
-            "ratio_p95": ratio(stats["assistant"]["p95"], base["p95"]),
-            "parse_assistant": stats_ms(recorder.parse["assistant"][kind]),
+            "ratio_p50": ratio(stats[ASSISTANT]["p50"], base["p50"]),
+            "ratio_p95": ratio(stats[ASSISTANT]["p95"], base["p95"]),
+            "parse_assistant": stats_ms(recorder.parse[ASSISTANT][kind]),
             "parse_baseline": stats_ms(recorder.parse[BASELINE][kind]),
-            "replies_ok": recorder.checks["assistant"][kind][0], "replies": recorder.checks["assistant"][kind][1],
+            "replies_ok": recorder.checks[ASSISTANT][kind][0], "replies": recorder.checks[ASSISTANT][kind][1],
         }
-        if "fixed" in urls:
-            per_type[kind].update({
-                "fixed_ratio_p50": ratio(stats["fixed"]["p50"], base["p50"]),
-                "fixed_ratio_p95": ratio(stats["fixed"]["p95"], base["p95"]),
-                "fixed_replies_ok": recorder.checks["fixed"][kind][0],
-                "fixed_replies": recorder.checks["fixed"][kind][1]})
     pooled = {who: stats_ms([s for kind in TURN_TYPES for s in recorder.turns[who][kind]]) for who in urls}
-    parse_pooled = {who: stats_ms([s for kind in TURN_TYPES for s in recorder.parse[who][kind]])
-                    for who in ("assistant", BASELINE)}
-    all_turns = {**pooled, "ratio_p50": ratio(pooled["assistant"]["p50"], pooled[BASELINE]["p50"]),
-                 "ratio_p95": ratio(pooled["assistant"]["p95"], pooled[BASELINE]["p95"])}
-    if "fixed" in urls:
-        all_turns.update({"fixed_ratio_p50": ratio(pooled["fixed"]["p50"], pooled[BASELINE]["p50"]),
-                          "fixed_ratio_p95": ratio(pooled["fixed"]["p95"], pooled[BASELINE]["p95"])})
+    parse_pooled = {who: stats_ms([s for kind in TURN_TYPES for s in recorder.parse[who][kind]]) for who in urls}
+    all_turns = {**pooled, "ratio_p50": ratio(pooled[ASSISTANT]["p50"], pooled[BASELINE]["p50"]),
+                 "ratio_p95": ratio(pooled[ASSISTANT]["p95"], pooled[BASELINE]["p95"])}
     result = {
         "rounds": a.rounds, "warmup_rounds": a.warmup, "seconds": round(elapsed, 1), "targets": list(urls),
         "per_type": per_type, "all_turns": all_turns,
         "parse_all": {**parse_pooled,
-                      "ratio_p50": ratio(parse_pooled["assistant"]["p50"], parse_pooled[BASELINE]["p50"])},
+                      "ratio_p50": ratio(parse_pooled[ASSISTANT]["p50"], parse_pooled[BASELINE]["p50"])},
         "errors": recorder.errors, "failures": recorder.failures,
     }
     if a.web:
-        result["web"] = web_overhead(a.web.rstrip("/"), urls["assistant"], a.web_turns)
+        result["web"] = web_overhead(a.web.rstrip("/"), urls[ASSISTANT], a.web_turns)
     write_result("latency", result)
     for kind, row in per_type.items():
-        fixed = f" | fixed p50 {row['fixed']['p50']} x{row['fixed_ratio_p50']}" if "fixed" in row else ""
         print(f"{kind:16} assistant p50 {row['assistant']['p50']} p95 {row['assistant']['p95']} | baseline p50 "
               f"{row[BASELINE]['p50']} p95 {row[BASELINE]['p95']} | x{row['ratio_p50']} / x{row['ratio_p95']}"
-              f"{fixed} | ok {row['replies_ok']}/{row['replies']}")
+              f" | ok {row['replies_ok']}/{row['replies']}")
     print(f"all turns: x{all_turns['ratio_p50']} (p50) x{all_turns['ratio_p95']} (p95); {elapsed:.0f} s")
 
 

@@ -1,5 +1,5 @@
 """Replay recorded action-server requests in-process: time per action, a cProfile of the slowest turn type,
-and the effect of candidate database fixes.
+and what the database connection pool does.
 
 bench/profile_rasa.py kept request bodies as Rasa sent them. Each is replayed through rasa_sdk's
 ActionExecutor with the project's actions, including the JSON decoding of the request and the encoding
@@ -7,10 +7,11 @@ of the answer (what the action server does besides HTTP). A replayed booking con
 sender id and a one-microsecond dedupe window, so it writes a new order as the original call did.
 
 The slowest turn type is the one with the highest assistant p50 in the latency run (results/latency.json).
-On SQLite, the replay is repeated with two candidate changes to bot/db.py applied in this process only:
-a connection pool (SQLAlchemy 1.4 gives file databases a NullPool: every session connects, runs its
-PRAGMAs and, closing the last connection to a WAL database, checkpoints it), and that plus
-`PRAGMA synchronous=NORMAL`.
+The replay runs as the product does (bot/db.py: SQLite files get a connection pool). On SQLite it is
+repeated with two variants of bot.db.make_engine applied in this process only: without a pool (NullPool,
+SQLAlchemy 1.4's default for files: every session connects, runs its PRAGMAs and, closing the last
+connection to a WAL database, checkpoints it), and the pool plus `PRAGMA synchronous=NORMAL` (measured,
+not applied: the product keeps SQLite's default synchronous=FULL for durability).
 
 usage: python -m bench.profile_actions --bodies FILE [--kind booking_confirm] [--repeat 3]
 """
@@ -47,30 +48,37 @@ def slowest_kind() -> str | None:
     return max(TURN_TYPES, key=lambda kind: per_type[kind]["assistant"]["p50"] or 0) if per_type else None
 
 
-def database_variant(name: str) -> Callable[[], None]:
-    """Apply a candidate change to bot.db.make_engine for SQLite in this process; returns the undo."""
+VARIANTS = ("nullpool", "pool+normal")
+
+
+def database_variant(name: str, url: str) -> Callable[[], None]:
+    """Apply a variant of bot.db.make_engine (one of VARIANTS) for SQLite in this process; returns the undo.
+
+    The engine in use for `url` is disposed first: connections idle in its pool would keep the WAL database
+    open, and a NullPool session closing "the last connection" would then not checkpoint it."""
     from sqlalchemy import event
-    from sqlalchemy.pool import QueuePool
+    from sqlalchemy.pool import NullPool
 
     import bot.db
 
     original = bot.db.make_engine
 
-    def make_engine(url: str, **kwargs: Any) -> Any:
-        if not url.startswith("sqlite"):
-            return original(url, **kwargs)
-        engine = original(url, poolclass=QueuePool, **kwargs)
-        if name == "pool+normal":
-            event.listen(engine, "connect", lambda connection, _record: connection.execute("PRAGMA synchronous=NORMAL"))
+    def make_engine(engine_url: str, **kwargs: Any) -> Any:
+        if not engine_url.startswith("sqlite"):
+            return original(engine_url, **kwargs)
+        if name == "nullpool":
+            return original(engine_url, poolclass=NullPool, **kwargs)
+        engine = original(engine_url, **kwargs)
+        event.listen(engine, "connect", lambda connection, _record: connection.execute("PRAGMA synchronous=NORMAL"))
         return engine
 
-    bot.db.make_engine = make_engine
-    bot.db.engine_for.cache_clear()
-
-    def undo() -> None:
-        bot.db.make_engine = original
+    def use(make: Callable[..., Any]) -> None:
+        bot.db.engine_for(url).dispose()
         bot.db.engine_for.cache_clear()
-    return undo
+        bot.db.make_engine = make
+
+    use(make_engine)
+    return lambda: use(original)
 
 
 def main() -> None:
@@ -117,9 +125,10 @@ def main() -> None:
     profile.dump_stats(str(a.profile_out))
 
     variants: dict[str, dict[str, Any]] = {}
-    if Settings.from_env().database_url.startswith("sqlite"):
-        for name in ("pool", "pool+normal"):
-            undo = database_variant(name)
+    database_url = Settings.from_env().database_url
+    if database_url.startswith("sqlite"):
+        for name in VARIANTS:
+            undo = database_variant(name, database_url)
             try:
                 replay(raws)
                 times: dict[str, list[float]] = defaultdict(list)

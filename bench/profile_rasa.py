@@ -2,14 +2,16 @@
 
 The Agent is loaded with the project's endpoints.yml (masking in-memory tracker store) and the bench's
 running action server, and plays the scenarios sequentially (no HTTP server in front: the REST channel's
-own cost is not included). Passes:
+own cost is not included). Loading our tracker store imports bot.rasa_plugins, so the Agent validates
+action-server answers as the product does (bot/rasa_plugins/action_validation.py: a JSON-schema validator
+built once). Passes:
 
 1. warm-up, recording the first request bodies Rasa sends to the action server (for bench/profile_actions.py);
 2. stage timing: Rasa's methods wrapped with wall-clock timers (nested stages inclusive);
-3. the same with one candidate fix applied in this process only: the action server's answer validated
-   with a JSON-schema validator built once, instead of `jsonschema.validate`, which checks the schema
-   itself against the meta-schema on every call (same schema, same validator class, same errors);
-4. a cProfile pass (unpatched).
+3. the same with Rasa's stock validation (`action_validation.uninstall()`: `jsonschema.validate`, which
+   checks the schema itself against the meta-schema and builds a validator on every call), to show what
+   the product's validation saves;
+4. a cProfile pass (as the product).
 
 usage: python -m bench.profile_rasa --model PATH --bodies FILE [--endpoints endpoints.yml] [--rounds 8]
 """
@@ -117,38 +119,6 @@ class StageTimer:
         return lambda: [step() for step in reversed(undo)]
 
 
-def cached_validation() -> Callable[[], None]:
-    """The candidate fix: validate action-server answers with a validator built once per process.
-
-    `jsonschema.validate(instance, schema)` is `cls = validator_for(schema); cls.check_schema(schema);
-    error = best_match(cls(schema).iter_errors(instance))`; only the check of the (constant) schema
-    against the meta-schema and the construction of the validator move out of the call.
-    """
-    from jsonschema import ValidationError
-    from jsonschema.exceptions import best_match
-    from jsonschema.validators import validator_for
-    from rasa.core.actions.action import RemoteAction
-    from rasa.shared.constants import DOCS_BASE_URL
-
-    spec = RemoteAction.action_response_format_spec()
-    cls = validator_for(spec)
-    cls.check_schema(spec)
-    validator = cls(spec)
-
-    def make(original: Any) -> Any:
-        def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
-            error: ValidationError | None = best_match(validator.iter_errors(result))
-            if error is not None:
-                error.message += (". Failed to validate Action server response from API, make sure your response "
-                                  "from the Action endpoint is valid. For more information about the format visit "
-                                  f"{DOCS_BASE_URL}/custom-actions")
-                raise error
-            return True
-        return _validate_action_result
-
-    return patch(RemoteAction, "_validate_action_result", make)
-
-
 def capture_bodies(path: Path, keep: int) -> Callable[[], None]:
     """Write the first `keep` action-server request bodies of each action to `path` (JSON lines)."""
     from rasa.core.actions.action import RemoteAction
@@ -232,6 +202,8 @@ async def run(a: argparse.Namespace) -> dict[str, Any]:
     from rasa.core.agent import load_agent
     from rasa.core.utils import AvailableEndpoints
 
+    from bot.rasa_plugins import action_validation
+
     started = time.perf_counter()
     agent = await load_agent(model_path=a.model, endpoints=AvailableEndpoints.read_endpoints(a.endpoints))
     load_s = time.perf_counter() - started
@@ -242,12 +214,13 @@ async def run(a: argparse.Namespace) -> dict[str, Any]:
         await play(agent, rng, a.warmup)
     finally:
         restore()
+    action_validation.install()  # a no-op: importing bot.rasa_plugins installed it
     as_is = await timed_pass(agent, rng, a.rounds)
-    undo = cached_validation()
+    action_validation.uninstall()
     try:
-        fixed = await timed_pass(agent, rng, a.rounds)
+        stock = await timed_pass(agent, rng, a.rounds)
     finally:
-        undo()
+        action_validation.install()
 
     profile = cProfile.Profile()
     profile.enable()
@@ -258,7 +231,7 @@ async def run(a: argparse.Namespace) -> dict[str, Any]:
 
     return {
         "model_load_s": round(load_s, 1), "rounds": a.rounds, "stages": list(STAGE_NAMES),
-        "per_type": summarize(as_is), "with_cached_validation": summarize(fixed),
+        "per_type": summarize(as_is), "with_stock_validation": summarize(stock),
         "profile_cumtime": [row for row in top_functions(profile, "cumtime", 300)
                             if row["function"].startswith(("rasa/", "bot/", "jsonschema/", "sqlalchemy/"))][:22],
         "profile_tottime": top_functions(profile, "tottime", 12),
@@ -290,9 +263,9 @@ def main() -> None:
     write_result("profile_rasa", result)
     for kind, row in result["per_type"].items():
         parts = ", ".join(f"{stage} {ms}" for stage, ms in row["mean_ms"].items() if ms)
-        fixed = result["with_cached_validation"][kind]["total"]
+        stock = result["with_stock_validation"][kind]["total"]
         print(f"{kind:16} ({row['turns']} turns, ok {row['replies_ok']}): {parts}; "
-              f"with cached validation: total p50 {fixed['p50']} ms")
+              f"with Rasa's stock validation: total p50 {stock['p50']} ms")
 
 
 if __name__ == "__main__":

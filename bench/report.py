@@ -99,39 +99,23 @@ def machine_section(info: dict[str, Any], run: list[dict[str, Any]], started: in
 def latency_section(latency: dict[str, Any] | None) -> str:
     if not latency:
         return "_not measured_"
-    fixed = "fixed" in latency.get("targets", [])
     rows = []
     for kind in TURN_TYPES:
         row = latency["per_type"][kind]
         verdict = "yes" if row["ratio_p50"] is not None and row["ratio_p50"] <= TARGET_RATIO else "**no**"
-        cells = [row["label"], row["assistant"]["n"], ms(row["assistant"]["p50"]), ms(row["assistant"]["p95"]),
-                 ms(row["baseline"]["p50"]), ms(row["baseline"]["p95"]), times(row["ratio_p50"]),
-                 times(row["ratio_p95"]), verdict, f"{row['replies_ok']}/{row['replies']}"]
-        if fixed:
-            cells += [ms(row["fixed"]["p50"]), ms(row["fixed"]["p95"]), times(row["fixed_ratio_p50"]),
-                      f"{row['fixed_replies_ok']}/{row['fixed_replies']}"]
-        rows.append(cells)
+        rows.append([row["label"], row["assistant"]["n"], ms(row["assistant"]["p50"]), ms(row["assistant"]["p95"]),
+                     ms(row["baseline"]["p50"]), ms(row["baseline"]["p95"]), times(row["ratio_p50"]),
+                     times(row["ratio_p95"]), verdict, f"{row['replies_ok']}/{row['replies']}"])
     pooled = latency["all_turns"]
-    cells = ["**all turns**", pooled["assistant"]["n"], ms(pooled["assistant"]["p50"]), ms(pooled["assistant"]["p95"]),
-             ms(pooled["baseline"]["p50"]), ms(pooled["baseline"]["p95"]), f"**{times(pooled['ratio_p50'])}**",
-             f"**{times(pooled['ratio_p95'])}**", "yes" if (pooled["ratio_p50"] or 99) <= TARGET_RATIO else "**no**",
-             ""]
-    if fixed:
-        cells += [ms(pooled["fixed"]["p50"]), ms(pooled["fixed"]["p95"]), f"**{times(pooled['fixed_ratio_p50'])}**", ""]
-    rows.append(cells)
-    header = ["turn type", "turns", "assistant p50", "p95", "baseline p50", "p95", "ratio p50", "ratio p95",
-              f"p50 ≤ {TARGET_RATIO}×", "replies as expected"]
-    if fixed:
-        header += ["with fixes p50", "p95", "ratio p50", "replies as expected"]
-    text = table(header, rows)
+    rows.append(["**all turns**", pooled["assistant"]["n"], ms(pooled["assistant"]["p50"]),
+                 ms(pooled["assistant"]["p95"]), ms(pooled["baseline"]["p50"]), ms(pooled["baseline"]["p95"]),
+                 f"**{times(pooled['ratio_p50'])}**", f"**{times(pooled['ratio_p95'])}**",
+                 "yes" if (pooled["ratio_p50"] or 99) <= TARGET_RATIO else "**no**", ""])
+    text = table(["turn type", "turns", "assistant p50", "p95", "baseline p50", "p95", "ratio p50", "ratio p95",
+                  f"p50 ≤ {TARGET_RATIO}×", "replies as expected"], rows)
     text += (f"\n\n{latency['rounds']} rounds after {latency['warmup_rounds']} warm-up rounds, "
              f"{latency['seconds']:.0f} s; milliseconds. Errors: "
              + ", ".join(f"{who} {count}" for who, count in latency["errors"].items()) + ".")
-    if fixed:
-        text += (" \"With fixes\" is the same assistant, model and data run by `bench/patched.py` with the two "
-                 "candidate fixes of the profile section applied in its processes only (Rasa: action-server answers "
-                 "validated by a JSON-schema validator built once; action server: SQLite with a connection pool, "
-                 "a database of its own); it answers the same conversations in the same rounds.")
     nlu = [[row["label"], ms(row["parse_assistant"]["p50"]), ms(row["parse_baseline"]["p50"]),
             times(_ratio(row["parse_assistant"]["p50"], row["parse_baseline"]["p50"]))]
            for row in (latency["per_type"][kind] for kind in TURN_TYPES)]
@@ -159,19 +143,23 @@ STAGE_COLUMNS = (("NLU", "NLU"), ("policy prediction", "policies"), ("action req
                  ("tracker save", "tracker save"))
 
 
-def stages_section(rasa: dict[str, Any] | None, latency: dict[str, Any] | None) -> str:
+def stages_section(rasa: dict[str, Any] | None) -> str:
     if not rasa:
         return "_not measured_"
+    stock = rasa.get("with_stock_validation")
     rows = []
     for kind in TURN_TYPES:
-        row, fixed = rasa["per_type"][kind], rasa["with_cached_validation"][kind]
+        row = rasa["per_type"][kind]
         total = row["mean_ms"]["total"]
         named = sum(row["mean_ms"][stage] for stage, _ in STAGE_COLUMNS)
-        cells = [ms(row["mean_ms"][stage]) for stage, _ in STAGE_COLUMNS]
-        rows.append([row["label"], row["turns"], ms(total), *cells, ms(max(total - named, 0.0)),
-                     f"{ms(fixed['mean_ms']['total'])} ({_saving(total, fixed['mean_ms']['total'])})"])
-    text = table(["turn type", "turns", "total", *(label for _, label in STAGE_COLUMNS), "other",
-                  "total with cached validation"], rows)
+        cells = [row["label"], row["turns"], ms(total), *(ms(row["mean_ms"][stage]) for stage, _ in STAGE_COLUMNS),
+                 ms(max(total - named, 0.0))]
+        if stock:
+            stock_total = stock[kind]["mean_ms"]["total"]
+            cells.append(f"{ms(stock_total)} (ours {_saving(stock_total, total)})")
+        rows.append(cells)
+    header = ["turn type", "turns", "total", *(label for _, label in STAGE_COLUMNS), "other"]
+    text = table(header + (["total with Rasa's stock validation"] if stock else []), rows)
     calls = {kind: rasa["per_type"][kind]["calls"] for kind in TURN_TYPES}
     text += (f"\n\nMean milliseconds per turn, {rasa['rounds']} rounds, the assistant's model in an in-process "
              "`Agent` (bench/profile_rasa.py) with the project's endpoints.yml and the bench's action server; no "
@@ -181,29 +169,13 @@ def stages_section(rasa: dict[str, Any] | None, latency: dict[str, Any] | None) 
              "user message and after each action); request build = the tracker and the domain turned into the "
              "action server's request; action server = the HTTP call (the action itself, JSON both ways); answer "
              "validation = `RemoteAction._validate_action_result`; other = the rest (events, NLG of `utter_` "
-             "responses, locks). The last column repeats the run with the answer validated by a JSON-schema "
-             "validator built once (a candidate fix, applied in the bench process only).")
-    if latency:
-        text += "\n\n" + projection(rasa, latency)
+             "responses, locks). Answer validation is the product's (bot/rasa_plugins/action_validation.py: a "
+             "JSON-schema validator built once per process).")
+    if stock:
+        text += (" The last column repeats the run with Rasa's stock validation (`jsonschema.validate`, which checks "
+                 "Rasa's constant response schema against the meta-schema and builds a new validator on every call), "
+                 "and in brackets how much less the product's total is.")
     return text
-
-
-def projection(rasa: dict[str, Any], latency: dict[str, Any]) -> str:
-    """The REST latency ratios if the in-process saving of the cached validation carried over one to one."""
-    rows = []
-    for kind in TURN_TYPES:
-        rest, saved = latency["per_type"][kind], (rasa["per_type"][kind]["mean_ms"]["total"]
-                                                  - rasa["with_cached_validation"][kind]["mean_ms"]["total"])
-        mine, base = rest["assistant"]["p50"], rest["baseline"]["p50"]
-        if mine is None or base is None:
-            continue
-        projected = max(mine - saved, 0.0)
-        rows.append([rest["label"], ms(mine), ms(saved), ms(projected), ms(base), times(_ratio(mine, base)),
-                     times(_ratio(projected, base))])
-    return ("Projection, not a measurement of the servers: the REST p50 of the latency table minus the mean "
-            "in-process saving of the cached validation, against the same baseline p50:\n\n"
-            + table(["turn type", "assistant p50", "saving", "projected p50", "baseline p50", "ratio now",
-                     "projected ratio"], rows))
 
 
 def _saving(before: float, after: float) -> str:
@@ -347,7 +319,7 @@ def accuracy_section(accuracy: dict[str, Any] | None) -> str:
             rows.append([f"{name}: `{cases}`", label, f"{row[who]['correct']}/{row[who]['cases']}",
                          f"{row[who]['percent']:.1f} %"])
     text = table(["question set", "system", "correct", "accuracy"], rows, "llrr")
-    text += ("\n\n`../shared/eval/score.py bot http://localhost:6105 --cases …` and "
+    text += ("\n\n`../shared/eval/score.py bot http://127.0.0.1:6105 --cases …` and "
              "`score.py bm25 knowledge/seeds --cases …`: the same regexes decide both (BM25 answers with the "
              "best-matching seed paragraph for all turns of a case joined).")
     return text
@@ -366,9 +338,14 @@ def profile_section(actions: dict[str, Any] | None, rasa: dict[str, Any] | None,
             f"encode; no HTTP). Mean request body: {actions['request_bytes_mean'] / 1024:.0f} KiB (Rasa sends the "
             "tracker and the whole domain with every action call).\n\n")
     text += table(header, rows)
+    text += ("\n\np50 and p95: as the product (`bot/db.py`; on SQLite, the `make run` database, files get a "
+             "connection pool).")
     if variants:
-        text += ("\n\nThe extra columns repeat the replay with a candidate change to `bot/db.py` applied in the bench "
-                 "process only (SQLite, the `make run` database).")
+        text += (" The other columns repeat the replay with a variant of `bot.db.make_engine` in the bench process "
+                 "only: without a pool (NullPool, SQLAlchemy 1.4's default for SQLite files: every session opens "
+                 "the file and runs its PRAGMAs and, closing the last connection, checkpoints the WAL), and the pool "
+                 "with `PRAGMA synchronous=NORMAL` (measured, not applied: the product keeps SQLite's default, "
+                 "FULL, for durability).")
     text += (f"\n\ncProfile of the slowest turn type's actions ({', '.join(f'`{a}`' for a in actions['actions'])}; "
              f"{actions['calls_profiled']} calls; `{actions['profile_file']}`), cumulative:\n\n")
     text += _profile_table(actions["profile_cumtime"][:12], "cumtime_ms")
@@ -384,7 +361,7 @@ def profile_section(actions: dict[str, Any] | None, rasa: dict[str, Any] | None,
     return text
 
 
-VARIANTS = {"pool": "SQLite with a connection pool", "pool+normal": "pool + synchronous=NORMAL"}
+VARIANTS = {"nullpool": "without a pool", "pool+normal": "pool + synchronous=NORMAL"}
 
 
 def _profile_table(rows: list[dict[str, Any]], key: str) -> str:
@@ -404,7 +381,7 @@ def main() -> None:
     sections = {
         "machine": machine_section(info, run, started, total_s),
         "latency": latency_section(results["latency"]),
-        "stages": stages_section(results["profile_rasa"], results["latency"]),
+        "stages": stages_section(results["profile_rasa"]),
         "load": load_section(results["load"], results["replicas"]),
         "kb": kb_section(results["kb"]),
         "training": training_section(results["training"]),

@@ -4,9 +4,8 @@
 # 2 cores; BENCH_SKIP_TRAINING=1 reuses the models of the last run and skips the training section.
 #
 #   1. training   both models, cold, timed (bench/training.py)
-#   2. one stack  assistant (Rasa + actions + web app, as `make run`), the same with the bench's
-#                 candidate fixes (bench/patched.py) and the baseline bot: latency, memory, accuracy,
-#                 Rasa's stages (in-process agent), load on one replica
+#   2. one stack  assistant (Rasa + actions + web app, as `make run`) and the baseline bot: latency,
+#                 memory, accuracy, Rasa's stages (in-process agent), load on one replica
 #   3. in-process KB query time, Answerer.reply, replay and cProfile of the slowest turn type's actions
 #   4. replicas   PostgreSQL + Redis + nginx (scripts/prod-services.sh), 1 vs 2 Rasa/action replicas
 #   5. report     bench/report.py → docs/benchmarks.md, var/results/bench.json
@@ -26,7 +25,7 @@ rm -rf "$BENCH_RESULTS" "$BENCH/log" "$BENCH/prod" "$BENCH"/bandian*.db* "$BENCH
 mkdir -p "$BENCH_RESULTS" "$BENCH/log" var/results
 LOG="$PWD/$BENCH/log"
 
-BASELINE_PORT=6101 RASA_PORT=6105 FIXED_RASA_PORT=6106 ACTIONS_PORT=6155 FIXED_ACTIONS_PORT=6156 WEB_PORT=6180
+BASELINE_PORT=6101 RASA_PORT=6105 ACTIONS_PORT=6155 WEB_PORT=6180
 ROUNDS="${BENCH_ROUNDS:-50}" LOAD_SECONDS="${BENCH_LOAD_SECONDS:-30}" LOAD_WARMUP="${BENCH_LOAD_WARMUP:-8}"
 
 # the bench's own database and keys (your var/bandian.db is left alone)
@@ -111,37 +110,25 @@ echo "baseline:  $baseline_model"
 # ---------------------------------------------------------------------------------- 2. one stack
 step "single stack"
 "$PY" -m bot.orders demo >/dev/null   # customer managers, so bookings are assigned
-export ACTIONS_URL="http://localhost:$ACTIONS_PORT/webhook"
+export ACTIONS_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
 start actions "$RASA" run actions --actions actions --port "$ACTIONS_PORT"
 start rasa rasa_server "$assistant_model" "$RASA_PORT" --credentials credentials.yml --endpoints endpoints.yml
 start baseline rasa_server "$baseline_model" "$BASELINE_PORT" --credentials bench/baseline_bot/credentials.yml
-BANDIAN_WEB_PORT=$WEB_PORT BANDIAN_RASA_URL="http://localhost:$RASA_PORT" start web "$PY" -m bot.web
-# the assistant with the bench's candidate fixes (bench/patched.py), with a database of its own
-fixed_db="sqlite:///$PWD/$BENCH/bandian-fixed.db"
-DATABASE_URL=$fixed_db "$PY" -m bot.orders demo >/dev/null
-DATABASE_URL=$fixed_db start fixed-actions "$PY" -m bench.patched actions --actions actions \
-  --port "$FIXED_ACTIONS_PORT"
-ACTIONS_URL="http://localhost:$FIXED_ACTIONS_PORT/webhook" start fixed-rasa "$PY" -m bench.patched rasa run \
-  --model "$assistant_model" --enable-api --port "$FIXED_RASA_PORT" --credentials credentials.yml \
-  --endpoints endpoints.yml
-echo "starting the assistant (Rasa, actions, web app), the assistant with candidate fixes, the baseline bot ..."
-wait_ready "http://localhost:$ACTIONS_PORT/health" actions "${pid_of[actions]}"
-wait_ready "http://localhost:$FIXED_ACTIONS_PORT/health" fixed-actions "${pid_of[fixed-actions]}"
-wait_ready "http://localhost:$WEB_PORT/healthz" web "${pid_of[web]}"
-wait_ready "http://localhost:$BASELINE_PORT/status" baseline "${pid_of[baseline]}"
-wait_ready "http://localhost:$RASA_PORT/status" rasa "${pid_of[rasa]}"
-wait_ready "http://localhost:$FIXED_RASA_PORT/status" fixed-rasa "${pid_of[fixed-rasa]}"
+BANDIAN_WEB_PORT=$WEB_PORT BANDIAN_RASA_URL="http://127.0.0.1:$RASA_PORT" start web "$PY" -m bot.web
+echo "starting the assistant (Rasa, actions, web app) and the baseline bot ..."
+wait_ready "http://127.0.0.1:$ACTIONS_PORT/health" actions "${pid_of[actions]}"
+wait_ready "http://127.0.0.1:$WEB_PORT/healthz" web "${pid_of[web]}"
+wait_ready "http://127.0.0.1:$BASELINE_PORT/status" baseline "${pid_of[baseline]}"
+wait_ready "http://127.0.0.1:$RASA_PORT/status" rasa "${pid_of[rasa]}"
 
 step latency
-"$PY" -m bench.latency --assistant "http://localhost:$RASA_PORT" --baseline "http://localhost:$BASELINE_PORT" \
-  --fixed "http://localhost:$FIXED_RASA_PORT" --web "http://localhost:$WEB_PORT" --rounds "$ROUNDS"
+"$PY" -m bench.latency --assistant "http://127.0.0.1:$RASA_PORT" --baseline "http://127.0.0.1:$BASELINE_PORT" \
+  --web "http://127.0.0.1:$WEB_PORT" --rounds "$ROUNDS"
 "$PY" -m bench.procs --group single rasa="${pid_of[rasa]}" actions="${pid_of[actions]}" web="${pid_of[web]}" \
   baseline="${pid_of[baseline]}"
-stop fixed-rasa
-stop fixed-actions
 
 step accuracy
-"$PY" -m bench.accuracy --url "http://localhost:$RASA_PORT"
+"$PY" -m bench.accuracy --url "http://127.0.0.1:$RASA_PORT"
 
 step "Rasa stages (in-process agent)"
 "$PY" -m bench.profile_rasa --model "$assistant_model" --bodies "$BENCH/action-bodies.jsonl" \
@@ -149,7 +136,7 @@ step "Rasa stages (in-process agent)"
 
 step "load, one replica, in-memory tracker store"
 for concurrency in 10 50; do
-  "$PY" -m bench.load --url "http://localhost:$RASA_PORT" --concurrency "$concurrency" --name memory-1 \
+  "$PY" -m bench.load --url "http://127.0.0.1:$RASA_PORT" --concurrency "$concurrency" --name memory-1 \
     --warmup "$LOAD_WARMUP" --duration "$LOAD_SECONDS" --pids rasa="${pid_of[rasa]}" actions="${pid_of[actions]}"
 done
 "$PY" -m bench.procs --group single-after-load rasa="${pid_of[rasa]}" actions="${pid_of[actions]}"
