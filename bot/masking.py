@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from typing import Any
+import warnings
+from typing import Any, TextIO
 
 # A mainland mobile number written with optional spaces/dashes between digit groups.
 _D = "[0-9０-９]"
@@ -73,11 +74,36 @@ def mask_event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def install_pii_filter(logger: logging.Logger | None = None) -> None:
-    """Mask personal data in everything the logger's handlers write (call once at process start)."""
+    """Mask personal data in everything the logger's handlers write, and in Python warnings (call once at
+    process start; calling it again adds nothing)."""
     target = logger or logging.getLogger()
     for handler in target.handlers:
         if not any(isinstance(f, PiiFilter) for f in handler.filters):
             handler.addFilter(PiiFilter())
+    mask_warnings()
+
+
+def mask_warnings() -> None:
+    """Mask personal data in Python warnings.
+
+    `warnings.warn` does not go through logging: `warnings.showwarning` writes the text to stderr, past
+    every handler's PiiFilter. Rasa warns with the customer's whole message when a message starting
+    with "/" does not parse as an intent payload ("Failed to parse arguments in line
+    '/inform{"booking_phone":"139…"}'"), which put raw phone numbers in rasa.log. This wraps
+    `warnings.showwarning` so the message (and the source line) are masked before they are written.
+    After `logging.captureWarnings(True)`, warnings go to the `py.warnings` logger instead, whose
+    records the handlers' PiiFilter masks.
+    """
+    shown = warnings.showwarning
+    if getattr(shown, "masks_pii", False):
+        return
+
+    def showwarning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                    file: TextIO | None = None, line: str | None = None) -> None:
+        shown(mask_text(str(message)), category, filename, lineno, file, None if line is None else mask_text(line))
+
+    showwarning.masks_pii = True  # type: ignore[attr-defined]
+    warnings.showwarning = showwarning
 
 
 class PiiFilter(logging.Filter):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,8 @@ class Settings:
     booking_dedupe_minutes: int = 30  # the same phone+address+business within this window is one booking
     secret_key: str = ""  # seals phone numbers and addresses kept in booking slots (default: var/secret.key)
     rasa_url: str = "http://localhost:5005"  # the web app forwards chat messages to this Rasa server
+    rasa_host: str = "127.0.0.1"  # the interface `make run` starts Rasa on (its HTTP API is enabled)
+    rasa_token: str = ""  # Rasa's HTTP API token (--auth-token); required when rasa_host is not loopback
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     console_user: str = "admin"
@@ -67,6 +71,8 @@ class Settings:
             booking_dedupe_minutes=int(env.get("BANDIAN_BOOKING_DEDUPE_MINUTES") or 30),
             secret_key=env.get("BANDIAN_SECRET_KEY", ""),
             rasa_url=(env.get("BANDIAN_RASA_URL") or f"http://localhost:{env.get('RASA_PORT') or 5005}").rstrip("/"),
+            rasa_host=env.get("BANDIAN_RASA_HOST") or "127.0.0.1",
+            rasa_token=env.get("BANDIAN_RASA_TOKEN", ""),
             web_host=env.get("BANDIAN_WEB_HOST") or "127.0.0.1",
             web_port=int(env.get("BANDIAN_WEB_PORT") or 8080),
             console_user=env.get("BANDIAN_CONSOLE_USER") or "admin",
@@ -79,3 +85,48 @@ class Settings:
             wechat_aes_key=env.get("WECHAT_AES_KEY", ""),
             wechat_api_base=(env.get("WECHAT_API_BASE") or "https://api.weixin.qq.com").rstrip("/"),
         )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach a server listening on `host` (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def rasa_listen(settings: Settings) -> tuple[str, str]:
+    """(interface, token) for `rasa run --enable-api` (scripts/run.sh).
+
+    Rasa's HTTP API reads and rewrites conversations and replaces the model, and without a token it
+    asks nobody. So Rasa listens on loopback unless BANDIAN_RASA_HOST says otherwise, and then only
+    with BANDIAN_RASA_TOKEN set (ValueError). The channels' webhooks need no token either way.
+    """
+    host, token = settings.rasa_host.strip(), settings.rasa_token.strip()
+    if not is_loopback(host) and not token:
+        raise ValueError(f"BANDIAN_RASA_HOST={host} would open Rasa's HTTP API to the network without a token: "
+                         "set BANDIAN_RASA_TOKEN as well (see .env.example), or leave BANDIAN_RASA_HOST at 127.0.0.1")
+    if any(char.isspace() for char in token):
+        raise ValueError("BANDIAN_RASA_TOKEN must not contain spaces")
+    return host, token
+
+
+def main(argv: list[str]) -> int:
+    """`python -m bot.settings rasa-listen`: Rasa's interface and token, one a line (for scripts/run.sh)."""
+    if argv != ["rasa-listen"]:
+        print("usage: python -m bot.settings rasa-listen", file=sys.stderr)
+        return 2
+    try:
+        host, token = rasa_listen(Settings.from_env())
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(host)
+    print(token)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import unicodedata
 from collections import OrderedDict
@@ -76,6 +77,7 @@ EMPTY_REPLY = "请用文字输入您的办电问题，例如“枣庄居民办�
 ERROR_REPLY = "抱歉，系统暂时繁忙，请稍后再试；紧急用电问题请拨打国家电网供电服务热线 95598。"
 TRUNCATED_NOTE = "\n……（内容较长，未能全部显示，请分开提问）"
 UNSUPPORTED_TYPES = frozenset({"image", "voice", "video", "shortvideo", "location", "link", "file"})
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 Router = Callable[[str, str], Routed]  # (openid, text) → Routed; runs in a worker thread
 
@@ -175,7 +177,8 @@ class Choices:
         """The choice a bare number stands for, else the text itself."""
         number = unicodedata.normalize("NFKC", text).strip().rstrip(".、")
         entry = self._entries.get(openid)
-        if not number.isdigit() or entry is None or self.clock() - entry[0] > self.ttl:
+        # isdecimal, not isdigit: int() fails on Ethiopic "፩" (a digit, not a decimal one; NFKC keeps it)
+        if not number.isdecimal() or len(number) > 4 or entry is None or self.clock() - entry[0] > self.ttl:
             return text
         index = int(number)
         return entry[1][index - 1] if 1 <= index <= len(entry[1]) else text
@@ -239,6 +242,12 @@ def truncate(text: str, limit: int = PASSIVE_LIMIT_BYTES) -> str:
     if utf8_len(text) <= limit:
         return text
     return split_text(text, limit - utf8_len(TRUNCATED_NOTE))[0] + TRUNCATED_NOTE
+
+
+def unix_time(timestamp: str) -> int | None:
+    """The seconds of a `timestamp=` argument: ASCII digits only, else None. `str.isdigit()` also accepts
+    "²", "①" or Ethiopic "፩", on which int() fails; and a few thousand digits would make int() refuse too."""
+    return int(timestamp) if _TIMESTAMP.fullmatch(timestamp) else None
 
 
 def _status(status: int, text: str) -> HTTPResponse:
@@ -375,7 +384,8 @@ class WeChatWebhook:
         if not check_signature(args.get("signature"), self.channel.token, timestamp, nonce):
             logger.warning("wechat: request with a bad signature refused")
             return False
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_TIMESTAMP_SKEW:
+        seconds = unix_time(timestamp)
+        if seconds is None or abs(time.time() - seconds) > MAX_TIMESTAMP_SKEW:
             logger.warning("wechat: request with a stale timestamp refused")
             return False
         return True

@@ -32,10 +32,19 @@ def signature(*parts: str) -> str:
 
 
 def check_signature(expected: str | None, *parts: str) -> bool:
-    """Whether `expected` is the signature of the parts (constant-time; empty parts or signature never match)."""
+    """Whether `expected` is the signature of the parts (constant-time; empty parts or signature never match).
+
+    A signature is 40 hex digits, so anything else (e.g. `signature=签名`) simply does not match: compared as
+    UTF-8 bytes, since `hmac.compare_digest` refuses str with non-ASCII characters (TypeError).
+    """
     if not expected or not all(parts):
         return False
-    return hmac.compare_digest(signature(*parts), expected.strip().lower())
+    try:
+        wanted = signature(*parts).encode("ascii")
+        given = expected.strip().lower().encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a part or in the signature: it cannot be one
+        return False
+    return hmac.compare_digest(wanted, given)
 
 
 def decode_aes_key(aes_key: str) -> bytes:

@@ -266,7 +266,8 @@ class Stack:
         self.actions = Server("actions", [rasa_bin, "run", "actions", "--actions", "actions",
                                           "--port", str(self.ports.actions)], self.env,
                               f"http://127.0.0.1:{self.ports.actions}/health", run_dir)
-        self.rasa = Server("rasa", [rasa_bin, "run", "--model", "MODEL", "--enable-api", "--port", str(self.ports.rasa),
+        self.rasa = Server("rasa", [rasa_bin, "run", "--model", "MODEL", "--enable-api", "--interface", "127.0.0.1",
+                                    "--port", str(self.ports.rasa),
                                     "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
                            self.env, f"http://127.0.0.1:{self.ports.rasa}/status", run_dir)
         self.web = Server("web", [python, "-m", "bot.web"], self.env, f"{self.web_url}/healthz", run_dir)

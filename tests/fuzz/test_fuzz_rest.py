@@ -153,10 +153,26 @@ def test_masking_a_long_run_of_digits_is_fast():
     assert time.monotonic() - began < 0.1
 
 
-@pytest.mark.xfail(strict=True, reason="product bug (Sanic 21.12 under Rasa): with a non-ASCII byte in the Accept "
-                                       "header an error response becomes 500 'An error occurred while handling an "
-                                       "error' instead of the 400 with its reason")
+# Reproducer of docs/reliability.md bug 2 (Sanic 21.12 parsed the Accept header strictly while rendering an
+# error response, and answered 500 "An error occurred while handling an error"): bot/rasa_plugins/sanic_accept.py.
 def test_a_strange_accept_header_does_not_turn_a_400_into_a_500(stack: Stack):
     answer = request(stack.rest_url, "POST", b'{"sender": "x", "message": 0}',
                      {"Content-Type": "application/json", "Accept": "\u00ff"})
     assert answer.status == 400, f"HTTP {answer.status}: {answer.text[:200]}"
+    assert "message" in answer.text, answer.text[:200]  # the reason is still given
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", "/webhooks/rest/nowhere", None), ("PUT", "/webhooks/rest/webhook", None),
+    ("POST", "/webhooks/rest/webhook", b"[]"), ("POST", "/conversations/x/execute", b"{}"),
+    ("GET", "/webhooks/wechat/webhook", None), ("GET", "/status", None)])
+def test_a_malformed_accept_header_changes_no_rasa_routes_answer(stack: Stack, method: str, path: str,
+                                                                  body: bytes | None):
+    def status(accept: str) -> int:
+        headers = {"Content-Type": "application/json", "Accept": accept}
+        return request(stack.rasa_url + path, method, body, headers).status
+
+    expected = status("application/json")
+    assert expected != 500
+    for accept in ("\u00ff", "zzz", "text/html;q=abc", "text/html;q=5", "a/b;x", "application/json, \u00ff"):
+        assert status(accept) == expected, f"{method} {path} with Accept {accept!r}"
