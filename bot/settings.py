@@ -41,7 +41,7 @@ class Settings:
     lookup_window_minutes: int = 15  # ... within this window lock further lookups until they age out
     booking_dedupe_minutes: int = 30  # the same phone+address+business within this window is one booking
     secret_key: str = ""  # seals phone numbers and addresses kept in booking slots (default: var/secret.key)
-    rasa_url: str = "http://localhost:5005"  # the web app forwards chat messages to this Rasa server
+    rasa_url: str = "http://127.0.0.1:5005"  # the web app forwards chat messages to this Rasa server
     rasa_host: str = "127.0.0.1"  # the interface `make run` starts Rasa on (its HTTP API is enabled)
     rasa_token: str = ""  # Rasa's HTTP API token (--auth-token); required when rasa_host is not loopback
     web_host: str = "127.0.0.1"
@@ -70,7 +70,7 @@ class Settings:
             lookup_window_minutes=int(env.get("BANDIAN_LOOKUP_WINDOW_MINUTES") or 15),
             booking_dedupe_minutes=int(env.get("BANDIAN_BOOKING_DEDUPE_MINUTES") or 30),
             secret_key=env.get("BANDIAN_SECRET_KEY", ""),
-            rasa_url=(env.get("BANDIAN_RASA_URL") or f"http://localhost:{env.get('RASA_PORT') or 5005}").rstrip("/"),
+            rasa_url=(env.get("BANDIAN_RASA_URL") or f"http://127.0.0.1:{env.get('RASA_PORT') or 5005}").rstrip("/"),
             rasa_host=env.get("BANDIAN_RASA_HOST") or "127.0.0.1",
             rasa_token=env.get("BANDIAN_RASA_TOKEN", ""),
             web_host=env.get("BANDIAN_WEB_HOST") or "127.0.0.1",

@@ -2,7 +2,7 @@
 export TF_CPP_MIN_LOG_LEVEL=2 PYTHONHASHSEED=0 SQLALCHEMY_SILENCE_UBER_WARNING=1
 export RASA_TELEMETRY_ENABLED=false PYTHONPATH="${PWD}${PYTHONPATH:+:$PYTHONPATH}"
 # endpoints.yml reads the action server's URL from ACTIONS_URL
-export ACTIONS_URL="${ACTIONS_URL:-http://localhost:${ACTIONS_PORT:-5055}/webhook}"
+export ACTIONS_URL="${ACTIONS_URL:-http://127.0.0.1:${ACTIONS_PORT:-5055}/webhook}"
 VENV_BIN="${PWD}/.venv/bin"
 RASA="$VENV_BIN/rasa"
 PY="$VENV_BIN/python"

@@ -17,7 +17,7 @@ for _ in $(seq 1 240); do
   sleep 1
 done
 echo "== public question set ($eval_dir/questions.yml)"
-"$PY" "$eval_dir/score.py" bot "http://localhost:$RASA_PORT" --out var/eval-report.json ${EVAL_MIN:+--min "$EVAL_MIN"}
+"$PY" "$eval_dir/score.py" bot "http://127.0.0.1:$RASA_PORT" --out var/eval-report.json ${EVAL_MIN:+--min "$EVAL_MIN"}
 echo "== own question set (tests/eval/questions.yml)"
-"$PY" "$eval_dir/score.py" bot "http://localhost:$RASA_PORT" --cases tests/eval/questions.yml \
+"$PY" "$eval_dir/score.py" bot "http://127.0.0.1:$RASA_PORT" --cases tests/eval/questions.yml \
   --out var/eval-own-report.json ${EVAL_OWN_MIN:+--min "$EVAL_OWN_MIN"}

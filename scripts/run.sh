@@ -23,7 +23,7 @@ case "$rasa_host" in  # where this machine reaches it
   *:*) rasa_here="[$rasa_host]" ;;
   *) rasa_here=$rasa_host ;;
 esac
-export ACTIONS_URL="http://localhost:$ACTIONS_PORT/webhook"
+export ACTIONS_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
 export BANDIAN_WEB_PORT="${BANDIAN_WEB_PORT:-8080}" BANDIAN_RASA_URL="${BANDIAN_RASA_URL:-http://$rasa_here:$RASA_PORT}"
 WEB_PORT=$BANDIAN_WEB_PORT
 
@@ -44,8 +44,8 @@ pids+=($!)
 echo "starting (logs in var/log/) ..."
 for _ in $(seq 1 180); do
   if curl -fs --get --data-urlencode "token=$rasa_token" "http://$rasa_here:$RASA_PORT/status" >/dev/null 2>&1 \
-     && curl -fs "http://localhost:$ACTIONS_PORT/health" >/dev/null 2>&1 \
-     && curl -fs "http://localhost:$WEB_PORT/healthz" >/dev/null 2>&1; then
+     && curl -fs "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null 2>&1 \
+     && curl -fs "http://127.0.0.1:$WEB_PORT/healthz" >/dev/null 2>&1; then
     cat <<MSG
 
 办电助手 is running.

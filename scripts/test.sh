@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Everything CI runs: lint, types, KB source proofs, unit/action tests, the model and its
 # held-out NLU evaluation, Rasa validation and conversation stories, then end-to-end tests and
-# the public question set against the real servers, and browser tests of the web chat and console.
+# the public question set against the real servers, browser tests of the web chat and console, the
+# production topology's multi-replica tests (scripts/test-scale.sh) and the reliability suite
+# (scripts/test-reliability.sh: fuzzing, kill -9, database faults, security).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -18,10 +20,15 @@ step "rasa data validate";  "$RASA" data validate --domain domain --data data \
   >var/results-validate.log 2>&1 || { tail -40 var/results-validate.log; exit 1; }
 echo "training data valid"
 
+step "production topology on loopback: multi-replica tests (scripts/test-scale.sh)"
+scripts/test-scale.sh
+step "reliability: fuzzing, kill -9, database faults, security (scripts/test-reliability.sh)"
+scripts/test-reliability.sh
+
 step "browser dependencies";  scripts/browser-deps.sh
 step "start the servers (conversation stories and end-to-end tests use the action server)"
 export RASA_PORT="${E2E_RASA_PORT:-5005}" ACTIONS_PORT="${E2E_ACTIONS_PORT:-5055}"
-export ACTIONS_URL="http://localhost:$ACTIONS_PORT/webhook"
+export ACTIONS_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
 export BANDIAN_WEB_PORT="${E2E_WEB_PORT:-8080}"
 # a database of its own (your var/bandian.db and console password are left alone)
 rm -rf var/test-run && mkdir -p var/test-run
@@ -44,15 +51,15 @@ step "conversation stories (rasa test core)"
   || { tail -40 var/results-core.log; cat var/results/core/failed_test_stories.yml 2>/dev/null; exit 1; }
 echo "stories passed"
 step "end to end (REST) and the public question set"
-BANDIAN_URL="http://localhost:$RASA_PORT" "$PY" -m pytest -q tests/e2e
+BANDIAN_URL="http://127.0.0.1:$RASA_PORT" "$PY" -m pytest -q tests/e2e
 step "browser tests (headless Chromium: web chat and agent console; screenshots in docs/screenshots)"
-BANDIAN_WEB_URL="http://localhost:$BANDIAN_WEB_PORT" "$PY" -m pytest -q tests/browser
+BANDIAN_WEB_URL="http://127.0.0.1:$BANDIAN_WEB_PORT" "$PY" -m pytest -q tests/browser
 eval_dir="${EVAL_DIR:-../shared/eval}"
 if [ -f "$eval_dir/score.py" ]; then
   echo "public question set:"
-  "$PY" "$eval_dir/score.py" bot "http://localhost:$RASA_PORT" --out var/eval-report.json --min "${EVAL_MIN:-90}"
+  "$PY" "$eval_dir/score.py" bot "http://127.0.0.1:$RASA_PORT" --out var/eval-report.json --min "${EVAL_MIN:-90}"
   echo "own question set (tests/eval/questions.yml):"
-  "$PY" "$eval_dir/score.py" bot "http://localhost:$RASA_PORT" --cases tests/eval/questions.yml \
+  "$PY" "$eval_dir/score.py" bot "http://127.0.0.1:$RASA_PORT" --cases tests/eval/questions.yml \
     --out var/eval-own-report.json --min "${EVAL_OWN_MIN:-90}"
 else
   echo "public question set not found at $eval_dir (set EVAL_DIR); skipped"
