@@ -98,6 +98,7 @@ def ensure_all_tables(engine: Engine) -> None:
     (duplicate pg_type rows), so there every caller queues on one advisory lock first.
     """
     import bot.accounts.models  # noqa: F401
+    import bot.channels.wechat_tokens  # noqa: F401
     import bot.feedback.models  # noqa: F401  (registers its tables)
     import bot.livechat.models  # noqa: F401
     from bot.orders.models import ensure_schema

@@ -42,6 +42,7 @@ from bot.channels.wechat_api import (
     utf8_len,
 )
 from bot.channels.wechat_crypto import DecryptError, WeChatCipher, check_signature, signature
+from bot.channels.wechat_tokens import DatabaseTokenStore
 from bot.channels.wechat_xml import (
     IncomingMessage,
     MalformedMessage,
@@ -288,7 +289,11 @@ class WeChatInput(InputChannel):
                  now: Callable[[], datetime] = datetime.now) -> None:
         self.token, self.app_id = token, app_id
         self.cipher = WeChatCipher(aes_key, app_id) if aes_key else None
-        self.client = CustomerServiceClient(app_id, app_secret, api_base) if app_id and app_secret else None
+        # the token is shared with the account's other processes through the settings' database (opened on
+        # first use); without settings (tests) the client keeps its token to itself
+        store = DatabaseTokenStore(settings.database_url) if settings is not None else None
+        self.client = CustomerServiceClient(app_id, app_secret, api_base, token_store=store) \
+            if app_id and app_secret else None
         self.reply_timeout = reply_timeout
         self.settings = settings
         self.router: Router = router or self._route_in_database

@@ -1,8 +1,11 @@
 """WeChat customer-service messages (客服消息): text pushed to a customer outside the 5-second passive reply.
 
 The access token is fetched once and cached until a few minutes before it expires, and fetched
-again when the API reports it invalid or expired. Network errors, HTTP 5xx and errcode -1 (system
-busy) are retried with exponential backoff; other API errors are raised at once as WeChatApiError.
+again when the API reports it invalid or expired. With a token store (`DatabaseTokenStore` from
+`client_from_settings`) every process of the account shares one token: a process takes the stored
+token before it fetches one, and stores what it fetched. Network errors, HTTP 5xx and errcode -1
+(system busy) are retried with exponential backoff; other API errors are raised at once as
+WeChatApiError.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
+from bot.channels.wechat_tokens import DatabaseTokenStore, StoredToken
 from bot.orders.store import conversation_key
 from bot.settings import Settings
 
@@ -98,17 +102,33 @@ def _errcode(payload: dict[str, Any]) -> int:
         return -1
 
 
+class TokenStore(Protocol):
+    """Where the processes of one account share its access token (see `bot.channels.wechat_tokens`)."""
+
+    async def load(self, app_id: str) -> StoredToken | None:
+        """The stored token while it is still valid for more than the refresh margin, else None."""
+
+    async def save(self, app_id: str, token: str, expires_in: float) -> None:
+        """Store a token just fetched, valid for `expires_in` seconds from now."""
+
+    async def forget(self, app_id: str, token: str) -> bool:
+        """Delete the stored token if it is still `token` (the API refused it); whether it was."""
+
+
 class CustomerServiceClient:
     """Sends text messages through `/cgi-bin/message/custom/send` with a cached access token.
 
     `retries` is the number of retries after the first attempt of each request; the n-th retry waits
-    `backoff * 2**(n-1)` seconds.
+    `backoff * 2**(n-1)` seconds. With a `token_store` the token is shared with the account's other
+    processes; a store that fails (or takes longer than `timeout`) is logged and the token fetched as
+    without one.
     """
 
     def __init__(self, app_id: str, app_secret: str, api_base: str = DEFAULT_API_BASE, timeout: float = 5.0,
                  retries: int = 3, backoff: float = 0.5, *,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 token_store: TokenStore | None = None) -> None:
         self.app_id, self.app_secret = app_id, app_secret
         self.api_base = (api_base or DEFAULT_API_BASE).rstrip("/")
         self.timeout, self.retries, self.backoff = timeout, max(0, retries), backoff
@@ -117,6 +137,8 @@ class CustomerServiceClient:
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock: asyncio.Lock | None = None
+        self.token_store = token_store
+        self._refused: str | None = None  # the last token the API refused: never taken from the store again
 
     async def send_text(self, openid: str, text: str) -> None:
         """Send the text to the customer, in several messages when it exceeds the size limit."""
@@ -132,19 +154,47 @@ class CustomerServiceClient:
         self._session = None
 
     async def access_token(self) -> str:
-        """The cached token, fetched when missing or about to expire (one fetch at a time)."""
+        """The cached token; when missing or about to expire the shared one, else a new one fetched (one
+        at a time)."""
         if self._token_lock is None:
             self._token_lock = asyncio.Lock()
         async with self._token_lock:
-            if self._token is None or self._clock() >= self._token_expires:
+            expired = self._token is None or self._clock() >= self._token_expires
+            if expired and not await self._load_shared_token():
                 await self._fetch_token()
             assert self._token is not None
             return self._token
 
     def invalidate_token(self, token: str) -> None:
         """Forget the token the API just refused (unless another request already replaced it)."""
+        self._refused = token
         if self._token == token:
             self._token = None
+
+    async def refused_token(self, token: str) -> None:
+        """Forget the refused token here and in the shared store (there only if nobody replaced it yet)."""
+        self.invalidate_token(token)
+        if self.token_store is not None:
+            try:
+                await asyncio.wait_for(self.token_store.forget(self.app_id, token), self.timeout)
+            except Exception as error:
+                _store_failed("forget the refused token", error)
+
+    async def _load_shared_token(self) -> bool:
+        """Take the token another process stored, when there is a store with a valid one."""
+        if self.token_store is None:
+            return False
+        try:
+            stored = await asyncio.wait_for(self.token_store.load(self.app_id), self.timeout)
+        except Exception as error:
+            _store_failed("read", error)
+            return False
+        if stored is None or stored.token == self._refused or stored.valid_for <= 0:
+            return False
+        self._token = stored.token
+        self._token_expires = self._clock() + stored.valid_for
+        logger.info("wechat: access token taken from the shared store (valid %ds)", int(stored.valid_for))
+        return True
 
     async def _fetch_token(self) -> None:
         params = {"grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret}
@@ -157,20 +207,27 @@ class CustomerServiceClient:
         self._token = token
         self._token_expires = self._clock() + lifetime - min(TOKEN_REFRESH_MARGIN, lifetime / 2)
         logger.info("wechat: access token fetched (valid %ds)", int(lifetime))
+        if self.token_store is not None:
+            try:
+                await asyncio.wait_for(self.token_store.save(self.app_id, token, lifetime), self.timeout)
+            except Exception as error:
+                _store_failed("store the fetched token", error)
 
     async def _send_part(self, openid: str, content: str) -> None:
         body = {"touser": openid, "msgtype": "text", "text": {"content": content}}
-        refreshed = False
+        # with a store the new token may come from there and be refused too (another process fetched a
+        # newer one it has not stored yet): then a second one
+        refreshes = 1 if self.token_store is None else 2
         while True:
             token = await self.access_token()
             payload = await self._call("POST", "/cgi-bin/message/custom/send", {"access_token": token}, body)
             code = _errcode(payload)
             if code == 0:
                 return
-            if code in TOKEN_ERRORS and not refreshed:
+            if code in TOKEN_ERRORS and refreshes > 0:
                 logger.info("wechat: access token refused (errcode %d), fetching a new one", code)
-                self.invalidate_token(token)
-                refreshed = True
+                await self.refused_token(token)
+                refreshes -= 1
                 continue
             raise WeChatApiError(f"custom/send failed: errcode {code} {payload.get('errmsg', '')}", code)
 
@@ -218,8 +275,16 @@ class CustomerServiceClient:
         return self._session
 
 
+def _store_failed(action: str, error: Exception) -> None:
+    # the error's type only: a database error's text can carry the statement's parameters (the token)
+    logger.warning("wechat: shared access token store failed to %s (%s); going on without it", action,
+                   type(error).__name__)
+
+
 def client_from_settings(settings: Settings) -> CustomerServiceClient | None:
-    """A client for the configured official account, or None without app id and secret."""
+    """A client for the configured official account sharing its token through the settings' database,
+    or None without app id and secret. The database is opened on first use, not here."""
     if not settings.wechat_app_id or not settings.wechat_app_secret:
         return None
-    return CustomerServiceClient(settings.wechat_app_id, settings.wechat_app_secret, settings.wechat_api_base)
+    return CustomerServiceClient(settings.wechat_app_id, settings.wechat_app_secret, settings.wechat_api_base,
+                                 token_store=DatabaseTokenStore(settings.database_url))
