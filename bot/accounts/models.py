@@ -31,7 +31,16 @@ class LoginFailure(Base):
     address = Column(String(64), nullable=False)
 
 
-CONSOLE_TABLES = (ConsoleUser.__table__, LoginFailure.__table__)
+class RevokedSession(Base):
+    """A console session ended by logging out before its cookie expired (the SHA-256 of its CSRF token,
+    which is random per session); kept until the cookie would have expired."""
+
+    __tablename__ = "console_revoked_sessions"
+    digest = Column(String(64), primary_key=True)
+    expires_at = Column(DateTime, nullable=False, index=True)
+
+
+CONSOLE_TABLES = (ConsoleUser.__table__, LoginFailure.__table__, RevokedSession.__table__)
 
 
 def ensure_console_tables(bind: Engine | Connection) -> None:

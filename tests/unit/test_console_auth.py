@@ -110,6 +110,25 @@ def test_logout_ends_the_session(tmp_path):
     run_console(tmp_path, body)
 
 
+def test_a_copied_session_cookie_is_refused_after_logout(tmp_path):
+    async def body(h: Harness) -> None:
+        await h.logged_in()
+        jar = h.client.session.cookie_jar
+        copied = next(c for c in jar if c.key == "bandian_console").value
+        other_tab = await h.csrf()
+        assert (await h.post("/agent/logout")).status == 303
+        jar.update_cookies({"bandian_console": copied})  # e.g. kept by another tab or a stolen copy
+        assert (await h.client.get("/agent", allow_redirects=False)).status == 302
+        api = await h.client.get("/agent/api/lookup?q=烟台居民接电要几天", allow_redirects=False)
+        assert api.status == 401
+        stale = await h.client.post("/agent/logout", headers={"X-CSRF-Token": other_tab}, allow_redirects=False)
+        assert stale.status == 401
+        await h.logged_in()  # logging in again gives a new, working session
+        assert (await h.client.get("/agent", allow_redirects=False)).status == 200
+
+    run_console(tmp_path, body)
+
+
 def test_session_expires_after_eight_hours(tmp_path):
     async def body(h: Harness) -> None:
         await h.logged_in()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.accounts.models import ConsoleUser, LoginFailure
+from bot.accounts.models import ConsoleUser, LoginFailure, RevokedSession
 from bot.web.console.passwords import burn_time, check_strength, fingerprint, hash_password, verify_password
 
 LOGIN_MAX_FAILURES = 5  # per user name and address ...
@@ -45,6 +46,20 @@ def get_user(session: Session, name: str) -> ConsoleUser | None:
 def active_user(session: Session, name: str) -> ConsoleUser | None:
     user = get_user(session, name)
     return user if user is not None and user.active else None
+
+
+def _session_digest(csrf: str) -> str:
+    return hashlib.sha256(csrf.encode("utf-8")).hexdigest()
+
+
+def revoke_session(session: Session, csrf: str, expires_at: datetime, now: datetime) -> None:
+    """Logging out: the session's cookie is refused from now on, even if someone kept a copy."""
+    session.execute(delete(RevokedSession).where(RevokedSession.expires_at <= now))
+    session.merge(RevokedSession(digest=_session_digest(csrf), expires_at=expires_at))
+
+
+def session_revoked(session: Session, csrf: str) -> bool:
+    return session.get(RevokedSession, _session_digest(csrf)) is not None
 
 
 def list_users(session: Session) -> list[ConsoleUser]:

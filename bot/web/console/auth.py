@@ -20,7 +20,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from bot.livechat.store import mark_present
-from bot.web.console.accounts import active_user
+from bot.web.console.accounts import active_user, session_revoked
 from bot.web.console.forms import posted_form
 from bot.web.console.passwords import fingerprint
 from bot.web.console.state import console_of
@@ -41,7 +41,8 @@ Handler = Callable[[web.Request], Awaitable[Response]]
 class Agent:
     name: str
     role: str
-    csrf: str
+    csrf: str  # random per session: also the session's identity (logout revokes it)
+    expires_at: datetime
 
 
 def cookie_options(request: web.Request, max_age: int | None) -> dict[str, object]:
@@ -67,21 +68,22 @@ def _payload(request: web.Request) -> dict[str, object] | None:
 
 
 async def current_agent(request: web.Request, present: bool = True) -> Agent | None:
-    """The logged-in agent (still active, password unchanged since login), marked present."""
+    """The logged-in agent (still active, password unchanged since login, not logged out), marked present."""
     payload = _payload(request)
     if payload is None or not isinstance(payload.get("user"), str) or not isinstance(payload.get("csrf"), str):
         return None
     name, csrf, version = str(payload["user"]), str(payload["csrf"]), payload.get("pv")
+    expires_at = datetime.fromtimestamp(float(payload["exp"]))  # type: ignore[arg-type]  # a number: unsign checked it
     context = web_context(request)
     now = context.now()
 
     def check(session: Session) -> Agent | None:
         user = active_user(session, name)
-        if user is None or fingerprint(user.password_hash) != version:
+        if user is None or fingerprint(user.password_hash) != version or session_revoked(session, csrf):
             return None
         if present:
             mark_present(session, user.name, now)
-        return Agent(user.name, user.role, csrf)
+        return Agent(user.name, user.role, csrf, expires_at)
 
     return await context.run_db(check)
 

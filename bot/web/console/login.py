@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.feedback.store import audit
 from bot.livechat.models import AgentPresence
 from bot.livechat.store import mark_present
-from bot.web.console.accounts import LOGIN_WINDOW, attempt_login
+from bot.web.console.accounts import LOGIN_WINDOW, attempt_login, revoke_session
 from bot.web.console.auth import (
     CSRF_FIELD,
     PATH,
@@ -101,6 +101,7 @@ async def logout(request: web.Request, agent: Agent) -> web.StreamResponse:
         row = session.get(AgentPresence, agent.name)
         if row is not None:
             session.delete(row)
+        revoke_session(session, agent.csrf, agent.expires_at, now)
         audit(session, actor=agent.name, action="logout", target=agent.name, now=now)
 
     await context.run_db(leave)
