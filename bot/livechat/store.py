@@ -38,6 +38,7 @@ class Routed:
 
     held: bool
     notice: str | None = None
+    handoff: str = "none"  # the open handoff's status when the message was held ("waiting" / "active")
 
 
 def remember_target(session: Session, conversation: str, channel: str, address: str, now: datetime) -> None:
@@ -114,8 +115,9 @@ def customer_message(session: Session, conversation: str, text: str, now: dateti
         return Routed(held=False, notice="抱歉，人工客服暂时都不在线，已为您转回智能助手。"
                                          "如需人工服务，请拨打国家电网供电服务热线 95598。")
     row.messages.append(HandoffMessage(at=now, sender="customer", text=mask_text(text)))
+    status = str(row.status)
     session.commit()
-    return Routed(held=True)
+    return Routed(held=True, handoff=status)
 
 
 def customer_left(session: Session, conversation: str, now: datetime) -> bool:

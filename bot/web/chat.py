@@ -80,7 +80,7 @@ async def chat(request: web.Request) -> web.Response:
     conversation = conversation_key(asked.session)
     routed = await context.run_db(lambda s: _route(s, context, conversation, asked))
     if routed.held:
-        return _respond({"replies": [], "handoff": await _handoff_state(context, conversation)})
+        return _respond({"replies": [], "handoff": routed.handoff})
     try:
         messages = await ask_rasa(context, asked)
     except (aiohttp.ClientError, TimeoutError, ValueError):
@@ -89,11 +89,16 @@ async def chat(request: web.Request) -> web.Response:
     replies = [_reply(message) for message in messages if message.get("text")]
     if routed.notice:
         replies.insert(0, {"id": None, "text": routed.notice, "buttons": []})
-    if replies and not asked.silent:
-        answer = "\n".join(reply["text"] for reply in replies)
-        replies[-1]["id"] = await context.run_db(lambda s: record_exchange(
-            s, conversation=conversation, channel=CHANNEL, question=asked.display, answer=answer, now=context.now()))
-    return _respond({"replies": replies, "handoff": await _handoff_state(context, conversation)})
+    record = bool(replies) and not asked.silent
+    answer = "\n".join(reply["text"] for reply in replies)
+
+    def finish(session: Any) -> str:  # one database call: the exchange (with its id) and the handoff state
+        if record:
+            replies[-1]["id"] = record_exchange(session, conversation=conversation, channel=CHANNEL,
+                                                question=asked.display, answer=answer, now=context.now())
+        return handoff_state(session, conversation)
+
+    return _respond({"replies": replies, "handoff": await context.run_db(finish)})
 
 
 def _route(session: Any, context: WebContext, conversation: str, asked: ChatRequest) -> Routed:
@@ -141,13 +146,13 @@ async def updates(request: web.Request) -> web.Response:
         return _error("参数不正确", 400)
     conversation = conversation_key(session)
 
-    def read(db: Any) -> list[dict[str, Any]]:
-        return [{"id": row.id, "kind": row.kind, "text": row.text,
-                 "at": row.created_at.astimezone().isoformat(timespec="seconds")}  # local time with its offset
-                for row in outbox_after(db, conversation, int(after))]
+    def read(db: Any) -> dict[str, Any]:
+        messages = [{"id": row.id, "kind": row.kind, "text": row.text,
+                     "at": row.created_at.astimezone().isoformat(timespec="seconds")}  # local time with its offset
+                    for row in outbox_after(db, conversation, int(after))]
+        return {"messages": messages, "handoff": handoff_state(db, conversation)}
 
-    messages = await context.run_db(read)
-    return _respond({"messages": messages, "handoff": await _handoff_state(context, conversation)})
+    return _respond(await context.run_db(read))
 
 
 async def leave(request: web.Request) -> web.Response:
@@ -160,8 +165,9 @@ async def leave(request: web.Request) -> web.Response:
     return _respond({"ok": True})  # the same answer whether or not a handoff was open
 
 
-async def _handoff_state(context: WebContext, conversation: str) -> str:
-    row = await context.run_db(lambda s: open_handoff(s, conversation))
+def handoff_state(session: Any, conversation: str) -> str:
+    """The open handoff's status ("waiting", "active") or "none"."""
+    row = open_handoff(session, conversation)
     return str(row.status) if row is not None else "none"
 
 
