@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NoReturn
 
 from aiohttp import web
 from sqlalchemy.orm import Session
@@ -163,20 +165,30 @@ async def reveal(request: web.Request, agent: Agent) -> web.StreamResponse:
     return await _detail(request, agent, canonical_number(request.match_info["number"]), revealed=True)
 
 
+Outcome = tuple[str, str]  # (kind, message) of the flash shown on the order page
+
+
+async def _change_order(request: web.Request, number: str, change: Callable[[Session, OrderView], Outcome]) -> NoReturn:
+    """Run `change` on the order in one database call and go back to its page with the outcome."""
+
+    def run(session: Session) -> Outcome:
+        order = get_order(session, number)
+        return ("error", "没有这张工单。") if order is None else change(session, order)
+
+    kind, message = await web_context(request).run_db(run)
+    raise redirect(request, detail_url(number), message, kind)
+
+
 @action
 async def advance(request: web.Request, agent: Agent) -> web.StreamResponse:
-    context = web_context(request)
     number = canonical_number(request.match_info["number"])
     to_stage = await field(request, "to_stage", 32)
     note = await field(request, "note", MAX_NOTE) or None
-    now = context.now()
+    now = web_context(request).now()
     if not to_stage:
         raise redirect(request, detail_url(number), "请选择要转到的阶段。", "error")
 
-    def move(session: Session) -> tuple[str, str]:
-        before = get_order(session, number)
-        if before is None:
-            return "error", "没有这张工单。"
+    def move(session: Session, before: OrderView) -> Outcome:
         try:
             order = advance_order(session, number, actor=agent.name, now=now, to_stage=to_stage, note=note)
         except (InvalidTransition, UnknownStage) as error:
@@ -188,22 +200,17 @@ async def advance(request: web.Request, agent: Agent) -> web.StreamResponse:
         told = "，已通知客户" if notice is not None else ""
         return "ok", f"工单 {order.display_number} 已转到「{stage_name(order.stage)}」{told}。"
 
-    kind, message = await context.run_db(move)
-    raise redirect(request, detail_url(number), message, kind)
+    await _change_order(request, number, move)
 
 
 @action
 async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
-    context = web_context(request)
     number = canonical_number(request.match_info["number"])
     chosen = record_id(await field(request, "manager", 16))
     note = await field(request, "note", MAX_NOTE) or None
-    now = context.now()
+    now = web_context(request).now()
 
-    def change(session: Session) -> tuple[str, str]:
-        order = get_order(session, number)
-        if order is None:
-            return "error", "没有这张工单。"
+    def change(session: Session, order: OrderView) -> Outcome:
         manager = manager_in_region(session, chosen, order.region) if chosen is not None else None
         if manager is None:
             return "error", "请选择本地区的一位客户经理。工单未改变。"
@@ -214,25 +221,20 @@ async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
         audit(session, actor=agent.name, action="reassign", target=number, now=now, detail=f"{old} → {manager.name}")
         return "ok", f"已改派给 {manager.name}。"
 
-    kind, message = await context.run_db(change)
-    raise redirect(request, detail_url(number), message, kind)
+    await _change_order(request, number, change)
 
 
 @action
 async def note(request: web.Request, agent: Agent) -> web.StreamResponse:
-    context = web_context(request)
     number = canonical_number(request.match_info["number"])
     text = await field(request, "note", MAX_NOTE)
-    now = context.now()
+    now = web_context(request).now()
     if not text:
         raise redirect(request, detail_url(number), "备注不能为空。", "error")
 
-    def write(session: Session) -> tuple[str, str]:
-        if get_order(session, number) is None:
-            return "error", "没有这张工单。"
+    def write(session: Session, _order: OrderView) -> Outcome:
         add_note(session, number, text, actor=agent.name, now=now)
         audit(session, actor=agent.name, action="note", target=number, now=now)
         return "ok", "备注已记录。"
 
-    kind, message = await context.run_db(write)
-    raise redirect(request, detail_url(number), message, kind)
+    await _change_order(request, number, write)
