@@ -15,6 +15,11 @@ phone number and address sealed (bot/booking/sealed.py), which masking leaves al
 
 from __future__ import annotations
 
+import itertools
+import json
+from collections.abc import Iterator
+from typing import Any
+
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
@@ -23,19 +28,41 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.masking import mask_event
 
 
+def masked_events(events: Iterator[Event]) -> list[Event]:
+    masked = (Event.from_parameters(mask_event(event.as_dict())) for event in events)
+    return [event for event in masked if event is not None]
+
+
 def masked_tracker(tracker: DialogueStateTracker, domain: Domain) -> DialogueStateTracker:
-    events = [Event.from_parameters(mask_event(event.as_dict())) for event in tracker.events]
+    """A masked copy of the whole tracker (replays every event: only for an event broker)."""
     return DialogueStateTracker.from_events(
-        tracker.sender_id, [e for e in events if e is not None], slots=domain.slots,
+        tracker.sender_id, masked_events(iter(tracker.events)), slots=domain.slots,
         max_event_history=tracker._max_event_history, sender_source=tracker.sender_source,
     )
 
 
-class MaskingInMemoryTrackerStore(InMemoryTrackerStore):
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(masked_tracker(tracker, self.domain))
+class _MaskedStreaming:
+    """Events published to an event broker (if one is configured) are masked too."""
+
+    domain: Domain
+    event_broker: Any
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        if self.event_broker is not None:
+            await super().stream_events(masked_tracker(tracker, self.domain))  # type: ignore[misc]
 
 
-class MaskingSQLTrackerStore(SQLTrackerStore):
+class MaskingInMemoryTrackerStore(_MaskedStreaming, InMemoryTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(masked_tracker(tracker, self.domain))
+        """As InMemoryTrackerStore.save, with the serialised events masked (no replay of the tracker)."""
+        await self.stream_events(tracker)
+        dialogue = tracker.as_dialogue().as_dict()
+        dialogue["events"] = [mask_event(event) for event in dialogue["events"]]
+        self.store[tracker.sender_id] = json.dumps(dialogue)
+
+
+class MaskingSQLTrackerStore(_MaskedStreaming, SQLTrackerStore):
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        """The events SQLTrackerStore.save is about to store (the ones not stored yet), masked."""
+        stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+        return iter(masked_events(itertools.islice(tracker.events, stored, len(tracker.events))))
