@@ -169,8 +169,8 @@ def stages_section(rasa: dict[str, Any] | None) -> str:
              "user message and after each action); request build = the tracker and the domain turned into the "
              "action server's request; action server = the HTTP call (the action itself, JSON both ways); answer "
              "validation = `RemoteAction._validate_action_result`; other = the rest (events, NLG of `utter_` "
-             "responses, locks). Answer validation is the product's (bot/rasa_plugins/action_validation.py: a "
-             "JSON-schema validator built once per process).")
+             "responses, locks). Answer validation is the product's (bot/rasa_plugins/action_validation.py: "
+             "validators built once per process, each event checked against its own type's schema).")
     if stock:
         text += (" The last column repeats the run with Rasa's stock validation (`jsonschema.validate`, which checks "
                  "Rasa's constant response schema against the meta-schema and builds a new validator on every call), "
