@@ -135,12 +135,17 @@ def console_session(stack: Stack) -> ConsoleSession:
     cached = stack.extras.get("console")
     if isinstance(cached, ConsoleSession):
         return cached
+    session = new_console_session(stack)
+    stack.extras["console"] = session
+    return session
+
+
+def new_console_session(stack: Stack) -> ConsoleSession:
+    """Another session of the admin's (logging it out revokes only that one)."""
     answer = log_in(stack)
     cookie = answer.cookie("bandian_console")
     assert answer.status == 303 and cookie, f"login failed: HTTP {answer.status} {answer.text[:300]}"
     page = request(f"{stack.web_url}/agent", headers={"Cookie": cookie})
     token = META_TOKEN.search(page.text)
     assert page.status == 200 and token, page.text[:300]
-    session = ConsoleSession(cookie, token.group(1))
-    stack.extras["console"] = session
-    return session
+    return ConsoleSession(cookie, token.group(1))

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from tests.faults.client import ConsoleSession, log_in, login_form, request
+from tests.faults.client import ConsoleSession, log_in, login_form, new_console_session, request
 from tests.faults.db import ACTIVITY, connect
 from tests.faults.stack import ROOT, VENV_BIN, Stack
 from tests.fuzz.harness import fuzz
@@ -42,10 +42,13 @@ def orders(stack: Stack) -> list[str]:
 
 @pytest.fixture(scope="module")
 def logged_out(stack: Stack, console: ConsoleSession) -> Iterator[ConsoleSession]:
-    """The admin's session; afterwards the agent logs out (no agent left "online" for the customers' fuzzing)."""
-    yield console
-    request(f"{stack.web_url}/agent/logout", "POST", urlencode({"csrf_token": console.csrf}).encode(),
-            {**console.headers(), "Content-Type": "application/x-www-form-urlencoded"})
+    """A session of its own, taken before the login fuzz locks the address; afterwards the agent logs out of it
+    (no agent left "online" for the customers' fuzzing). Logging out revokes that session only: the run's
+    shared one (`console`, taken first) stays valid for the later tests."""
+    own = new_console_session(stack)
+    yield own
+    request(f"{stack.web_url}/agent/logout", "POST", urlencode({"csrf_token": own.csrf}).encode(),
+            {**own.headers(), "Content-Type": "application/x-www-form-urlencoded"})
 
 
 def page_text(outcome: Outcome) -> str | None:
