@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import unicodedata
 from collections import OrderedDict
@@ -56,6 +55,7 @@ from bot.masking import mask_text
 from bot.orders.runtime import orders_session
 from bot.orders.store import conversation_key
 from bot.settings import Settings
+from bot.untrusted import ascii_int
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,6 @@ EMPTY_REPLY = "请用文字输入您的办电问题，例如“枣庄居民办�
 ERROR_REPLY = "抱歉，系统暂时繁忙，请稍后再试；紧急用电问题请拨打国家电网供电服务热线 95598。"
 TRUNCATED_NOTE = "\n……（内容较长，未能全部显示，请分开提问）"
 UNSUPPORTED_TYPES = frozenset({"image", "voice", "video", "shortvideo", "location", "link", "file"})
-_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 Router = Callable[[str, str], Routed]  # (openid, text) → Routed; runs in a worker thread
 
@@ -248,7 +247,7 @@ def truncate(text: str, limit: int = PASSIVE_LIMIT_BYTES) -> str:
 def unix_time(timestamp: str) -> int | None:
     """The seconds of a `timestamp=` argument: ASCII digits only, else None. `str.isdigit()` also accepts
     "²", "①" or Ethiopic "፩", on which int() fails; and a few thousand digits would make int() refuse too."""
-    return int(timestamp) if _TIMESTAMP.fullmatch(timestamp) else None
+    return ascii_int(timestamp, 12)
 
 
 def _status(status: int, text: str) -> HTTPResponse:

@@ -32,6 +32,7 @@ from bot.orders.store import (
 )
 from bot.orders.views import OrderView
 from bot.settings import Settings
+from bot.untrusted import ascii_int, has_lone_surrogate
 
 CSV_FIELDS = ("number", "region", "district", "business", "stage", "stage_since", "manager", "contact_name", "phone",
               "address", "visit_date", "visit_period", "channel", "created_at")
@@ -89,8 +90,8 @@ def _filters(p: argparse.ArgumentParser) -> None:
 
 def _limit(text: str) -> int:
     """--limit: ASCII digits from 1 to MAX_LIMIT (SQLite overflows beyond 64 bits; ² is no number)."""
-    number = int(text) if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_LIMIT)) else 0
-    if not 1 <= number <= MAX_LIMIT:
+    number = ascii_int(text, len(str(MAX_LIMIT)))
+    if number is None or not 1 <= number <= MAX_LIMIT:
         raise argparse.ArgumentTypeError(f"应为 1 到 {MAX_LIMIT} 之间的整数：{text!r}")
     return number
 
@@ -99,7 +100,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     """Exit code 0; 1 after a one-line message (an unknown order, a refused move, an unusable database or
     file; the failed command writes nothing); 2 for a usage error. Never a traceback for these."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if not _valid_utf8(arguments):
+    if any(has_lone_surrogate(argument) for argument in arguments):  # invalid UTF-8 bytes (PEP 383)
         print("错误：命令行参数含有无效的 UTF-8 字节，请检查终端或输入法的编码", file=sys.stderr)
         return 2
     args = parser().parse_args(arguments)
@@ -111,11 +112,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         return _told(f"数据库出错：{_first_line(exc)}")
     except REPORTED as exc:
         return _told(str(exc))
-
-
-def _valid_utf8(arguments: list[str]) -> bool:
-    """Invalid UTF-8 bytes reach sys.argv as lone surrogates (PEP 383), which no database or terminal takes."""
-    return not any(0xD800 <= ord(char) <= 0xDFFF for argument in arguments for char in argument)
 
 
 def _database(url: str) -> sessionmaker:

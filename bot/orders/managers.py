@@ -12,6 +12,7 @@ from bot.knowledge.models import District, Region
 from bot.orders.models import CustomerManager, WorkOrder
 from bot.orders.stages import BY_ID
 from bot.orders.views import ManagerView
+from bot.untrusted import ascii_int
 
 _OPEN_STAGES = tuple(s for s, stage in BY_ID.items() if not stage.final)
 
@@ -40,8 +41,9 @@ def list_managers(session: Session, region: str | None = None) -> list[ManagerVi
 
 def find_manager(session: Session, key: str) -> CustomerManager | None:
     """A manager by id (ASCII digits, at most 18: ² or ፩ pass str.isdigit() but not int()) or exact name."""
-    by_id = key.isascii() and key.isdigit() and len(key) <= 18
-    query = select(CustomerManager).where(CustomerManager.id == int(key) if by_id else CustomerManager.name == key)
+    manager_id = ascii_int(key, 18)
+    query = select(CustomerManager).where(
+        CustomerManager.id == manager_id if manager_id is not None else CustomerManager.name == key)
     return session.execute(query).scalars().first()
 
 

@@ -29,6 +29,7 @@ from bot.livechat.store import (
     remember_target,
 )
 from bot.orders.store import conversation_key
+from bot.untrusted import ascii_int, has_lone_surrogate
 from bot.web.context import WebContext, web_context
 
 logger = logging.getLogger(__name__)
@@ -142,14 +143,15 @@ async def feedback(request: web.Request) -> web.Response:
 async def updates(request: web.Request) -> web.Response:
     context = web_context(request)
     session, after = request.query.get("session", ""), request.query.get("after", "0")
-    if not _valid_session(session) or not (after.isascii() and after.isdigit()) or len(after) > 12:
+    after_id = ascii_int(after, 12)
+    if not _valid_session(session) or after_id is None:
         return _error("参数不正确", 400)
     conversation = conversation_key(session)
 
     def read(db: Any) -> dict[str, Any]:
         messages = [{"id": row.id, "kind": row.kind, "text": row.text,
                      "at": row.created_at.astimezone().isoformat(timespec="seconds")}  # local time with its offset
-                    for row in outbox_after(db, conversation, int(after))]
+                    for row in outbox_after(db, conversation, after_id)]
         return {"messages": messages, "handoff": handoff_state(db, conversation)}
 
     return _respond(await context.run_db(read))
@@ -181,18 +183,9 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
         raise BadInput(f"消息太长了（最多 {MAX_MESSAGE_CHARS} 字），请精简后再发送")
     if display is not None and (not isinstance(display, str) or len(display) > MAX_MESSAGE_CHARS):
         raise BadInput("按钮文字不正确")
-    if not _encodable(message) or not _encodable(display or ""):
+    if has_lone_surrogate(message) or has_lone_surrogate(display or ""):  # valid JSON, but no store takes it
         raise BadInput("消息里有无法识别的字符，请重新输入")
     return ChatRequest(session, message.strip(), (display or message).strip(), body.get("silent") is True)
-
-
-def _encodable(text: str) -> bool:
-    """False for text with lone surrogates (valid JSON escapes, but not text any store can keep)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _valid_session(value: Any) -> TypeGuard[str]:

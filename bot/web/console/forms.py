@@ -7,6 +7,8 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 from multidict import MultiDictProxy
 
+from bot.untrusted import ascii_int
+
 Form = MultiDictProxy[str | bytes | web.FileField]
 MAX_ID_DIGITS = 18  # every such number fits SQLite's 64-bit integers
 
@@ -32,4 +34,4 @@ async def field(request: web.Request, name: str, limit: int = 500) -> str:
 def record_id(text: str) -> int | None:
     """A database id written in ASCII digits; None for anything else (², Ethiopic ፩ and the like, which
     str.isdigit() accepts and int() does not read, or more digits than a 64-bit id has)."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS else None
+    return ascii_int(text, MAX_ID_DIGITS)

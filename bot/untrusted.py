@@ -1,0 +1,18 @@
+"""Checks on text that came from outside (a URL, a form, a command line) before it is used.
+
+`str.isdigit()` also accepts "²", "①" or Ethiopic "፩", on which `int()` fails, and a few thousand
+digits are more than any id, limit or timestamp: `ascii_int` takes only what it can read. A lone
+surrogate (an escaped one in JSON, or an invalid UTF-8 byte on a command line, PEP 383) is text no
+database, log or terminal takes.
+"""
+
+from __future__ import annotations
+
+
+def ascii_int(text: str, max_digits: int) -> int | None:
+    """The number written with 1 to `max_digits` ASCII digits (nothing else), else None."""
+    return int(text) if 0 < len(text) <= max_digits and text.isascii() and text.isdigit() else None
+
+
+def has_lone_surrogate(text: str) -> bool:
+    return any(0xD800 <= ord(char) <= 0xDFFF for char in text)
