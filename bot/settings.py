@@ -77,14 +77,18 @@ class Settings:
             web_port=int(env.get("BANDIAN_WEB_PORT") or 8080),
             console_user=env.get("BANDIAN_CONSOLE_USER") or "admin",
             console_password=env.get("BANDIAN_CONSOLE_PASSWORD", ""),
-            cookie_secure=(env.get("BANDIAN_COOKIE_SECURE") or "").lower() in ("1", "true", "yes"),
-            trust_proxy=(env.get("BANDIAN_TRUST_PROXY") or "").lower() in ("1", "true", "yes"),
+            cookie_secure=_flag(env.get("BANDIAN_COOKIE_SECURE")),
+            trust_proxy=_flag(env.get("BANDIAN_TRUST_PROXY")),
             wechat_token=env.get("WECHAT_TOKEN", ""),
             wechat_app_id=env.get("WECHAT_APP_ID", ""),
             wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),
             wechat_aes_key=env.get("WECHAT_AES_KEY", ""),
             wechat_api_base=(env.get("WECHAT_API_BASE") or "https://api.weixin.qq.com").rstrip("/"),
         )
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes")
 
 
 def is_loopback(host: str) -> bool:

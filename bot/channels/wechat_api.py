@@ -16,11 +16,12 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any, Protocol
 
 import aiohttp
 
-from bot.channels.wechat_tokens import DatabaseTokenStore, StoredToken
+from bot.channels.wechat_tokens import DatabaseTokenStore, StoredToken, refresh_margin
 from bot.orders.store import conversation_key
 from bot.settings import Settings
 
@@ -28,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
 TEXT_LIMIT_BYTES = 2048  # a text customer-service message carries at most this many UTF-8 bytes
-TOKEN_REFRESH_MARGIN = 300.0  # seconds before expiry at which a cached token is replaced
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # invalid credential / invalid token / token expired
 RETRYABLE_ERRORS = frozenset({-1})  # system busy
 _PARAGRAPH_END = re.compile(r"(?<=\n)")
@@ -205,7 +205,7 @@ class CustomerServiceClient:
                                  _errcode(payload))
         lifetime = float(payload.get("expires_in") or 7200)
         self._token = token
-        self._token_expires = self._clock() + lifetime - min(TOKEN_REFRESH_MARGIN, lifetime / 2)
+        self._token_expires = self._clock() + lifetime - refresh_margin(timedelta(seconds=lifetime)).total_seconds()
         logger.info("wechat: access token fetched (valid %ds)", int(lifetime))
         if self.token_store is not None:
             try:

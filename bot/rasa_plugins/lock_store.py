@@ -61,29 +61,27 @@ class AtomicRedisLockStore(RedisLockStore):
         except redis.RedisError as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
-    def update_lock(self, conversation_id: str) -> None:
-        def change(lock: TicketLock | None) -> tuple[Any, None]:
-            if lock is None:
-                return _UNCHANGED, None
-            lock.remove_expired_tickets()
-            return lock, None
+    def _edit(self, conversation_id: str, edit: Callable[[TicketLock], TicketLock | None]) -> None:
+        """Apply edit(lock) -> the lock to save, or None to delete it, atomically; no lock: nothing to do."""
+        self._transact(conversation_id, lambda lock: (_UNCHANGED if lock is None else edit(lock), None))
 
-        self._transact(conversation_id, change)
+    def update_lock(self, conversation_id: str) -> None:
+        def edit(lock: TicketLock) -> TicketLock:
+            lock.remove_expired_tickets()
+            return lock
+
+        self._edit(conversation_id, edit)
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
-        def change(lock: TicketLock | None) -> tuple[Any, None]:
-            if lock is None:
-                return _UNCHANGED, None
+        def edit(lock: TicketLock) -> TicketLock:
             lock.remove_ticket_for(ticket_number)
-            return lock, None
+            return lock
 
-        self._transact(conversation_id, change)
+        self._edit(conversation_id, edit)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
-        def change(lock: TicketLock | None) -> tuple[Any, None]:
-            if lock is None:
-                return _UNCHANGED, None
+        def edit(lock: TicketLock) -> TicketLock | None:
             lock.remove_ticket_for(ticket_number)
-            return (lock if lock.is_someone_waiting() else None), None
+            return lock if lock.is_someone_waiting() else None
 
-        self._transact(conversation_id, change)
+        self._edit(conversation_id, edit)
