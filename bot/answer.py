@@ -14,6 +14,8 @@ from datetime import date
 from bot.knowledge.eligibility import Eligibility, Verdict, low_voltage_access
 from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import FactQuery, KnowledgeBase
+from bot.reading.forms import Measure
+from bot.qa.special import compare_categories, compare_regions, step_arithmetic
 from bot.render import Renderer
 from bot.understand import Question, step_matches, understand
 
@@ -176,6 +178,11 @@ class Answerer:
 
     def _answer(self, region: Region, question: Question, topics: list[str], context: Context) -> Reply:
         context, note = self._infer_category(region, question, context)
+        if "time_limit" in topics or Measure.DURATION in question.measures:
+            computed = compare_categories(self, region, question, context) or \
+                step_arithmetic(self, region, question, context)
+            if computed:
+                return Reply(computed[0], replace(context, topic="time_limit"), facts=tuple(computed[1]))
         across = self.focus_facts(region, question, context)  # the same for every topic asked
         parts: list[str] = [note] if note else []
         facts: list[Fact] = []
@@ -227,7 +234,7 @@ class Answerer:
         """For hotline agents: the per-step limits behind an overall time limit, where the document gives them."""
         if not (context.agent_mode and topic == "time_limit" and context.category and not question.steps):
             return []
-        steps = self.kb.nearest([f for f in self._topic_facts(region, topic, context) if f.aspect == "step"],
+        steps = self.kb.nearest([f for f in self.topic_facts(region, topic, context) if f.aspect == "step"],
                                 context.category)
         stated = "".join(f.statement for f in shown)
         return [] if all(f.step and f.step in stated for f in steps) else steps
@@ -235,7 +242,7 @@ class Answerer:
     def select_facts(self, region: Region, topic: str, question: Question, context: Context) -> list[Fact]:
         """The facts of one topic for the region and customer group, narrowed to the step,
         year and policy terms the question names, most specific group first."""
-        facts = self._in_year(self._topic_facts(region, topic, context), question.text)
+        facts = self.years_asked(self.topic_facts(region, topic, context), question)
         facts = self._for_steps(facts, question.steps) + self._related_facts(region, topic, context)
         nearest = self.kb.nearest(facts, context.category)
         # the policy terms named narrow the facts; the group's own rules are kept even when they
@@ -263,7 +270,7 @@ class Answerer:
             return []
         for category in dict.fromkeys((context.category, None)):
             scoped = replace(context, category=category)
-            pool = [f for topic in self.kb.vocab.topics for f in self._topic_facts(region, topic, scoped)]
+            pool = [f for topic in self.kb.vocab.topics for f in self.topic_facts(region, topic, scoped)]
             focused = self.kb.nearest(self._focused(pool, question.focus), category)
             focused = [f for f in focused if _focus_score(f, question.anchors)]
             if focused:
@@ -282,11 +289,11 @@ class Answerer:
         area = self.kb.vocab.areas[context.area]["name"]
         return f"{region.document.number}未单列{area}的规定，以下为文件的相关规定。"
 
-    def _topic_facts(self, region: Region, topic: str, context: Context) -> list[Fact]:
+    def topic_facts(self, region: Region, topic: str, context: Context) -> list[Fact]:
         return self.kb.facts(region, FactQuery(topic, context.category, context.area, context.district))
 
     def _related_facts(self, region: Region, topic: str, context: Context) -> list[Fact]:
-        return [f for related in RELATED_TOPICS.get(topic, ()) for f in self._topic_facts(region, related, context)]
+        return [f for related in RELATED_TOPICS.get(topic, ()) for f in self.topic_facts(region, related, context)]
 
     @staticmethod
     def _for_steps(facts: list[Fact], steps: tuple[str, ...]) -> list[Fact]:
@@ -305,12 +312,12 @@ class Answerer:
         return [f for f in facts if _focus_score(f, focus) == best] if best else []
 
     @staticmethod
-    def _in_year(facts: list[Fact], text: str) -> list[Fact]:
-        year = re.search(r"(20\d\d)年", text)
-        if not year:
+    def years_asked(facts: list[Fact], question: Question) -> list[Fact]:
+        """The facts of the years the question names ('2021年底和2022年底'), all when none."""
+        if not question.years:
             return facts
-        same_year = [f for f in facts if f.effective_by and f.effective_by.year == int(year.group(1))]
-        return same_year or facts
+        in_years = [f for f in facts if f.effective_by and f.effective_by.year in question.years]
+        return in_years or facts
 
     def _eligibility(self, region: Region, capacity: Quantity, result: Eligibility, context: Context,
                      pending: str) -> tuple[str, list[Fact]] | Reply:
@@ -345,7 +352,7 @@ class Answerer:
             topic, focus = "channels", (("电话", "公众号", "APP", "营业厅"),)
         if context.region:
             region = self.kb.region(context.region)
-            facts = self._focused(self._topic_facts(region, topic, context), focus)[:2]
+            facts = self._focused(self.topic_facts(region, topic, context), focus)[:2]
             if facts:
                 text += "\n" + self.render.facts(region, facts, replace(context, category=None))
         return Reply(text, context, answered=True)
@@ -395,6 +402,9 @@ class Answerer:
                      f"或者拨打{HOTLINE}咨询。", context, self._topic_buttons(), answered=False)
 
     def _compare(self, question: Question, topic: str, context: Context, regions: list[Region]) -> Reply:
+        computed = compare_regions(self, question, context, regions) if topic == "time_limit" else None
+        if computed:
+            return Reply(computed[0], replace(context, topic=topic), facts=tuple(computed[1]))
         parts, facts = [], []
         for region in regions:
             found = self.select_facts(region, topic, question, context)[:2]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from bot.knowledge.models import Quantity
 from bot.knowledge.service import KnowledgeBase, Place
+from bot.reading.forms import Asserted, Form, Measure, asserted_figure, measures, question_forms, years
+from bot.reading.places import china_gazetteer, sound_alike
 
 # Topic cues, checked in this order; a question may carry several topics.
 TOPIC_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -89,6 +91,10 @@ STEP_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("外部工程", ("外线工程", "外部工程", "外线施工", "完工", "施工接电")),
 )
 
+# Small shops and eateries: a low-voltage small/micro business without asking.
+SMALL_SHOPS = ("奶茶店", "小饭馆", "饭馆", "小餐馆", "小吃店", "小超市", "便利店", "小卖部", "理发店", "水果店", "烧烤店",
+               "早餐店", "面馆", "花店", "网店", "开了个店", "开个店", "开了家店", "开家店", "开店", "门面", "铺面",
+               "个体工商户", "小作坊", "小门店")
 CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     # (category, any of these cues, and also one of these (empty: no second condition))
     ("important", ("重要用户", "重要客户", "重要电力用户"), ()),
@@ -109,9 +115,10 @@ CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("well_individual", ("机井",), ()),
     ("base_5g", ("5g", "基站"), ()),
     ("temporary", ("临时用电", "临时用", "临电"), ()),
-    ("small_micro", ("小微", "小企业", "小厂", "作坊", "小店", "个体户", "小商户"), ()),
+    ("small_micro", ("小微", "小企业", "小厂", "作坊", "小店", "个体户", "小商户", *SMALL_SHOPS), ()),
     ("resident_estate", ("新建居住区", "住宅小区", "居民小区", "新建小区", "新小区", "小区"), ()),
-    ("lv_no_works", ("无配套", "没有配套", "无工程", "不涉及配套", "没配套", "没工程", "没有工程", "不用施工",
+    ("lv_no_works", ("无配套", "没有配套", "无工程", "不涉及配套", "不需要配套", "不用配套", "无需配套", "不需配套",
+                     "不带配套", "不含配套", "没配套", "没工程", "没有工程", "不用施工",
                      "无需施工", "不需要施工"), ()),
     ("lv_with_works", ("配套工程", "有配套", "新立杆", "分支箱", "管沟"), ("低压",)),
     ("lv_nonresident", ("低压非居民", "非居民"), ()),
@@ -127,9 +134,6 @@ _STEP_COUNT = re.compile(r"几个环节|哪些环节|几步|多少个?环节|什
 _CAPACITY = re.compile(r"(\d+(?:\.\d+)?)\s*(千伏安|kva|千瓦|kw)", re.IGNORECASE)
 _CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CHINESE_NUMBER = re.compile(r"([一二两三四五六七八九十百千]+)(?=千伏安|千瓦)")
-_OTHER_PLACE = re.compile(r"([\u4e00-\u9fa5]{2,4}?)(?:市|省|县|自治州)")
-# Words before 市/县 that are not a place name: 哪个城市, 本市, 全县, 各县 …
-_NOT_A_NAME = ("城", "本", "我", "全", "所在", "哪", "什么", "各", "每", "那个", "这个", "其他", "其它", "外")
 # "Which city is fastest": the question is asked of every covered region.
 EVERY_REGION_CUES = ("哪个城市", "哪个地方", "哪个地区", "哪里最", "哪儿最", "各地", "五个地方", "五地", "各个城市",
                      "各城市", "五个城市", "哪个市")
@@ -152,6 +156,15 @@ class Question:
     asks_meaning: bool = False
     steps: tuple[str, ...] = ()
     focus: tuple[tuple[str, ...], ...] = ()
+    # the question frame: how it is asked and what measure it wants
+    forms: frozenset[Form] = frozenset({Form.WHAT})
+    measures: tuple[Measure, ...] = ()
+    years: tuple[int, ...] = ()
+    asserted: Asserted | None = None
+    categories: tuple[str, ...] = ()  # every group named, in order ('双电源比单电源' names two)
+
+    def asks(self, *forms: Form) -> bool:
+        return any(form in self.forms for form in forms)
 
     @property
     def anchors(self) -> tuple[tuple[str, ...], ...]:
@@ -169,11 +182,21 @@ TYPOS = (("办店", "办电"), ("接店", "接电"), ("通店", "通电"), ("资
          ("报状", "报装"), ("双电元", "双电源"), ("单电元", "单电源"))
 
 
+# Spoken voltages → the documents' units: 一万伏 = 10千伏, 三万五 = 35千伏; "100个千瓦" = 100千瓦.
+SPOKEN_UNITS = ((re.compile(r"(?:一万|1万|10000)(?:伏|v)(?:特)?"), "10千伏"),
+                (re.compile(r"(?:两万|2万|20000)(?:伏|v)(?:特)?"), "20千伏"),
+                (re.compile(r"(?:三万五千?|3\.5万|35000)(?:伏|v)?(?:特)?"), "35千伏"),
+                (re.compile(r"个(千瓦|千伏安|kw|kva)"), r"\1"),
+                (re.compile(r"(?:220|380)(?:伏|v)(?:特)?"), "低压"))
+
+
 def normalize_text(text: str) -> str:
     """Full-width to half-width, lower-case Latin, no spaces, common typing slips fixed."""
     folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
     for typo, word in TYPOS:
         folded = folded.replace(typo, word)
+    for pattern, replacement in SPOKEN_UNITS:
+        folded = pattern.sub(replacement, folded)
     return folded
 
 
@@ -252,11 +275,32 @@ def step_matches(step: str, fact_step: str | None, fact_aspect: str | None = Non
     return any(cue in fact_step or fact_step in cue for cue in cues)
 
 
+_NEGATION = re.compile(r"(?:不是|并非|不属于|不需要|不用|无需|不涉及|没有|没|不|无|非)$")
+
+
+def says(text: str, cue: str) -> bool:
+    """Whether `text` uses `cue` without negating it ('不是双电源', '非居民' do not say 双电源, 居民)."""
+    start = text.find(cue)
+    while start >= 0:
+        if not _NEGATION.search(text[max(0, start - 3):start]):
+            return True
+        start = text.find(cue, start + 1)
+    return False
+
+
 def find_category(text: str) -> str | None:
     for category, cues, also in CATEGORY_RULES:
-        if any(c in text for c in cues) and (not also or any(a in text for a in also)):
+        if any(says(text, c) for c in cues) and (not also or any(says(text, a) for a in also)):
             return category
     return None
+
+
+def find_categories(text: str) -> tuple[str, ...]:
+    """Every group a comparison names, in the order named: '10千伏双电源比单电源' → the double
+    supply group, then the single one (refined to the same voltage by the caller)."""
+    parts = re.split(r"比|和|与|跟|同|还是|vs|对比", text)
+    found = [category for part in parts if (category := find_category(part))]
+    return tuple(dict.fromkeys(found))
 
 
 def find_area(kb: KnowledgeBase, text: str) -> str | None:
@@ -270,20 +314,26 @@ def find_area(kb: KnowledgeBase, text: str) -> str | None:
 
 
 def find_unknown_place(kb: KnowledgeBase, text: str) -> str | None:
-    """A city/province the KB does not cover ('杭州市', or a bare well-known name)."""
+    """A real place of China the KB does not cover ('杭州', '西湖区'); words that merely contain
+    市/省/县 (市场监管, 省级园区, 县城) are not places."""
     for name in kb.vocab.other_places:
         if name in text:
             return name
-    for match in _OTHER_PLACE.finditer(text):
-        name = match.group(1)
-        if not kb.places_in(name) and not name.startswith(_NOT_A_NAME):
-            return name + text[match.end(1)]
-    return None
+    return china_gazetteer().find(text, kb.gazetteer)
+
+
+def find_places(kb: KnowledgeBase, text: str) -> list[Place]:
+    """Covered places named in the text, else one typed as a homophone slip (凯利 → 凯里)."""
+    places = kb.places_in(text)
+    if places:
+        return places
+    intended = sound_alike(text, kb.gazetteer)
+    return kb.places_in(intended) if intended else []
 
 
 def understand(kb: KnowledgeBase, raw: str) -> Question:
     text = normalize_text(raw)
-    places = kb.places_in(text)
+    places = find_places(kb, text)
     question = Question(
         text=text,
         places=_dedupe_regions(places),
@@ -294,7 +344,13 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
         capacity=find_capacity(text),
         steps=find_steps(text),
         focus=find_focus(text),
+        forms=question_forms(text),
+        measures=measures(text),
+        years=years(text),
+        categories=find_categories(text),
     )
+    if question.asks(Form.PREMISE):
+        question.asserted = asserted_figure(text)
     question.every_region = any(cue in text for cue in EVERY_REGION_CUES)
     question.asks_meaning = any(cue in text for cue in dict(TOPIC_CUES)["definition"])
     if not question.places:

@@ -7,7 +7,6 @@ model=$(model_path)
 if [ -f "$model" ]; then
   echo "model up to date: $model" >&2
 else
-  "$PY" -m bot.nlu.dictionary build/jieba >&2
   echo "training $model (takes a few minutes) ..." >&2
   mkdir -p var/log
   "$RASA" train --domain domain --fixed-model-name "$(basename "$model" .tar.gz)" --out models \

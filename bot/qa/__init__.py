@@ -1,0 +1,1 @@
+"""Answering a question frame: figures, comparisons and arithmetic over cited facts."""

@@ -1,0 +1,84 @@
+"""Figures stated by facts, and the verdicts and sums computed from them.
+
+Every number a computed line states comes from the cited facts' own values (the KB proves
+each value against its excerpt); the line names the addends so the customer can check it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.knowledge.models import Fact, Quantity
+from bot.understand import step_matches
+
+# How a question names the measure of time it wants → the facts' aspect for it.
+ASPECT_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("grid", ("电网环节",)),
+    ("whole_process", ("全过程", "全流程", "从申请到", "从报装", "申请到接电", "申请到装表")),
+    ("total", ("合计", "总时限", "总共", "一共", "办理时间", "办电时间")),
+)
+TIME_UNITS = ("工作日", "天", "小时")
+
+
+def number(amount: float) -> str:
+    return str(int(amount)) if float(amount).is_integer() else str(amount)
+
+
+def aspects_asked(text: str) -> tuple[str, ...]:
+    return tuple(aspect for aspect, cues in ASPECT_CUES if any(c in text for c in cues))
+
+
+def time_figure(facts: Sequence[Fact], text: str, step: str | None = None) -> Fact | None:
+    """The fact whose value answers 'how long' for the question: the step asked, else the
+    aspect the question names (电网环节, 全过程, 合计), else the first overall figure."""
+    timed = [f for f in facts if f.value.quantity and f.value.unit in TIME_UNITS]
+    if step:
+        stepped = [f for f in timed if f.aspect == "step" and step_matches(step, f.step)]
+        return stepped[0] if stepped else None
+    overall = [f for f in timed if f.aspect != "step"]
+    for aspect in aspects_asked(text):
+        match = [f for f in overall if f.aspect == aspect]
+        if match:
+            return match[0]
+    return overall[0] if overall else None
+
+
+@dataclass(frozen=True)
+class Side:
+    label: str
+    fact: Fact
+
+    @property
+    def quantity(self) -> Quantity:
+        quantity = self.fact.value.quantity
+        assert quantity is not None
+        return quantity
+
+
+def comparison_line(sides: Sequence[Side], shorter_is: str = "更短") -> str:
+    """'一样，都是5个工作日' / 'A更短：A 15个工作日，B 22个工作日，少7个工作日'."""
+    first, second = sides[0], sides[1]
+    a, b = first.quantity, second.quantity
+    if a.unit != b.unit:
+        return f"{first.label}为{a}，{second.label}为{b}，单位不同，不能直接比较。"
+    if a.amount == b.amount:
+        return f"一样：{first.label}和{second.label}都是{a}。"
+    low, high = (first, second) if a.amount < b.amount else (second, first)
+    gap = number(abs(a.amount - b.amount))
+    return (f"{low.label}{shorter_is}：{low.label}{low.quantity}，{high.label}{high.quantity}，"
+            f"{high.label}多{gap}{a.unit}（相差{gap}{a.unit}）。")
+
+
+def step_sum_line(label: str, steps: Sequence[Fact], minus: Sequence[Fact] = ()) -> str:
+    """'A、B两个环节合计3个工作日（1+2）' or 'the rest after removing X'."""
+    unit = steps[0].value.unit or "工作日"
+    amounts = [f.value.amount or 0.0 for f in steps]
+    total = number(sum(amounts))
+    addends = "+".join(number(a) for a in amounts)
+    names = "、".join(f.step or "" for f in steps)
+    if minus:
+        removed = "、".join(f.step or "" for f in minus)
+        return (f"{label}扣除{removed}后，其余{names}{len(steps)}个环节合计{total}个{unit}"
+                f"（{addends}）。")
+    return f"{label}{names}{len(steps)}个环节合计{total}个{unit}（{addends}）。"

@@ -1,0 +1,105 @@
+"""Answers that compute from facts: comparisons with a verdict, sums and differences of step
+limits, and several years asked at once. Each returns None when the facts do not allow it, so the
+plain answer is given instead."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from bot.knowledge.models import Fact, Region
+from bot.qa.figures import Side, comparison_line, step_sum_line, time_figure
+from bot.reading.forms import Form
+from bot.render import source_line
+from bot.understand import Question, step_matches
+
+if TYPE_CHECKING:
+    from bot.answer import Answerer, Context
+
+COMPARE_FORMS = (Form.SAME, Form.WHICH_FASTER, Form.HOW_MANY_MORE)
+
+
+def _label(answerer: Answerer, region: Region, category: str | None, with_region: bool) -> str:
+    name = answerer.kb.vocab.categories[category]["name"] if category else ""
+    return (region.name if with_region else "") + name
+
+
+def _time_side(answerer: Answerer, region: Region, question: Question, context: Context,
+               label: str) -> Side | None:
+    facts = answerer.select_facts(region, "time_limit", question, context)
+    step = question.steps[0] if question.steps else None
+    fact = time_figure(facts, question.text, step)
+    return Side(label, fact) if fact else None
+
+
+def compare_regions(answerer: Answerer, question: Question, context: Context,
+                    regions: list[Region]) -> tuple[str, list[Fact]] | None:
+    """'连云港和黔东南谁更短？差几天？' → the verdict and the difference, each side cited."""
+    if not question.asks(*COMPARE_FORMS) or len(regions) != 2:
+        return None
+    categories = list(question.categories) or [context.category]
+    sides = []
+    for index, region in enumerate(regions):
+        category = categories[min(index, len(categories) - 1)]
+        scoped = replace(context, region=region.id, category=category,
+                         district=context.district if question.place else None)
+        side = _time_side(answerer, region, question, scoped, region.name)
+        if side is None:
+            return None
+        sides.append(side)
+    lines = [comparison_line(sides)]
+    for side in sides:
+        lines.append(f"· {side.fact.statement}（{source_line([side.fact], context.agent_mode).strip('（）')}）")
+    return "\n".join(lines), [s.fact for s in sides]
+
+
+def compare_categories(answerer: Answerer, region: Region, question: Question,
+                       context: Context) -> tuple[str, list[Fact]] | None:
+    """'10千伏双电源比单电源多几天' → both groups' limits in one region and the difference."""
+    from bot.answer import refine_category  # noqa: PLC0415 (bot.answer imports this module)
+
+    if not question.asks(*COMPARE_FORMS) or len(question.categories) < 2:
+        return None
+    first = refine_category(context.category, question.categories[0])
+    second = refine_category(first, question.categories[1])
+    sides = []
+    for category in (first, second):
+        side = _time_side(answerer, region, question, replace(context, category=category),
+                          _label(answerer, region, category, False))
+        if side is None:
+            return None
+        sides.append(side)
+    if sides[0].fact == sides[1].fact:
+        return None
+    lines = [f"{region.name}：{comparison_line(sides)}"]
+    lines += [f"· {side.fact.statement}" for side in sides]
+    lines.append(source_line([s.fact for s in sides], context.agent_mode))
+    return "\n".join(lines), [s.fact for s in sides]
+
+
+def step_arithmetic(answerer: Answerer, region: Region, question: Question,
+                    context: Context) -> tuple[str, list[Fact]] | None:
+    """Sums of the named steps' limits, or the total without the named steps."""
+    if not question.asks(Form.SUM, Form.MINUS) or not context.category:
+        return None
+    facts = answerer.kb.nearest(
+        answerer.years_asked([f for f in answerer.topic_facts(region, "time_limit", context)
+                              if f.aspect == "step" and f.value.quantity], question),
+        context.category)
+    own = [f for f in facts if f.category == facts[0].category] if facts else []
+    steps = list({f.step: f for f in own}.values())
+    named = [f for f in steps if any(step_matches(s, f.step) for s in question.steps)]
+    if not named or len(steps) < 2:
+        return None
+    label = f"{region.name}{_label(answerer, region, own[0].category, False)}"
+    if question.asks(Form.MINUS):
+        rest = [f for f in steps if f not in named]
+        if not rest:
+            return None
+        text, shown = step_sum_line(label, rest, named), rest + named
+    elif len(named) >= 2:
+        text, shown = step_sum_line(label, named), named
+    else:
+        return None
+    lines = [text] + [f"· {f.statement}" for f in shown] + [source_line(shown, context.agent_mode)]
+    return "\n".join(lines), shown

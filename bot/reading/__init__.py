@@ -1,0 +1,1 @@
+"""Reading a customer's message: places, situation, what is asked and how (the question frame)."""
