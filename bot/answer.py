@@ -15,6 +15,9 @@ from bot.knowledge.eligibility import Eligibility, Verdict, low_voltage_access
 from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import FactQuery, KnowledgeBase
 from bot.reading.forms import Measure
+from bot.qa.figures import premise_line
+from bot.qa.glossary import introduction, quoted_terms, term_asked, unquoted
+from bot.qa.unstated import measure_word, unmet_measure
 from bot.qa.special import compare_categories, compare_regions, step_arithmetic
 from bot.render import Renderer
 from bot.understand import Question, step_matches, understand
@@ -118,6 +121,22 @@ class Answerer:
                          context, self._topic_buttons(), answered=False)
         if context.pending and not question.topics:
             question = understand(self.kb, f"{context.pending} {question.text}")
+        return self._lead(question, self._respond(question, context, topic_hint))
+
+    def _lead(self, question: Question, reply: Reply) -> Reply:
+        """Put first what the customer most needs to hear: the verdict on a figure they stated,
+        or that the document states no figure of the kind they asked for."""
+        if not reply.facts:
+            return reply
+        lead = premise_line(question.asserted.amount, question.asserted.unit, reply.facts) \
+            if question.asserted else None
+        unmet = unmet_measure(question.measures, reply.facts)
+        if unmet and not lead:
+            region = self.kb.region(reply.facts[0].region)
+            lead = f"{region.document.number}未规定{measure_word([unmet])}。以下为文件的相关规定："
+        return replace(reply, text=f"{lead}\n{reply.text}") if lead else reply
+
+    def _respond(self, question: Question, context: Context, topic_hint: str | None) -> Reply:
         context = self._merge(question, replace(context, pending=None))
         if question.unknown_place and not question.places:
             return self._uncovered_region(question.unknown_place, context)
@@ -178,6 +197,10 @@ class Answerer:
 
     def _answer(self, region: Region, question: Question, topics: list[str], context: Context) -> Reply:
         context, note = self._infer_category(region, question, context)
+        if "definition" in topics or question.asks_meaning:
+            defined = self._define(region, question, context)
+            if defined:
+                return defined
         if "time_limit" in topics or Measure.DURATION in question.measures:
             computed = compare_categories(self, region, question, context) or \
                 step_arithmetic(self, region, question, context)
@@ -228,6 +251,26 @@ class Answerer:
         if breakdown:
             text += "\n" + self.render.breakdown(breakdown, context)
         return text, shown + breakdown
+
+    def _define(self, region: Region, question: Question, context: Context) -> Reply | None:
+        """A term the document puts in quotes, answered from the passage that introduces it, unless
+        a definition fact of the knowledge base already states it."""
+        if not self.kb.seeds_dir:
+            return None
+        clauses = self.kb.clauses_of(region)
+        term = term_asked(question.text, quoted_terms(clauses))
+        if not term:
+            return None
+        known = [f for f in self.topic_facts(region, "definition", replace(context, category=None))
+                 if term in unquoted(f.statement)]
+        if known:
+            return None
+        passage = introduction(term, clauses)
+        if passage is None:
+            return None
+        citation = f"{passage.doc} {passage.section}" if context.agent_mode else passage.doc
+        return Reply(f"{region.name}文件中的“{term}”：{passage.text}\n（依据：{citation}）",
+                     replace(context, topic="definition"))
 
     def _step_breakdown(self, region: Region, topic: str, question: Question, context: Context,
                         shown: list[Fact]) -> list[Fact]:

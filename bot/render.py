@@ -15,9 +15,9 @@ from bot.knowledge.service import SUBGROUP_RANK, KnowledgeBase
 if TYPE_CHECKING:
     from bot.answer import Context
 
-CLAUSE_MIN_SCORE = 6.0
+SENTENCE_MIN_SCORE = 6.0
 BROAD_CATEGORIES = ("lv", "hv")  # general rules obviously apply to these; no "not stated for you" note
-CLAUSE_CHARS = 160
+CLAUSE_CHARS = 220
 
 
 class Renderer:
@@ -82,14 +82,16 @@ class Renderer:
         return "\n".join(lines), shown
 
     def best_clause(self, region: Region, text: str, context: Context) -> str | None:
-        """The region's own clause that best matches the question, quoted with its citation."""
-        clauses = self.kb.search_clauses(text, region) if self.kb.seeds_dir else []
-        if not clauses or clauses[0].score < CLAUSE_MIN_SCORE:
+        """The region's own sentences that best state what was asked, quoted with their citation."""
+        found = self.kb.search_sentences(text, region, limit=2) if self.kb.seeds_dir else []
+        if not found or found[0].score < SENTENCE_MIN_SCORE:
             return None
-        clause = clauses[0]
-        excerpt = clause.text if len(clause.text) <= CLAUSE_CHARS else clause.text[:CLAUSE_CHARS] + "……"
-        return (f"{region.name}文件中的相关规定：“{excerpt}”\n"
-                f"（依据：{clause.doc} {clause.section}）如需进一步确认，请拨打95598。")
+        shown = [found[0]] + [c for c in found[1:] if c.score >= found[0].score * 0.8 and c.section == found[0].section]
+        quoted = "".join(c.text for c in shown)
+        if len(quoted) > CLAUSE_CHARS:
+            quoted = quoted[:CLAUSE_CHARS] + "……"
+        citation = f"{found[0].doc} {found[0].section}" if context.agent_mode else found[0].doc
+        return f"{region.name}：{quoted}\n（依据：{citation}）"
 
 
 def sentence(fact: Fact) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.knowledge.models import Clause, Region
@@ -23,7 +23,10 @@ _SCAN_STAMP = re.compile(r"\d{1,4}-\d{2}-\d{2}")
 _STOPWORDS = frozenset((
     "的", "了", "和", "与", "及", "或", "在", "是", "要", "我", "你", "吗", "呢", "啊", "吧", "么",
     "什么", "怎么", "多少", "几", "个", "请问", "一下", "有", "没有", "能", "可以", "办",
+    "文件", "里", "讲", "这个", "那个", "有没有", "能不能", "随便", "我们", "他们", "这边", "那边", "哪些", "哪个",
+    "规定", "说", "吧", "呀", "嘛", "还", "就", "都", "想", "问", "问问", "一个", "这样",
 ))
+_SENTENCE_END = re.compile(r"(?<=[。；])")
 _K1, _B = 1.5, 0.75
 
 
@@ -76,53 +79,85 @@ def _terms(text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
     return words + [w[i:i + 2] for w in words if len(w) > 2 for i in range(len(w) - 1)]
 
 
+def split_sentences(clause: Clause) -> list[Clause]:
+    """A clause's sentences (。 and ；), each citing the clause's section."""
+    parts = [p.strip() for p in _SENTENCE_END.split(clause.text)]
+    return [Clause(clause.region, clause.doc, clause.section, p) for p in parts if len(normalize(p)) >= 8]
+
+
 @dataclass
 class ClauseIndex:
     passages: list[_Passage]
     document_frequency: Counter[str]
     average_length: float
+    sentences: list[_Passage] = field(default_factory=list)
+    sentence_frequency: Counter[str] = field(default_factory=Counter)
+    sentence_length: float = 1.0
 
     @classmethod
     def build(cls, regions: tuple[Region, ...], seeds_dir: Path) -> ClauseIndex:
-        passages = []
+        clauses = []
         for region in regions:
             text = (seeds_dir / region.document.seed).read_text(encoding="utf-8")
-            for clause in split_clauses(text, region.id, region.document.number):
-                terms = _terms(clause.text)
-                passages.append(_Passage(clause, Counter(terms), len(terms)))
-        frequency: Counter[str] = Counter()
-        for passage in passages:
-            frequency.update(passage.terms.keys())
-        average = sum(p.length for p in passages) / max(len(passages), 1)
-        return cls(passages, frequency, average)
+            clauses += split_clauses(text, region.id, region.document.number)
+        passages, frequency, average = _passages(clauses)
+        sentences, sentence_frequency, sentence_length = _passages(
+            [s for clause in clauses for s in split_sentences(clause)])
+        return cls(passages, frequency, average, sentences, sentence_frequency, sentence_length)
 
     def search(self, text: str, region: str | None = None, limit: int = 3,
                ignore: frozenset[str] = frozenset()) -> list[Clause]:
         """Clauses ranked by BM25 over jieba terms; `ignore` drops terms (e.g. place names) that
         say where, not what."""
-        query = set(_terms(text, ignore))
+        return self._search(self.passages, self.document_frequency, self.average_length,
+                            set(_terms(text, ignore)), region, limit)
+
+    def search_sentences(self, text: str, region: str | None = None, limit: int = 3,
+                         ignore: frozenset[str] = frozenset()) -> list[Clause]:
+        """Single sentences ranked the same way: the one that states what was asked."""
+        return self._search(self.sentences, self.sentence_frequency, self.sentence_length,
+                            set(_terms(text, ignore)), region, limit)
+
+    def rare_terms(self, text: str, ignore: frozenset[str] = frozenset(), at_most: int = 4) -> set[str]:
+        """The question's words found in only a few sentences of all documents: what it is about."""
+        return {t for t in _terms(text, ignore) if 0 < self.sentence_frequency.get(t, 0) <= at_most and len(t) >= 2}
+
+    def _search(self, passages: list[_Passage], frequency: Counter[str], average: float, query: set[str],
+                region: str | None, limit: int) -> list[Clause]:
         scored = []
-        for passage in self.passages:
+        for passage in passages:
             if region and passage.clause.region != region:
                 continue
-            score = self._score(query, passage)
+            score = _bm25(query, passage, frequency, len(passages), average)
             if score > 0:
                 scored.append((score, passage.clause))
         scored.sort(key=lambda pair: pair[0], reverse=True)
         return [_with_score(clause, score) for score, clause in scored[:limit]]
 
-    def _score(self, query: set[str], passage: _Passage) -> float:
-        total = len(self.passages)
-        score = 0.0
-        for term in query:
-            tf = passage.terms.get(term, 0)
-            if not tf:
-                continue
-            df = self.document_frequency[term]
-            idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
-            norm = _K1 * (1 - _B + _B * passage.length / self.average_length)
-            score += idf * tf * (_K1 + 1) / (tf + norm)
-        return score
+
+def _passages(clauses: list[Clause]) -> tuple[list[_Passage], Counter[str], float]:
+    passages = []
+    for clause in clauses:
+        terms = _terms(clause.text)
+        passages.append(_Passage(clause, Counter(terms), len(terms)))
+    frequency: Counter[str] = Counter()
+    for passage in passages:
+        frequency.update(passage.terms.keys())
+    average = sum(p.length for p in passages) / max(len(passages), 1)
+    return passages, frequency, average
+
+
+def _bm25(query: set[str], passage: _Passage, frequency: Counter[str], total: int, average: float) -> float:
+    score = 0.0
+    for term in query:
+        tf = passage.terms.get(term, 0)
+        if not tf:
+            continue
+        df = frequency[term]
+        idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        norm = _K1 * (1 - _B + _B * passage.length / average)
+        score += idf * tf * (_K1 + 1) / (tf + norm)
+    return score
 
 
 def _with_score(clause: Clause, score: float) -> Clause:

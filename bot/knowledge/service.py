@@ -192,16 +192,35 @@ class KnowledgeBase:
 
     # ---- clause search --------------------------------------------------------
 
-    def search_clauses(self, text: str, region: Region | str | None = None, limit: int = 3) -> list[Clause]:
+    @property
+    def clause_index(self) -> ClauseIndex:
         if self._clauses is None:
             if self.seeds_dir is None:
                 raise RuntimeError("clause search needs seeds_dir")
             self._clauses = ClauseIndex.build(self.regions, self.seeds_dir)
-        region_id = (region if isinstance(region, str) else region.id) if region else None
-        return self._clauses.search(text, region_id, limit, frozenset(self.gazetteer))
+        return self._clauses
+
+    def search_clauses(self, text: str, region: Region | str | None = None, limit: int = 3) -> list[Clause]:
+        return self.clause_index.search(text, _region_id(region), limit, frozenset(self.gazetteer))
+
+    def search_sentences(self, text: str, region: Region | str | None = None, limit: int = 3) -> list[Clause]:
+        """The single sentences of the documents that best match the text (cited by section)."""
+        return self.clause_index.search_sentences(text, _region_id(region), limit, frozenset(self.gazetteer))
+
+    def clauses_of(self, region: Region | str) -> list[Clause]:
+        """A region's document as clauses (paragraphs with their section), in document order."""
+        region_id = _region_id(region)
+        return [p.clause for p in self.clause_index.passages if p.clause.region == region_id]
+
+    def rare_terms(self, text: str) -> set[str]:
+        return self.clause_index.rare_terms(text, frozenset(self.gazetteer))
 
     def effective(self, facts: list[Fact], on: date) -> list[Fact]:
         """Drop targets superseded by a later target already due on `on`."""
         due = [f for f in facts if f.effective_by and f.effective_by <= on]
         latest = max((f.effective_by for f in due if f.effective_by), default=None)
         return [f for f in facts if f.effective_by is None or latest is None or f.effective_by >= latest]
+
+
+def _region_id(region: Region | str | None) -> str | None:
+    return (region if isinstance(region, str) else region.id) if region else None

@@ -6,6 +6,7 @@ each value against its excerpt); the line names the addends so the customer can 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -82,3 +83,29 @@ def step_sum_line(label: str, steps: Sequence[Fact], minus: Sequence[Fact] = ())
         return (f"{label}扣除{removed}后，其余{names}{len(steps)}个环节合计{total}个{unit}"
                 f"（{addends}）。")
     return f"{label}{names}{len(steps)}个环节合计{total}个{unit}（{addends}）。"
+
+
+_STATED = re.compile(r"(\d+(?:\.\d+)?)个?(工作日|天|小时|分钟|个月|千瓦|千伏安|米)")
+_SAME_UNIT = {"天": "工作日"}
+
+
+def stated_figures(fact: Fact) -> list[Quantity]:
+    """Every figure a fact's statement states with a unit ('提前1个月' → 1个月)."""
+    return [Quantity(float(a), _SAME_UNIT.get(u, u)) for a, u in _STATED.findall(fact.statement)]
+
+
+def spoken(amount: float, unit: str) -> str:
+    return "半个月" if (amount, unit) == (0.5, "个月") else f"{number(amount)}{'个' if unit == '工作日' else ''}{unit}"
+
+
+def premise_line(amount: float, unit: str, facts: Sequence[Fact]) -> str | None:
+    """The verdict on a figure the customer states: confirmed when a fact states it, corrected
+    with the fact's own figure when the facts state another in the same unit."""
+    unit = _SAME_UNIT.get(unit, unit)
+    same_unit = [(f, q) for f in facts for q in stated_figures(f) if q.unit == unit]
+    if not same_unit:
+        return None
+    if any(q.amount == amount for _, q in same_unit):
+        return f"是的，文件规定的就是{spoken(amount, unit)}。"
+    _, actual = same_unit[0]
+    return f"不对，不是{spoken(amount, unit)}，文件规定为{spoken(actual.amount, actual.unit)}。"

@@ -1,0 +1,53 @@
+"""Definitions of the documents' own terms: every term a document puts in quotes (“三零”,
+“双经理”+“双专员”, “容缺办理”) is answered from the passage that introduces it, verbatim."""
+
+from __future__ import annotations
+
+import re
+
+from bot.knowledge.models import Clause
+
+_QUOTED_IN_QUESTION = re.compile(r"[“\"「『‘']([^”\"」』’']{2,16})[”\"」』’']")
+_QUOTES = re.compile(r"[“”\"「」『』‘’]")
+_SENTENCE_END = re.compile(r"(?<=[。；])")
+MAX_CHARS = 260
+
+
+def unquoted(text: str) -> str:
+    return _QUOTES.sub("", text)
+
+
+def quoted_terms(clauses: list[Clause]) -> list[str]:
+    """The terms the documents put in quotes, longest first."""
+    terms = {t for clause in clauses for t in re.findall(r"“([^”]{2,16})”", clause.text)}
+    return sorted(terms, key=len, reverse=True)
+
+
+def term_asked(question: str, terms: list[str]) -> str | None:
+    """The term a definition question is about: one it quotes itself, else a documented term it names."""
+    quoted = _QUOTED_IN_QUESTION.search(question)
+    if quoted:
+        return unquoted(quoted.group(1))
+    return next((t for t in terms if t in question), None)
+
+
+def introduction(term: str, clauses: list[Clause]) -> Clause | None:
+    """The passage that introduces a term: the first clause using it, from its first mention on,
+    cut at a sentence end."""
+    for clause in clauses:
+        plain = unquoted(clause.text)
+        start = plain.find(term)
+        if start < 0:
+            continue
+        sentences = _SENTENCE_END.split(clause.text)
+        taken, length, seen = [], 0, False
+        for sentence in sentences:
+            seen = seen or term in unquoted(sentence)
+            if not seen:
+                continue
+            if taken and length + len(sentence) > MAX_CHARS:
+                break
+            taken.append(sentence)
+            length += len(sentence)
+        return Clause(clause.region, clause.doc, clause.section, "".join(taken).strip())
+    return None
