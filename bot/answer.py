@@ -14,11 +14,11 @@ from datetime import date
 from bot.knowledge.eligibility import Eligibility, Verdict, low_voltage_access
 from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import FactQuery, KnowledgeBase
-from bot.reading.forms import Measure
 from bot.qa.figures import premise_line
 from bot.qa.glossary import introduction, quoted_terms, term_asked, unquoted
-from bot.qa.unstated import measure_word, unmet_measure
 from bot.qa.special import compare_categories, compare_regions, step_arithmetic
+from bot.qa.unstated import measure_word, unmet_measure
+from bot.reading.forms import Measure
 from bot.render import Renderer
 from bot.understand import Question, step_matches, understand
 

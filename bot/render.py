@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 SENTENCE_MIN_SCORE = 6.0
 BROAD_CATEGORIES = ("lv", "hv")  # general rules obviously apply to these; no "not stated for you" note
+# Ordinary customers whom a wider group's rule plainly covers; special groups (双电源, 重要用户, 5G基站,
+# 充电桩 …) still hear that their document has no rule of their own.
+PLAIN_CATEGORIES = ("resident", "lv_nonresident", "lv_enterprise", "small_micro", "lv_nonresident_sanling",
+                    "hv_10kv", "hv_35kv")
 CLAUSE_CHARS = 220
 
 
@@ -37,10 +41,13 @@ class Renderer:
             return place + names[asked]["name"], ""
         general = {f.category for f in facts}
         if general == {"all"}:
-            if asked in BROAD_CATEGORIES:
+            if asked in BROAD_CATEGORIES or asked in PLAIN_CATEGORIES:
                 return place, ""
             return place, f"{region.document.number}未对{names[asked]['name']}单独作出规定，以下为通用规定。"
         nearest = min(general, key=lambda c: ranks.get(c, 9))
+        if asked in PLAIN_CATEGORIES and nearest in self.kb.category_lineage(asked):
+            # a wider group's rule covers an ordinary customer ('高压用户' for a 10千伏 one): no caveat
+            return place + names[nearest]["name"], ""
         return place + names[nearest]["name"], (f"{region.document.number}未单独规定{names[asked]['name']}，"
                                                 f"以下为{names[nearest]['name']}的规定。")
 

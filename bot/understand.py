@@ -92,8 +92,8 @@ STEP_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 # Small shops and eateries: a low-voltage small/micro business without asking.
-SMALL_SHOPS = ("奶茶店", "小饭馆", "饭馆", "小餐馆", "小吃店", "小超市", "便利店", "小卖部", "理发店", "水果店", "烧烤店",
-               "早餐店", "面馆", "花店", "网店", "开了个店", "开个店", "开了家店", "开家店", "开店", "门面", "铺面",
+SMALL_SHOPS = ("奶茶店", "小饭馆", "饭馆", "小餐馆", "小吃店", "小超市", "便利店", "小卖部", "理发店", "水果店",
+               "烧烤店", "早餐店", "面馆", "花店", "网店", "开了个店", "开个店", "开了家店", "开家店", "开店", "门面", "铺面",
                "个体工商户", "小作坊", "小门店")
 CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     # (category, any of these cues, and also one of these (empty: no second condition))
@@ -241,7 +241,8 @@ def find_topics(text: str) -> list[str]:
         found.extend(("materials", "steps"))
     if not found and find_steps(text):
         # a step named alone: "还要设计审查吗" asks whether it remains, "10kv双电源 中间检查" its time limit
-        found.append("steps" if re.search(r"吗|么|有没有|还要|需不需要|要不要|取消", text) else "time_limit")
+        found.append("steps" if re.search(r"吗|么|吧|有没有|还要|需不需要|要不要|取消|少不了|必须|省掉|免", text)
+                     else "time_limit")
     return found
 
 

@@ -40,7 +40,8 @@ def introduction(term: str, clauses: list[Clause]) -> Clause | None:
         if start < 0:
             continue
         sentences = _SENTENCE_END.split(clause.text)
-        taken, length, seen = [], 0, False
+        taken: list[str] = []
+        length, seen = 0, False
         for sentence in sentences:
             seen = seen or term in unquoted(sentence)
             if not seen:

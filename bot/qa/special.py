@@ -37,7 +37,7 @@ def compare_regions(answerer: Answerer, question: Question, context: Context,
     """'连云港和黔东南谁更短？差几天？' → the verdict and the difference, each side cited."""
     if not question.asks(*COMPARE_FORMS) or len(regions) != 2:
         return None
-    categories = list(question.categories) or [context.category]
+    categories: list[str | None] = [*question.categories] or [context.category]
     sides = []
     for index, region in enumerate(regions):
         category = categories[min(index, len(categories) - 1)]

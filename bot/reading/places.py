@@ -115,6 +115,6 @@ def sound_alike(text: str, names: Iterable[str]) -> str | None:
             for i in range(len(run) - size + 1):
                 window = run[i:i + size]
                 for name in by_sound.get(_toneless(window), ()):
-                    if sum(a != b for a, b in zip(window, name)) == 1:
+                    if sum(a != b for a, b in zip(window, name, strict=True)) == 1:
                         return name
     return None

@@ -27,10 +27,12 @@ def test_booking_requests_and_lookups_are_left_alone(text):
     assert question_intent(text) is None
 
 
-def test_the_component_only_corrects_booking_and_status_intents():
+def test_the_component_corrects_misread_questions_and_leaves_the_rest():
     guard = PolicyQuestionGuard()
     booked = Message({"text": "我想问下10千伏双电源办电多久", "intent": {"name": "request_booking", "confidence": 0.6}})
-    greeted = Message({"text": "你好，办电多久", "intent": {"name": "greet", "confidence": 0.9}})
-    guard.process([booked, greeted])
+    asked = Message({"text": "你好，办电多久", "intent": {"name": "greet", "confidence": 0.9}})
+    greeted = Message({"text": "你好", "intent": {"name": "greet", "confidence": 0.9}})
+    guard.process([booked, asked, greeted])
     assert booked.get("intent") == {"name": "ask_time_limit", "confidence": 0.6}
+    assert asked.get("intent")["name"] == "ask_time_limit"  # a greeting with a question is answered
     assert greeted.get("intent")["name"] == "greet"

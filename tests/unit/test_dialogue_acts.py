@@ -1,0 +1,48 @@
+"""The dialogue act the words settle: questions about bookings are answered, anger is a complaint,
+policy questions are never deflected (bot/reading/acts.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.reading.acts import corrected_intent
+
+
+@pytest.mark.parametrize("text", [
+    "安阳打电话预约办电的话，挂了电话多久会派单给客户经理？我就先了解一下，不急着约",
+    "零证预约是什么意思？",
+    "预约以后客户经理多久上门？",
+])
+def test_questions_about_bookings_are_not_booking_requests(text):
+    assert corrected_intent(text, "request_booking", names_place=False) not in (None, "request_booking")
+
+
+@pytest.mark.parametrize("text", ["我要预约办电", "帮我约个客户经理上门，要带什么资料？", "查一下我的工单进度"])
+def test_real_booking_requests_are_left_alone(text):
+    assert corrected_intent(text, "request_booking", names_place=False) is None
+
+
+@pytest.mark.parametrize("text", ["😡", "😡😡😡", "太慢了", "气死我了，什么破服务"])
+def test_anger_without_a_question_is_a_complaint(text):
+    for intent in ("goodbye", "chitchat", "nlu_fallback", "affirm", "out_of_scope"):
+        assert corrected_intent(text, intent, names_place=False) == "complaint"
+
+
+def test_anger_already_read_as_a_complaint_or_handoff_is_kept():
+    assert corrected_intent("太慢了", "complaint", names_place=False) is None
+    assert corrected_intent("太慢了转人工", "human_handoff", names_place=False) is None
+
+
+@pytest.mark.parametrize(("text", "intent", "names_place"), [
+    ("黔东南这边供电局让我找他们推荐的施工队，我能自己选别家吗？", "complaint", True),
+    ("那杭州呢？", "goodbye", True),
+    ("物业把管理费算进电费里，这合规吗？", "complaint", False),
+])
+def test_policy_questions_are_not_deflected(text, intent, names_place):
+    assert corrected_intent(text, intent, names_place) not in (None, intent)
+
+
+def test_plain_conversation_is_left_alone():
+    assert corrected_intent("再见", "goodbye", names_place=False) is None
+    assert corrected_intent("谢谢", "thanks", names_place=False) is None
+    assert corrected_intent("我要投诉", "complaint", names_place=False) is None
