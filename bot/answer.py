@@ -14,11 +14,11 @@ from datetime import date
 from bot.knowledge.eligibility import Eligibility, Verdict, low_voltage_access
 from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import FactQuery, KnowledgeBase
-from bot.qa.figures import premise_line
+from bot.qa.figures import exceeds_line, premise_line
 from bot.qa.glossary import introduction, quoted_terms, term_asked, unquoted
-from bot.qa.special import compare_categories, compare_regions, step_arithmetic
+from bot.qa.special import compare_categories, compare_regions, compare_years, step_arithmetic
 from bot.qa.unstated import measure_word, unmet_measure
-from bot.reading.forms import Measure
+from bot.reading.forms import Form, Measure
 from bot.render import Renderer
 from bot.understand import Question, step_matches, understand
 
@@ -28,6 +28,7 @@ MAX_TOPICS = 3
 MAX_CHARS = 500
 NUMERIC_TOPICS = ("time_limit", "reliability", "capacity", "approval", "steps")
 FIGURE_TOPICS = ("time_limit", "reliability")  # a figure answers these; general remarks only without one
+FIGURE_COMPARED = ("time_limit", "reliability", "capacity")  # topics whose figures are compared with a verdict
 AREA_TOPICS = ("reliability", "capacity", "investment")  # topics whose figures differ by area type
 # Topics whose facts also answer a question about the other when the question names a term they use.
 RELATED_TOPICS = {"materials": ("cert_mode",), "cert_mode": ("materials",), "booking": ("channels",),
@@ -128,8 +129,11 @@ class Answerer:
         or that the document states no figure of the kind they asked for."""
         if not reply.facts:
             return reply
-        lead = premise_line(question.asserted.amount, question.asserted.unit, reply.facts) \
-            if question.asserted else None
+        lead = None
+        if question.asserted and question.asks(Form.EXCEEDS):
+            lead = exceeds_line(question.asserted.amount, question.asserted.unit, reply.facts, question.text)
+        elif question.asserted:
+            lead = premise_line(question.asserted.amount, question.asserted.unit, reply.facts)
         unmet = unmet_measure(question.measures, reply.facts)
         if unmet and not lead:
             region = self.kb.region(reply.facts[0].region)
@@ -201,6 +205,10 @@ class Answerer:
             defined = self._define(region, question, context)
             if defined:
                 return defined
+        computed = compare_years(self, region, topics[0], question, context) \
+            if topics[0] in FIGURE_COMPARED else None
+        if computed:
+            return Reply(computed[0], replace(context, topic=topics[0]), facts=tuple(computed[1]))
         if "time_limit" in topics or Measure.DURATION in question.measures:
             computed = compare_categories(self, region, question, context) or \
                 step_arithmetic(self, region, question, context)
@@ -445,7 +453,7 @@ class Answerer:
                      f"或者拨打{HOTLINE}咨询。", context, self._topic_buttons(), answered=False)
 
     def _compare(self, question: Question, topic: str, context: Context, regions: list[Region]) -> Reply:
-        computed = compare_regions(self, question, context, regions) if topic == "time_limit" else None
+        computed = compare_regions(self, topic, question, context, regions) if topic in FIGURE_COMPARED else None
         if computed:
             return Reply(computed[0], replace(context, topic=topic), facts=tuple(computed[1]))
         parts, facts = [], []

@@ -115,14 +115,15 @@ CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("well_individual", ("机井",), ()),
     ("base_5g", ("5g", "基站"), ()),
     ("temporary", ("临时用电", "临时用", "临电"), ()),
-    ("small_micro", ("小微", "小企业", "小厂", "作坊", "小店", "个体户", "小商户", *SMALL_SHOPS), ()),
-    ("resident_estate", ("新建居住区", "住宅小区", "居民小区", "新建小区", "新小区", "小区"), ()),
     ("lv_no_works", ("无配套", "没有配套", "无工程", "不涉及配套", "不需要配套", "不用配套", "无需配套", "不需配套",
                      "不带配套", "不含配套", "没配套", "没工程", "没有工程", "不用施工",
                      "无需施工", "不需要施工"), ()),
+    ("small_micro", ("小微", "小企业", "小厂", "作坊", "小店", "个体户", "小商户", *SMALL_SHOPS), ()),
+    ("resident_estate", ("新建居住区", "住宅小区", "居民小区", "新建小区", "新小区", "小区"), ()),
     ("lv_with_works", ("配套工程", "有配套", "新立杆", "分支箱", "管沟"), ("低压",)),
     ("lv_nonresident", ("低压非居民", "非居民"), ()),
-    ("resident", ("居民", "家里", "家用", "住宅", "自家", "老百姓", "个人", "家庭", "自建房", "房子"), ()),
+    ("resident", ("居民", "家里", "家用", "住宅", "自家", "老百姓", "个人", "家庭", "自建房", "房子", "我家", "新房",
+                  "老家", "家中", "住房", "农房"), ()),
     ("lv_enterprise", ("企业", "公司", "厂", "商铺", "门店", "工商业", "店铺"), ("低压",)),
     ("hv", ("高压",), ()),
     ("lv", ("低压",), ()),
@@ -187,7 +188,7 @@ SPOKEN_UNITS = ((re.compile(r"(?:一万|1万|10000)(?:伏|v)(?:特)?"), "10千�
                 (re.compile(r"(?:两万|2万|20000)(?:伏|v)(?:特)?"), "20千伏"),
                 (re.compile(r"(?:三万五千?|3\.5万|35000)(?:伏|v)?(?:特)?"), "35千伏"),
                 (re.compile(r"个(千瓦|千伏安|kw|kva)"), r"\1"),
-                (re.compile(r"(?:220|380)(?:伏|v)(?:特)?"), "低压"))
+                (re.compile(r"(?:220|380)(?:伏|v)(?:特)?(?!低压)"), r"\g<0>低压"))
 
 
 def normalize_text(text: str) -> str:
@@ -350,8 +351,11 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
         years=years(text),
         categories=find_categories(text),
     )
-    if question.asks(Form.PREMISE):
+    if question.asks(Form.PREMISE, Form.EXCEEDS):
         question.asserted = asserted_figure(text)
+    if question.asks(Form.EXCEEDS) and question.asserted and question.asserted.unit == "工作日":
+        # '用了6个工作日，算不算超时' asks about the time limit, not about the warning rules
+        question.topics = ["time_limit", *(t for t in question.topics if t not in ("warning", "time_limit"))]
     question.every_region = any(cue in text for cue in EVERY_REGION_CUES)
     question.asks_meaning = any(cue in text for cue in dict(TOPIC_CUES)["definition"])
     if not question.places:

@@ -23,6 +23,7 @@ TIME_UNITS = ("工作日", "天", "小时")
 
 
 def number(amount: float) -> str:
+    amount = round(amount, 3)  # 11.2 - 8.9 is 2.2999… in binary
     return str(int(amount)) if float(amount).is_integer() else str(amount)
 
 
@@ -49,12 +50,25 @@ def time_figure(facts: Sequence[Fact], text: str, step: str | None = None) -> Fa
 class Side:
     label: str
     fact: Fact
+    quantity: Quantity
 
-    @property
-    def quantity(self) -> Quantity:
-        quantity = self.fact.value.quantity
-        assert quantity is not None
-        return quantity
+
+def figure(topic: str, facts: Sequence[Fact], text: str, step: str | None = None) -> tuple[Fact, Quantity] | None:
+    """The fact and figure that answer 'how much' for a topic: a time limit, hours of outage, or
+    a low-voltage capacity threshold."""
+    if topic == "capacity":
+        fact = next((f for f in facts if f.max_capacity), None)
+        return (fact, fact.max_capacity) if fact and fact.max_capacity else None
+    if topic == "reliability":
+        for fact in facts:
+            hours = fact.value.quantity if fact.value.unit == "小时" else None
+            hours = hours or next((q for q in stated_figures(fact) if q.unit == "小时"), None)
+            if hours:
+                return fact, hours
+        return None
+    fact = time_figure(facts, text, step)
+    quantity = fact.value.quantity if fact else None
+    return (fact, quantity) if fact and quantity else None
 
 
 def comparison_line(sides: Sequence[Side], shorter_is: str = "更短") -> str:
@@ -62,7 +76,7 @@ def comparison_line(sides: Sequence[Side], shorter_is: str = "更短") -> str:
     first, second = sides[0], sides[1]
     a, b = first.quantity, second.quantity
     if a.unit != b.unit:
-        return f"{first.label}为{a}，{second.label}为{b}，单位不同，不能直接比较。"
+        return f"不一样：{first.label}为{a}，{second.label}为{b}（计量单位也不同）。"
     if a.amount == b.amount:
         return f"一样：{first.label}和{second.label}都是{a}。"
     low, high = (first, second) if a.amount < b.amount else (second, first)
@@ -85,8 +99,8 @@ def step_sum_line(label: str, steps: Sequence[Fact], minus: Sequence[Fact] = ())
     return f"{label}{names}{len(steps)}个环节合计{total}个{unit}（{addends}）。"
 
 
-_STATED = re.compile(r"(\d+(?:\.\d+)?)个?(工作日|天|小时|分钟|个月|千瓦|千伏安|米)")
-_SAME_UNIT = {"天": "工作日"}
+_STATED = re.compile(r"(\d+(?:\.\d+)?)个?(工作日|天|小时|分钟|个月|千瓦|千伏安|千伏|米|V|v|伏|KV|kV|kv)")
+_SAME_UNIT = {"天": "工作日", "V": "伏", "v": "伏", "KV": "千伏", "kV": "千伏", "kv": "千伏"}
 
 
 def stated_figures(fact: Fact) -> list[Quantity]:
@@ -96,6 +110,19 @@ def stated_figures(fact: Fact) -> list[Quantity]:
 
 def spoken(amount: float, unit: str) -> str:
     return "半个月" if (amount, unit) == (0.5, "个月") else f"{number(amount)}{'个' if unit == '工作日' else ''}{unit}"
+
+
+def exceeds_line(amount: float, unit: str, facts: Sequence[Fact], text: str) -> str | None:
+    """'用了6个工作日，算不算超时' → compared with the limit the facts state."""
+    unit = _SAME_UNIT.get(unit, unit)
+    limit = time_figure(facts, text)
+    quantity = limit.value.quantity if limit else None
+    if quantity is None or quantity.unit != unit:
+        return None
+    used, allowed = spoken(amount, unit), spoken(quantity.amount, unit)
+    if amount > quantity.amount:
+        return f"超时了：文件规定不超过{allowed}，您用了{used}，超出{spoken(amount - quantity.amount, unit)}。"
+    return f"没有超时：文件规定不超过{allowed}，您用了{used}。"
 
 
 def premise_line(amount: float, unit: str, facts: Sequence[Fact]) -> str | None:

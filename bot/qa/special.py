@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.knowledge.models import Fact, Region
-from bot.qa.figures import Side, comparison_line, step_sum_line, time_figure
+from bot.qa.figures import Side, comparison_line, figure, step_sum_line
 from bot.reading.forms import Form
 from bot.render import source_line
 from bot.understand import Question, step_matches
@@ -24,15 +24,35 @@ def _label(answerer: Answerer, region: Region, category: str | None, with_region
     return (region.name if with_region else "") + name
 
 
-def _time_side(answerer: Answerer, region: Region, question: Question, context: Context,
-               label: str) -> Side | None:
-    facts = answerer.select_facts(region, "time_limit", question, context)
+def _side(answerer: Answerer, region: Region, topic: str, question: Question, context: Context,
+          label: str) -> Side | None:
+    facts = answerer.select_facts(region, topic, question, context)
     step = question.steps[0] if question.steps else None
-    fact = time_figure(facts, question.text, step)
-    return Side(label, fact) if fact else None
+    found = figure(topic, facts, question.text, step)
+    return Side(label, *found) if found else None
 
 
-def compare_regions(answerer: Answerer, question: Question, context: Context,
+def _lines(heading: str, sides: list[Side], context: Context) -> tuple[str, list[Fact]]:
+    facts = list(dict.fromkeys(s.fact for s in sides))
+    lines = [heading + comparison_line(sides)] + [f"· {f.statement}" for f in facts]
+    return "\n".join(lines + [source_line(facts, context.agent_mode)]), facts
+
+
+def compare_years(answerer: Answerer, region: Region, topic: str, question: Question,
+                  context: Context) -> tuple[str, list[Fact]] | None:
+    """'2022年底比2021年底少几天' → each year's target and the difference."""
+    if not question.asks(*COMPARE_FORMS) or len(question.years) != 2:
+        return None
+    sides = []
+    for year in question.years:
+        side = _side(answerer, region, topic, replace(question, years=(year,)), context, f"{year}年")
+        if side is None or not side.fact.effective_by or side.fact.effective_by.year != year:
+            return None
+        sides.append(side)
+    return _lines(f"{region.name}：", sides, context)
+
+
+def compare_regions(answerer: Answerer, topic: str, question: Question, context: Context,
                     regions: list[Region]) -> tuple[str, list[Fact]] | None:
     """'连云港和黔东南谁更短？差几天？' → the verdict and the difference, each side cited."""
     if not question.asks(*COMPARE_FORMS) or len(regions) != 2:
@@ -43,7 +63,7 @@ def compare_regions(answerer: Answerer, question: Question, context: Context,
         category = categories[min(index, len(categories) - 1)]
         scoped = replace(context, region=region.id, category=category,
                          district=context.district if question.place else None)
-        side = _time_side(answerer, region, question, scoped, region.name)
+        side = _side(answerer, region, topic, question, scoped, region.name)
         if side is None:
             return None
         sides.append(side)
@@ -64,17 +84,14 @@ def compare_categories(answerer: Answerer, region: Region, question: Question,
     second = refine_category(first, question.categories[1])
     sides = []
     for category in (first, second):
-        side = _time_side(answerer, region, question, replace(context, category=category),
-                          _label(answerer, region, category, False))
+        side = _side(answerer, region, "time_limit", question, replace(context, category=category),
+                     _label(answerer, region, category, False))
         if side is None:
             return None
         sides.append(side)
     if sides[0].fact == sides[1].fact:
         return None
-    lines = [f"{region.name}：{comparison_line(sides)}"]
-    lines += [f"· {side.fact.statement}" for side in sides]
-    lines.append(source_line([s.fact for s in sides], context.agent_mode))
-    return "\n".join(lines), [s.fact for s in sides]
+    return _lines(f"{region.name}：", sides, context)
 
 
 def step_arithmetic(answerer: Answerer, region: Region, question: Question,

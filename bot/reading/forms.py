@@ -16,6 +16,7 @@ class Form(Enum):
     SUM = "sum"              # 加起来 / 一共
     MINUS = "minus"          # 扣掉 / 除了…还剩
     PREMISE = "premise"      # 我记得…对吧
+    EXCEEDS = "exceeds"      # 用了6个工作日，算不算超时
     YES_NO = "yes_no"
 
 
@@ -37,13 +38,16 @@ class Asserted:
 
 _FORMS = (
     (Form.HOW_MANY_MORE, r"(?<![最至])多(花|用|出|要|等)(几|多少)|(?<![最至])多几|差(几|多少)|相差|少(几|多少)"
-                         r"|长(几|多少)|快(几|多少)|慢(几|多少)"
+                         r"|长(几|多少)|快(几|多少)|慢(几|多少)|(压减|减少|缩短|降低|下降|少|减)了(几|多少)"
                          r"|多出(几|多少)"),
     (Form.WHICH_FASTER, r"(谁|哪个|哪边|哪里|哪家|哪一个|哪种)(的)?[^，。？?]{0,8}(更|比较|最)?(短|快|长|慢|少|多)"),
     (Form.SAME, r"一样|相同|一致|有区别|有差别|有啥区别|有什么区别|有何不同|不同吗"),
-    (Form.MINUS, r"扣掉|扣除|除去|去掉|刨去|刨掉|减去|减掉|不算|除了[^，。]{1,12}(还剩|剩下|其余|其他)|还剩|剩下|其余"),
+    (Form.MINUS, r"扣掉|扣除|除去|去掉|刨去|刨掉|减去|减掉|不算|除了[^，。]{1,12}(还剩|剩下|其余|其他)|还剩|剩下|其余"
+                 r"|其[他它](几个)?环节"),
+    (Form.EXCEEDS, r"超时|超期|算不算(超|慢|晚)|是否超|超没超|有没有超|超过(时限|期限|规定)?了?吗"),
     (Form.SUM, r"加起来|加在一起|合起来|一共|总共|共计|总和|相加"),
-    (Form.PREMISE, r"对吧|没错吧|是吧|对不对|对吗|是不是这样|没错吗|我记得|听说|据说|肯定|应该是|不是说"),
+    (Form.PREMISE, r"对吧|没错吧|是吧|对不对|对吗|是不是这样|没错吗|我记得|听说|据说|肯定|应该是|不是说"
+                   r"|(也|就|只)是[^，。？?]{0,12}吧|吧[？?。!！]*$"),
 )
 _YES_NO = re.compile(r"吗|么|能不能|可不可以|是不是|要不要|需不需要|用不用|有没有|行不行|算不算|必须|[?？]$")
 _MEASURES = (
@@ -55,8 +59,8 @@ _MEASURES = (
 )
 _YEAR = re.compile(r"(20\d\d)年")
 _HALF_MONTH = re.compile(r"半个月")
-_FIGURE = re.compile(r"(\d+(?:\.\d+)?)个?(工作日|天|小时|分钟|个月|千瓦|千伏安|米|环节|项|个环节)")
-_UNIT = {"天": "工作日", "个环节": "个"}
+_FIGURE = re.compile(r"(\d+(?:\.\d+)?)个?(工作日|天|小时|分钟|个月|千瓦|千伏安|千伏|米|环节|项|个环节|v|伏)")
+_UNIT = {"天": "工作日", "个环节": "个", "v": "伏", "环节": "个"}
 
 
 def question_forms(text: str) -> frozenset[Form]:
@@ -76,7 +80,7 @@ def years(text: str) -> tuple[int, ...]:
 
 
 def asserted_figure(text: str) -> Asserted | None:
-    """The figure a premise question states, when it states one."""
+    """The figure a premise question (or 'is 6 days too long?') states, when it states one."""
     if _HALF_MONTH.search(text):
         return Asserted(0.5, "个月")
     match = _FIGURE.search(_YEAR.sub("", text))
