@@ -14,7 +14,7 @@ from datetime import date
 from bot.knowledge.eligibility import Eligibility, Verdict, low_voltage_access
 from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import FactQuery, KnowledgeBase
-from bot.qa.figures import exceeds_line, premise_line
+from bot.qa.figures import exceeds_line, length_line, premise_line
 from bot.qa.glossary import introduction, quoted_terms, term_asked, unquoted
 from bot.qa.special import compare_categories, compare_regions, compare_years, step_arithmetic
 from bot.qa.unstated import measure_word, unmet_measure
@@ -26,6 +26,7 @@ HOTLINE = "95598"
 MAX_FACTS = 4
 MAX_TOPICS = 3
 MAX_CHARS = 500
+SENTENCE_SCORE = 8.0  # a sentence this close to the question replaces facts that miss its subject
 NUMERIC_TOPICS = ("time_limit", "reliability", "capacity", "approval", "steps")
 FIGURE_TOPICS = ("time_limit", "reliability")  # a figure answers these; general remarks only without one
 FIGURE_COMPARED = ("time_limit", "reliability", "capacity")  # topics whose figures are compared with a verdict
@@ -134,6 +135,8 @@ class Answerer:
             lead = exceeds_line(question.asserted.amount, question.asserted.unit, reply.facts, question.text)
         elif question.asserted:
             lead = premise_line(question.asserted.amount, question.asserted.unit, reply.facts)
+        if not lead and question.length and question.asks(Form.YES_NO):
+            lead = length_line(question.length, reply.facts)
         unmet = unmet_measure(question.measures, reply.facts)
         if unmet and not lead:
             region = self.kb.region(reply.facts[0].region)
@@ -229,8 +232,26 @@ class Answerer:
                 text = self.render.facts(region, new, context)
             parts.append(text)
             facts.extend(new)
+        sentence = self._better_sentence(region, question, facts, context)
+        if sentence:
+            return Reply(sentence, replace(context, topic=topics[0]))
         text = "\n".join(p for p in parts if p)
         return Reply(text, replace(context, topic=topics[0]), answered=bool(facts), facts=tuple(facts))
+
+    def _better_sentence(self, region: Region, question: Question, facts: list[Fact], context: Context) -> str | None:
+        """The document's own sentence, when it names what the question is about (its rare words:
+        表箱, 拉闸限电, 涉路工程) and none of the facts found does."""
+        if not self.kb.seeds_dir or not facts:
+            return None
+        rare = self.kb.rare_terms(question.text)
+        if not rare or any(term in f.statement for term in rare for f in facts):
+            return None
+        best = self.kb.search_sentences(question.text, region, limit=1)
+        named = {term for term in rare if term in best[0].text} if best else set()
+        distinct = {t for t in named if not any(t != other and t in other for other in named)}
+        if not best or best[0].score < SENTENCE_SCORE or len(distinct) < 2:
+            return None
+        return self.render.best_clause(region, question.text, context)
 
     def _answer_topic(self, region: Region, topic: str, question: Question, context: Context,
                       across: list[Fact]) -> tuple[str, list[Fact]] | Reply:
@@ -254,11 +275,21 @@ class Answerer:
                                           replace(context, topic=topic, pending=question.text))
             facts = general
         shown = facts[:MAX_FACTS]
-        text = self.render.facts(region, shown, context, self._area_note(region, topic, shown, context))
+        note = self._step_note(region, topic, question, shown) or self._area_note(region, topic, shown, context)
+        text = self.render.facts(region, shown, context, note)
         breakdown = self._step_breakdown(region, topic, question, context, shown)
         if breakdown:
             text += "\n" + self.render.breakdown(breakdown, context)
         return text, shown + breakdown
+
+    @staticmethod
+    def _step_note(region: Region, topic: str, question: Question, shown: list[Fact]) -> str:
+        """Say so when the step asked has no limit of its own in the document (its totals follow)."""
+        if topic != "time_limit" or not question.steps:
+            return ""
+        if any(step_matches(step, f.step, f.aspect) for step in question.steps for f in shown):
+            return ""
+        return f"{region.document.number}未单独规定{'、'.join(question.steps)}环节的时限，以下为文件规定的相关时限。"
 
     def _define(self, region: Region, question: Question, context: Context) -> Reply | None:
         """A term the document puts in quotes, answered from the passage that introduces it, unless

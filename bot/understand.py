@@ -30,7 +30,8 @@ TOPIC_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("approval", ("审批", "行政许可", "许可", "挖路", "占道", "挖掘", "告知承诺", "备案", "并联")),
     ("capacity", ("多大容量", "容量上限", "容量标准", "多大的容量", "容量多大", "多少千瓦", "多少千伏安",
                   "走低压", "低压行不行", "能不能低压", "能低压", "可以低压", "低压供电", "用低压",
-                  "低压接入标准", "低压接入容量", "低压接入吗", "低压接入么", "低压吗", "低压么")),
+                  "低压接入标准", "低压接入容量", "低压接入吗", "低压接入么", "低压吗", "低压么", "按低压",
+                  "走低压接入", "低压方式")),
     ("fees", ("收费", "收钱", "服务费", "高可靠性供电费", "收不收", "还收", "收哪些", "收什么", "费用", "交钱")),
     ("investment", ("投资", "出钱", "花钱", "多少钱", "花多少", "几个钱",
                     "花不花钱", "要钱", "掏钱", "红线", "电能表", "谁出", "谁承担",
@@ -163,6 +164,7 @@ class Question:
     years: tuple[int, ...] = ()
     asserted: Asserted | None = None
     categories: tuple[str, ...] = ()  # every group named, in order ('双电源比单电源' names two)
+    length: Quantity | None = None  # a line length the customer gives ('管线有250米')
 
     def asks(self, *forms: Form) -> bool:
         return any(form in self.forms for form in forms)
@@ -216,6 +218,17 @@ def chinese_to_int(text: str) -> int | None:
     return total + current
 
 
+_LENGTH = re.compile(r"(\d+(?:\.\d+)?)(米|公里)")
+
+
+def find_length(text: str) -> Quantity | None:
+    match = _LENGTH.search(text)
+    if not match:
+        return None
+    amount = float(match.group(1)) * (1000 if match.group(2) == "公里" else 1)
+    return Quantity(amount, "米")
+
+
 def find_capacity(text: str) -> Quantity | None:
     text = _CHINESE_NUMBER.sub(lambda m: str(chinese_to_int(m.group(1)) or m.group(1)), text)
     match = _CAPACITY.search(text)
@@ -256,6 +269,19 @@ WEAK_FOCUS = frozenset({("农村",), ("小微",), ("重要",), ("机井",), ("�
 def find_focus(text: str) -> tuple[tuple[str, ...], ...]:
     """For each policy term the question names, the words the documents use for it."""
     return tuple(words for cues, words in FOCUS_TERMS if any(cue in text for cue in cues))
+
+
+_CLAUSE_BREAK = re.compile(r"[，,。？?！!；;]")
+_TIME_ASKED = re.compile(r"多久|几天|多少天|几个工作日|多少个?工作日|多长时间|时限|时长|多快|加起来|合计|总共|一共|扣|其余|剩")
+
+
+def _time_clauses(text: str) -> str:
+    """In a message asking several things ('要带啥材料？多少个工作日能接上电？'), a step named in
+    another part ('用电申请要准备啥材料') is not the step whose time is asked."""
+    clauses = [c for c in _CLAUSE_BREAK.split(text) if c]
+    if len(clauses) < 2 or len(find_topics(text)) < 2:
+        return text
+    return "，".join(c for c in clauses if _TIME_ASKED.search(c)) or text
 
 
 def find_steps(text: str) -> tuple[str, ...]:
@@ -344,12 +370,13 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
         business=any(c in text for c in BUSINESS_CUES),
         area=find_area(kb, text),
         capacity=find_capacity(text),
-        steps=find_steps(text),
+        steps=find_steps(_time_clauses(text)),
         focus=find_focus(text),
         forms=question_forms(text),
         measures=measures(text),
         years=years(text),
         categories=find_categories(text),
+        length=find_length(text),
     )
     if question.asks(Form.PREMISE, Form.EXCEEDS):
         question.asserted = asserted_figure(text)

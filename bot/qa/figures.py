@@ -136,3 +136,14 @@ def premise_line(amount: float, unit: str, facts: Sequence[Fact]) -> str | None:
         return f"是的，文件规定的就是{spoken(amount, unit)}。"
     _, actual = same_unit[0]
     return f"不对，不是{spoken(amount, unit)}，文件规定为{spoken(actual.amount, actual.unit)}。"
+
+
+def length_line(length: Quantity, facts: Sequence[Fact]) -> str | None:
+    """'管线有250米，能免办行政许可吗' → measured against the length limit a fact sets."""
+    rule = next((f for f in facts if f.max_length and f.max_length.unit == length.unit), None)
+    if rule is None or rule.max_length is None:
+        return None
+    limit = rule.max_length
+    if length.amount <= limit.amount:
+        return f"符合：{length}在{limit}以内。"
+    return f"不符合：{length}超过了{limit}的上限。"

@@ -58,6 +58,7 @@ _MEASURES = (
     (Measure.DURATION, r"多久|几天|多少天|几个工作日|多少个?工作日|多长时间|几个小时|多少小时|时限|时长|多快|几分钟"),
 )
 _YEAR = re.compile(r"(20\d\d)年")
+TIME_UNITS = ("工作日", "小时", "分钟", "个月")
 _HALF_MONTH = re.compile(r"半个月")
 _FIGURE = re.compile(r"(\d+(?:\.\d+)?)个?(工作日|天|小时|分钟|个月|千瓦|千伏安|千伏|米|环节|项|个环节|v|伏)")
 _UNIT = {"天": "工作日", "个环节": "个", "v": "伏", "环节": "个"}
@@ -83,8 +84,10 @@ def asserted_figure(text: str) -> Asserted | None:
     """The figure a premise question (or 'is 6 days too long?') states, when it states one."""
     if _HALF_MONTH.search(text):
         return Asserted(0.5, "个月")
-    match = _FIGURE.search(_YEAR.sub("", text))
-    if not match:
-        return None
-    unit = match.group(2)
-    return Asserted(float(match.group(1)), _UNIT.get(unit, unit))
+    found = [Asserted(float(a), _UNIT.get(u, u)) for a, u in _FIGURE.findall(_YEAR.sub("", text))]
+    # '10千伏单电源用户是15个工作日吧': the figure asserted is the time, not the voltage naming the group
+    for kinds in (TIME_UNITS, ("伏",), None):
+        chosen = [f for f in found if kinds is None or f.unit in kinds]
+        if chosen:
+            return chosen[0]
+    return None
