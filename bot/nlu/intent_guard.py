@@ -19,6 +19,7 @@ from bot.reading.acts import corrected_intent
 from bot.understand import normalize_text
 
 PLACE_ENTITIES = ("region", "district")
+SITUATION_ENTITIES = ("region", "district", "customer_type", "voltage", "supply", "area", "capacity")
 
 
 def question_intent(text: str) -> str | None:
@@ -36,8 +37,10 @@ class PolicyQuestionGuard(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
-            names_place = any(e.get("entity") in PLACE_ENTITIES for e in message.get("entities") or [])
-            corrected = corrected_intent(message.get(TEXT) or "", intent.get(INTENT_NAME_KEY), names_place)
+            kinds = {e.get("entity") for e in message.get("entities") or []}
+            corrected = corrected_intent(message.get(TEXT) or "", intent.get(INTENT_NAME_KEY),
+                                         names_place=bool(kinds & set(PLACE_ENTITIES)),
+                                         names_situation=bool(kinds & set(SITUATION_ENTITIES)))
             if corrected:
                 confidence = intent.get(PREDICTED_CONFIDENCE_KEY, 1.0)
                 message.set(INTENT, {INTENT_NAME_KEY: corrected, PREDICTED_CONFIDENCE_KEY: confidence},

@@ -33,6 +33,8 @@ ANGER = re.compile(r"[😡😠🤬💢👿😤🖕]|气死|太慢|慢死|垃圾|
 # Intents that end or deflect a conversation: wrong for a message that asks a policy question.
 DEFLECTING = ("complaint", "goodbye", "chitchat", "out_of_scope", "greet", "thanks")
 BOOKING_INTENTS = ("request_booking", "check_status")
+SMALL_TALK = ("affirm", "deny", "thanks", "goodbye", "greet", "chitchat")
+AGREEMENT = re.compile(r"(是的?|对|好|行|可以|确认|没错|嗯|不是|不对|不用|不要|取消|谢谢|再见)")
 
 
 def is_policy_question(text: str, names_place: bool) -> bool:
@@ -44,9 +46,13 @@ def is_angry(text: str) -> bool:
     return bool(ANGER.search(text)) and not QUESTION.search(ANGER.sub("", text))
 
 
-def corrected_intent(raw: str, intent: str | None, names_place: bool) -> str | None:
-    """The intent the words settle, when it differs from the classifier's; None to keep it."""
+def corrected_intent(raw: str, intent: str | None, names_place: bool, names_situation: bool = False) -> str | None:
+    """The intent the words settle, when it differs from the classifier's; None to keep it.
+    `names_situation`: the message names a place, group, voltage, area or capacity."""
     text = normalize_text(raw)
+    if intent in SMALL_TALK and names_situation and not AGREEMENT.match(text):
+        return "inform"  # '城镇的', '10千伏的' answer a question; they are not a 'yes' or a 'bye'
+
     topics = [t for t in find_topics(text) if t in TOPIC_INTENTS]
     question_intent = TOPIC_INTENTS[topics[0]] if topics else "inform"
     if intent in BOOKING_INTENTS:

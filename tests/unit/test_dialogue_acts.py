@@ -46,3 +46,14 @@ def test_plain_conversation_is_left_alone():
     assert corrected_intent("再见", "goodbye", names_place=False) is None
     assert corrected_intent("谢谢", "thanks", names_place=False) is None
     assert corrected_intent("我要投诉", "complaint", names_place=False) is None
+
+
+@pytest.mark.parametrize("text", ["城镇的", "10千伏的", "双电源"])
+def test_a_situation_given_in_reply_is_information_not_small_talk(text):
+    for intent in ("affirm", "thanks", "goodbye"):
+        assert corrected_intent(text, intent, names_place=False, names_situation=True) == "inform"
+
+
+@pytest.mark.parametrize("text", ["是的", "好的，确认", "不用了谢谢"])
+def test_agreement_stays_agreement(text):
+    assert corrected_intent(text, "affirm", names_place=False, names_situation=True) is None
