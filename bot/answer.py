@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from bot.knowledge.eligibility import Eligibility, Verdict, low_voltage_access
+from bot.knowledge.eligibility import Eligibility, Verdict, first_paying_date, low_voltage_access
 from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import FactQuery, KnowledgeBase
 from bot.qa.figures import exceeds_line, length_line, premise_line
@@ -19,7 +19,7 @@ from bot.qa.glossary import introduction, quoted_terms, term_asked, unquoted
 from bot.qa.special import compare_categories, compare_regions, compare_years, step_arithmetic
 from bot.qa.unstated import measure_word, unmet_measure
 from bot.reading.forms import Form, Measure
-from bot.render import Renderer
+from bot.render import Renderer, sentence, source_line
 from bot.understand import Question, step_matches, understand
 
 HOTLINE = "95598"
@@ -259,9 +259,13 @@ class Answerer:
         distinctive terms, which replace the topic's own when they match the question better."""
         capacity = parse_capacity(context.capacity)
         if topic in ("investment", "capacity") and capacity is not None and self._low_voltage(context.category):
-            result = low_voltage_access(self.kb, region, capacity, context.area, context.district, self.today)
+            since = self._paying_since(region, topic, capacity, question, context)
+            if since:
+                return since
+            on = date(question.years[0], 12, 31) if question.years else self.today
+            result = low_voltage_access(self.kb, region, capacity, context.area, context.district, on)
             if result.verdict is not Verdict.NO_RULE:
-                return self._eligibility(region, capacity, result, context, question.text)
+                return self._eligibility(region, capacity, result, replace(context, topic=topic), question.text)
         facts = self.select_facts(region, topic, question, context)
         if across and _focus_score(across[0], question.anchors) > max(
                 (_focus_score(f, question.focus) for f in facts), default=0):
@@ -401,13 +405,26 @@ class Answerer:
         in_years = [f for f in facts if f.effective_by and f.effective_by.year in question.years]
         return in_years or facts
 
+    def _paying_since(self, region: Region, topic: str, capacity: Quantity, question: Question,
+                      context: Context) -> tuple[str, list[Fact]] | None:
+        """'160千瓦的小微企业哪年开始零投资' → the earliest target that covers it here."""
+        if topic != "investment" or not question.asks(Form.SINCE_WHEN):
+            return None
+        found = first_paying_date(self.kb, region, capacity, context.area, context.district)
+        if not found:
+            return None
+        when, fact = found
+        by = f"{when.year}年底" if when.month == 12 else f"{when.year}年{when.month}月底"
+        lead = f"{region.name}：{capacity}的用户从{by}起由电网投资到电能表（零投资）。"
+        return f"{lead}\n{sentence(fact)}\n{source_line([fact], context.agent_mode)}", [fact]
+
     def _eligibility(self, region: Region, capacity: Quantity, result: Eligibility, context: Context,
                      pending: str) -> tuple[str, list[Fact]] | Reply:
         if result.verdict is Verdict.NEED_AREA:
             names = [self.kb.vocab.areas[a]["name"] for a in result.areas]
             return Reply(f"{region.name}按地区类型规定不同的低压接入容量，请问用电地点在{'还是'.join(names)}？",
                          replace(context, pending=pending), tuple((n, n) for n in names), answered=False)
-        return self.render.eligibility(region, capacity, result, context)
+        return self.render.eligibility(region, capacity, result, context, context.topic or "capacity")
 
     def _not_covered(self, region: Region, topic: str, question: Question | None, context: Context) -> str:
         silence = self.kb.silence(region, topic, context.category)

@@ -43,7 +43,7 @@ class Renderer:
         if general == {"all"}:
             if asked in BROAD_CATEGORIES or asked in PLAIN_CATEGORIES:
                 return place, ""
-            return place, f"{region.document.number}未对{names[asked]['name']}单独作出规定，以下为通用规定。"
+            return place, f"{region.document.number}未单独规定{names[asked]['name']}，以下为通用规定。"
         nearest = min(general, key=lambda c: ranks.get(c, 9))
         if asked in PLAIN_CATEGORIES and nearest in self.kb.category_lineage(asked):
             # a wider group's rule covers an ordinary customer ('高压用户' for a 10千伏 one): no caveat
@@ -66,7 +66,7 @@ class Renderer:
         return "\n".join(lines + [source_line(steps, context.agent_mode)])
 
     def eligibility(self, region: Region, capacity: Quantity, result: Eligibility,
-                    context: Context) -> tuple[str, list[Fact]]:
+                    context: Context, topic: str = "capacity") -> tuple[str, list[Fact]]:
         rule = result.rule
         assert rule is not None and rule.max_capacity is not None
         if result.verdict is Verdict.UNIT_MISMATCH:
@@ -80,7 +80,14 @@ class Renderer:
         lines = [f"{region.name}：您的容量{capacity}{outcome}（标准为{rule.max_capacity}及以下）。",
                  f"适用规定：{sentence(rule)}"]
         shown = [rule]
-        if within:
+        refused = [f for f in result.investment_rules if f.max_capacity and f.max_capacity.unit == capacity.unit]
+        if topic == "investment" and within and not result.investment and refused:
+            limit = refused[0]
+            lines[0:0] = [f"{region.name}：不能零投资，您的容量{capacity}超过了{limit.max_capacity}的零投资标准。",
+                          f"零投资规定：{sentence(limit)}"]
+            lines[2] = lines[2].replace(f"{region.name}：", "另外，")
+            shown.insert(0, limit)
+        elif within:
             for fact in result.investment[:2]:
                 if fact is not rule:
                     lines.append(f"费用：{sentence(fact)}")

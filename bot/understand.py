@@ -94,7 +94,8 @@ STEP_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 # Small shops and eateries: a low-voltage small/micro business without asking.
 SMALL_SHOPS = ("奶茶店", "小饭馆", "饭馆", "小餐馆", "小吃店", "小超市", "便利店", "小卖部", "理发店", "水果店",
-               "烧烤店", "早餐店", "面馆", "花店", "网店", "开了个店", "开个店", "开了家店", "开家店", "开店", "门面", "铺面",
+               "烧烤店", "早餐店", "面馆", "花店", "网店", "开了个店", "开个店", "开了家店", "开家店", "开店",
+               "门面", "铺面",
                "个体工商户", "小作坊", "小门店")
 CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     # (category, any of these cues, and also one of these (empty: no second condition))
@@ -272,7 +273,8 @@ def find_focus(text: str) -> tuple[tuple[str, ...], ...]:
 
 
 _CLAUSE_BREAK = re.compile(r"[，,。？?！!；;]")
-_TIME_ASKED = re.compile(r"多久|几天|多少天|几个工作日|多少个?工作日|多长时间|时限|时长|多快|加起来|合计|总共|一共|扣|其余|剩")
+_TIME_ASKED = re.compile(r"多久|几天|多少天|几个工作日|多少个?工作日|多长时间|时限|时长|多快"
+                         r"|加起来|合计|总共|一共|扣|其余|剩")
 
 
 def _time_clauses(text: str) -> str:
@@ -332,13 +334,14 @@ def find_categories(text: str) -> tuple[str, ...]:
 
 
 def find_area(kb: KnowledgeBase, text: str) -> str | None:
-    best: tuple[int, str] | None = None
+    """The area type named: the longest synonym, the first named on a tie ('县城里' is a county town)."""
+    best: tuple[int, int, str] | None = None
     for area, entry in kb.vocab.areas.items():
         for synonym in entry.get("synonyms", []):
             position = text.find(synonym)
-            if position >= 0 and (best is None or len(synonym) > len(kb.vocab.areas[best[1]]["name"])):
-                best = (position, area)
-    return best[1] if best else None
+            if position >= 0 and (best is None or (len(synonym), -position) > best[:2]):
+                best = (len(synonym), -position, area)
+    return best[2] if best else None
 
 
 def find_unknown_place(kb: KnowledgeBase, text: str) -> str | None:

@@ -6,7 +6,7 @@ in the other unit is never converted: the answer then says which unit the rule u
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import Enum
 
@@ -29,6 +29,7 @@ class Eligibility:
     investment: tuple[Fact, ...] = ()
     areas: tuple[str, ...] = field(default=())
     alternatives: tuple[Fact, ...] = ()  # the thresholds for other areas, when the area is unknown
+    investment_rules: tuple[Fact, ...] = ()  # the zero-investment rules for the place, paying or not
 
 
 def threshold_rules(kb: KnowledgeBase, region: Region, topic: str, on: date) -> list[Fact]:
@@ -81,7 +82,7 @@ def low_voltage_access(
         area = None  # the document sets no threshold for this kind of area: show the ones it sets
     rules = _applicable(kb, region, capacity_rules, area, district)
     investment = tuple(_applicable(kb, region, threshold_rules(kb, region, "investment", on), area, district))
-    return _decide(rules, capacity, area, investment)
+    return replace(_decide(rules, capacity, area, investment), investment_rules=investment)
 
 
 def _decide(rules: list[Fact], capacity: Quantity, area: str | None, investment: tuple[Fact, ...]) -> Eligibility:
@@ -100,3 +101,16 @@ def _decide(rules: list[Fact], capacity: Quantity, area: str | None, investment:
     paying = tuple(f for f in investment if f.max_capacity and f.max_capacity.unit == capacity.unit
                    and capacity.amount <= f.max_capacity.amount)
     return Eligibility(verdict, rule=rule, investment=paying)
+
+
+def first_paying_date(kb: KnowledgeBase, region: Region, capacity: Quantity, area: str | None = None,
+                      district: str | None = None) -> tuple[date, Fact] | None:
+    """Since when the grid pays up to the meter for this capacity here: the earliest target date
+    whose rules, for this area and district, cover the capacity."""
+    dates = sorted({f.effective_by for f in region.facts if f.topic == "investment" and f.effective_by
+                    and f.max_capacity is not None})
+    for when in dates:
+        result = low_voltage_access(kb, region, capacity, area, district, when)
+        if result.investment:
+            return when, result.investment[0]
+    return None
