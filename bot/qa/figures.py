@@ -75,14 +75,15 @@ def comparison_line(sides: Sequence[Side], shorter_is: str = "更短") -> str:
     """'一样，都是5个工作日' / 'A更短：A 15个工作日，B 22个工作日，少7个工作日'."""
     first, second = sides[0], sides[1]
     a, b = first.quantity, second.quantity
+    said_a, said_b = spoken(a.amount, a.unit), spoken(b.amount, b.unit)
     if a.unit != b.unit:
-        return f"不一样：{first.label}为{a}，{second.label}为{b}（计量单位也不同）。"
+        return f"不一样：{first.label}为{said_a}，{second.label}为{said_b}（计量单位也不同）。"
     if a.amount == b.amount:
-        return f"一样：{first.label}和{second.label}都是{a}。"
+        return f"一样：{first.label}和{second.label}都是{said_a}。"
     low, high = (first, second) if a.amount < b.amount else (second, first)
-    gap = number(abs(a.amount - b.amount))
-    return (f"{low.label}{shorter_is}：{low.label}{low.quantity}，{high.label}{high.quantity}，"
-            f"{high.label}多{gap}{a.unit}（相差{gap}{a.unit}）。")
+    gap = spoken(abs(a.amount - b.amount), a.unit)
+    return (f"{low.label}{shorter_is}：{low.label}{spoken(low.quantity.amount, a.unit)}，"
+            f"{high.label}{spoken(high.quantity.amount, a.unit)}，{high.label}多{gap}（相差{gap}）。")
 
 
 def step_sum_line(label: str, steps: Sequence[Fact], minus: Sequence[Fact] = ()) -> str:

@@ -1,0 +1,152 @@
+"""The answer planner: verdict first, computed figures with their addends cited, 'not stated' before
+anything else, definitions, follow-ups. One group per pattern of the answers issue; phrasings are
+new (not eval cases) and every expected figure is checked against the seed documents by the KB."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.answer import Answerer, Context
+from bot.reading.acts import corrected_intent
+
+
+@pytest.fixture(scope="module")
+def answerer(kb) -> Answerer:
+    return Answerer(kb)
+
+
+def ask(answerer: Answerer, *turns: str, **context) -> str:
+    state = Context(**context)
+    reply = None
+    for turn in turns:
+        reply = answerer.reply(turn, state)
+        state = reply.context
+    assert reply is not None
+    return reply.text
+
+
+def first_line(text: str) -> str:
+    return text.splitlines()[0]
+
+
+# 1 place words never refuse
+def test_a_question_naming_market_regulators_is_answered_for_its_city(answerer):
+    text = ask(answerer, "烟台市区的店铺跟供电公司有电费纠纷，市场监管部门管吗")
+    assert "未收录" not in text and "市场监管" in text
+
+
+# 3 + questions about bookings are answered (the dialogue act)
+def test_a_question_about_dispatch_is_answered_not_booked(answerer):
+    assert corrected_intent("安阳电话预约后客户经理多久接到派单？先问问", "request_booking", False) == "ask_channels"
+    assert re.search(r"20分钟", ask(answerer, "安阳电话预约后客户经理多久接到派单？先问问"))
+
+
+# 5 no false preamble for an ordinary customer covered by a wider group
+def test_a_ten_kilovolt_customer_gets_the_high_voltage_rule_without_a_caveat(answerer):
+    text = ask(answerer, "安阳10千伏的厂还要做设计审查吗")
+    assert "未单独规定" not in text and "取消设计审查" in text
+
+
+def test_a_special_group_still_hears_its_document_has_no_rule_of_its_own(answerer):
+    assert "未单独规定" in ask(answerer, "烟台10千伏双电源用户办电要多久")
+
+
+# 6 qualifiers
+def test_no_supporting_works_gets_the_no_works_limit(answerer):
+    assert re.search(r"(?<!\d)2个工作日", first_line(ask(answerer, "安阳低压，没有配套工程，全流程几天")) + ask(
+        answerer, "安阳低压，没有配套工程，全流程几天"))
+
+
+# 7 verdict and threshold
+def test_a_line_longer_than_the_limit_is_refused_first(answerer):
+    text = ask(answerer, "枣庄三零企业低压接入，管线300米，能免办行政许可吗")
+    assert first_line(text).startswith("不符合") and "200米" in first_line(text)
+
+
+def test_a_capacity_over_the_rural_zero_investment_limit_gets_no(answerer):
+    text = ask(answerer, "黔东南农村的小厂130千瓦，按2021年底的政策能零投资吗")
+    assert first_line(text).startswith("黔东南：不能零投资") and "100千瓦" in first_line(text)
+
+
+def test_since_when_a_county_town_gets_zero_investment(answerer):
+    assert "2021年底" in first_line(ask(answerer, "黔东南县城的小微企业100千瓦，从哪年开始零投资"))
+
+
+# 8 false premises corrected with the document's figure, true ones confirmed
+def test_a_wrong_figure_is_corrected_first(answerer):
+    assert first_line(ask(answerer, "连云港高压单电源合计是20个工作日吧")) == "不对，不是20个工作日，文件规定为15个工作日。"
+
+
+def test_a_right_figure_is_confirmed(answerer):
+    assert first_line(ask(answerer, "连云港高压单电源合计是15个工作日吧")).startswith("是的")
+
+
+def test_a_time_used_is_judged_against_the_limit(answerer):
+    assert first_line(ask(answerer, "连云港低压居民办电用了4个工作日，算超时吗")).startswith("超时了")
+    assert first_line(ask(answerer, "连云港低压居民办电用了2个工作日，算超时吗")).startswith("没有超时")
+
+
+# 9 comparisons with a verdict and the difference
+def test_two_cities_compared_with_the_faster_named_and_the_gap(answerer):
+    text = ask(answerer, "高压双电源，连云港和黔东南哪个更快，差几天")
+    assert first_line(text).startswith("连云港更短") and "相差5个工作日" in first_line(text)
+
+
+def test_two_groups_of_one_city_compared(answerer):
+    text = ask(answerer, "枣庄35千伏双电源比单电源电网环节多几天")
+    assert "相差10个工作日" in first_line(text)
+
+
+def test_two_years_compared(answerer):
+    text = ask(answerer, "黔东南三零低压非居民全过程办电，2022年底比2021年底少几天")
+    assert "相差5个工作日" in first_line(text)
+
+
+def test_same_limits_are_said_to_be_the_same(answerer):
+    assert first_line(ask(answerer, "烟台10千伏方案答复和枣庄10千伏单电源方案答复时限一样吗")).startswith("一样")
+
+
+# 10 arithmetic over per-step limits, each addend shown
+def test_the_sum_of_two_named_steps(answerer):
+    text = ask(answerer, "枣庄10千伏双电源，业务受理和装表接电加起来几天")
+    assert "合计3个工作日（1+2）" in first_line(text)
+
+
+def test_the_total_without_one_step(answerer):
+    text = ask(answerer, "枣庄10千伏单电源，去掉供电方案答复，其余环节还剩几天")
+    assert "合计6个工作日" in first_line(text)
+
+
+# 11 two-part questions answer both parts
+def test_materials_and_time_both_answered(answerer):
+    text = ask(answerer, "连云港10千伏新装要交哪些资料？一共几个环节？")
+    assert "身份证明" in text and re.search(r"3个环节", text)
+
+
+# 12 follow-ups keep the kind of information asked
+def test_a_follow_up_keeps_asking_for_materials(answerer):
+    text = ask(answerer, "安阳低压居民新装要带什么资料", "那5G基站呢")
+    assert "资料" in text or "证明" in text
+    assert "工作日" not in text
+
+
+# 13 what the document does not state is said first
+def test_a_money_amount_the_document_never_gives(answerer):
+    assert first_line(ask(answerer, "安阳临时用电租变压器一个月多少钱")).startswith("安供电营销〔2022〕24号未规定具体金额")
+
+
+def test_a_step_without_a_limit_of_its_own(answerer):
+    assert "未单独规定供电方案答复环节的时限" in ask(answerer, "黔东南10千伏单电源供电方案答复几天")
+
+
+# 15 the detail asked is the one shown
+def test_the_named_road_standard_is_quoted(answerer):
+    assert "3366" in ask(answerer, "枣庄低压接入工程过国道，要按什么技术规范施工")
+
+
+# 16 definitions of quoted terms from the passage that introduces them
+def test_a_quoted_term_is_defined_from_its_passage(answerer):
+    text = ask(answerer, "烟台说的“双专员”是指哪两种专员？")
+    assert "行政审批服务专员" in text and "客户工程监理专员" in text
