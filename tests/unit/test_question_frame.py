@@ -103,8 +103,9 @@ def test_the_figure_a_premise_asserts(kb, text, asserted):
 
 
 # 13 the measure asked
-@pytest.mark.parametrize(("text", "measure"), [("租金大概多少钱", Measure.MONEY), ("比率要达到百分之多少", Measure.PERCENT),
-                                                ("多长时间能到", Measure.DURATION)])
+@pytest.mark.parametrize(("text", "measure"), [
+    ("租金大概多少钱", Measure.MONEY), ("比率要达到百分之多少", Measure.PERCENT), ("多长时间能到", Measure.DURATION),
+])
 def test_the_measure_asked(kb, text, measure):
     assert measure in frame(kb, text).measures
 
