@@ -99,8 +99,14 @@ def _first_use(fact: Fact, focus: tuple[tuple[str, ...], ...]) -> int:
     return min(positions, default=len(fact.statement))
 
 
-def _has_figure(fact: Fact) -> bool:
-    return bool(re.search(r"\d", fact.statement))
+FIGURES = {"time_limit": re.compile(r"\d+(\.\d+)?个?(工作日|天|小时|分钟|个月)"),
+           "reliability": re.compile(r"\d+(\.\d+)?(小时|分钟|%|％)")}
+
+
+def _has_figure(fact: Fact, topic: str | None = None) -> bool:
+    """Whether a fact states a figure: of the topic's own kind (days, hours) when one is given."""
+    pattern = FIGURES.get(topic or "")
+    return bool(pattern.search(fact.statement) if pattern else re.search(r"\d", fact.statement))
 
 
 def parse_capacity(text: str | None) -> Quantity | None:
@@ -345,8 +351,8 @@ class Answerer:
             facts = [f for f in facts if f.area == context.area]
         if topic in NUMERIC_TOPICS:
             facts.sort(key=lambda f: not _has_figure(f))
-        if topic in FIGURE_TOPICS and any(_has_figure(f) for f in facts):
-            facts = [f for f in facts if _has_figure(f)]
+        if topic in FIGURE_TOPICS and any(_has_figure(f, topic) for f in facts):
+            facts = [f for f in facts if _has_figure(f, topic)]
         return facts
 
     def focus_facts(self, region: Region, question: Question, context: Context) -> list[Fact]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bot.knowledge.eligibility import Eligibility, Verdict
 from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import SUBGROUP_RANK, KnowledgeBase
+from bot.understand import category_words
 
 if TYPE_CHECKING:
     from bot.answer import Context
@@ -45,6 +46,8 @@ class Renderer:
                 return place, ""
             return place, f"{region.document.number}未单独规定{names[asked]['name']}，以下为通用规定。"
         nearest = min(general, key=lambda c: ranks.get(c, 9))
+        if any(word in f.statement for f in facts for word in category_words(asked)):
+            return place + names[nearest]["name"], ""  # the rule names the customer's group itself
         if asked in PLAIN_CATEGORIES and nearest in self.kb.category_lineage(asked):
             # a wider group's rule covers an ordinary customer ('高压用户' for a 10千伏 one): no caveat
             return place + names[nearest]["name"], ""

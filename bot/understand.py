@@ -318,6 +318,12 @@ def says(text: str, cue: str) -> bool:
     return False
 
 
+def category_words(category: str) -> tuple[str, ...]:
+    """The words that set a group apart ('无工程' for the no-works group, '双电源' for 10千伏双电源)."""
+    return tuple(dict.fromkeys(word for name, cues, also in CATEGORY_RULES if name == category
+                               for word in (also or cues)))
+
+
 def find_category(text: str) -> str | None:
     for category, cues, also in CATEGORY_RULES:
         if any(says(text, c) for c in cues) and (not also or any(says(text, a) for a in also)):
