@@ -21,3 +21,16 @@ echo "== public question set ($eval_dir/questions.yml)"
 echo "== own question set (tests/eval/questions.yml)"
 "$PY" "$eval_dir/score.py" bot "http://127.0.0.1:$RASA_PORT" --cases tests/eval/questions.yml \
   --out var/eval-own-report.json ${EVAL_OWN_MIN:+--min "$EVAL_OWN_MIN"}
+echo "== public customer-style set ($eval_dir/customer_questions.yml)"
+"$PY" "$eval_dir/score.py" bot "http://127.0.0.1:$RASA_PORT" --cases "$eval_dir/customer_questions.yml" \
+  --out var/eval-customer-report.json ${EVAL_CUSTOMER_MIN:+--min "$EVAL_CUSTOMER_MIN"}
+for set in customer_dev customer_dev2; do
+  [ -f "tests/eval/$set.yml" ] || continue
+  echo "== own dev set (tests/eval/$set.yml)"
+  "$PY" "$eval_dir/score.py" bot "http://127.0.0.1:$RASA_PORT" --cases "tests/eval/$set.yml" --out "var/eval-$set-report.json"
+done
+if [ -n "${EVAL_HELDOUT:-}" ]; then  # scored once, at the end of a round of answer work (see tests/eval/README.md)
+  echo "== held-out customer set (tests/eval/heldout_questions.yml)"
+  "$PY" "$eval_dir/score.py" bot "http://127.0.0.1:$RASA_PORT" --cases tests/eval/heldout_questions.yml \
+    --out var/eval-heldout-report.json
+fi
