@@ -14,6 +14,7 @@ from bot.knowledge.models import Quantity
 from bot.knowledge.service import KnowledgeBase, Place
 from bot.reading.forms import Asserted, Form, Measure, asserted_figure, measures, question_forms, years
 from bot.reading.places import china_gazetteer, sound_alike
+from bot.reading.quantities import first_capacity, first_length
 
 # Topic cues, checked in this order; a question may carry several topics.
 TOPIC_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -134,9 +135,6 @@ CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 BUSINESS_CUES = ("企业", "公司", "厂", "商铺", "门店", "工商业", "店铺", "单位", "饭店", "超市", "商户")
 
 _STEP_COUNT = re.compile(r"几个环节|哪些环节|几步|多少个?环节|什么环节|哪几个|哪几步|几个步骤")
-_CAPACITY = re.compile(r"(\d+(?:\.\d+)?)\s*(千伏安|kva|千瓦|kw)", re.IGNORECASE)
-_CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CHINESE_NUMBER = re.compile(r"([一二两三四五六七八九十百千]+)(?=千伏安|千瓦)")
 # "Which city is fastest": the question is asked of every covered region.
 EVERY_REGION_CUES = ("哪个城市", "哪个地方", "哪个地区", "哪里最", "哪儿最", "各地", "五个地方", "五地", "各个城市",
                      "各城市", "五个城市", "哪个市")
@@ -204,39 +202,9 @@ def normalize_text(text: str) -> str:
     return folded
 
 
-def chinese_to_int(text: str) -> int | None:
-    """'一百六十' → 160, '八十' → 80; None for anything else."""
-    total, current = 0, 0
-    for char in text:
-        if char in _CHINESE_DIGITS:
-            current = _CHINESE_DIGITS[char]
-        elif char in "十百千":
-            unit = {"十": 10, "百": 100, "千": 1000}[char]
-            total += (current or 1) * unit
-            current = 0
-        else:
-            return None
-    return total + current
-
-
-_LENGTH = re.compile(r"(\d+(?:\.\d+)?)(米|公里)")
-
-
-def find_length(text: str) -> Quantity | None:
-    match = _LENGTH.search(text)
-    if not match:
-        return None
-    amount = float(match.group(1)) * (1000 if match.group(2) == "公里" else 1)
-    return Quantity(amount, "米")
-
-
 def find_capacity(text: str) -> Quantity | None:
-    text = _CHINESE_NUMBER.sub(lambda m: str(chinese_to_int(m.group(1)) or m.group(1)), text)
-    match = _CAPACITY.search(text)
-    if not match:
-        return None
-    unit = "千伏安" if match.group(2).lower() in ("千伏安", "kva") else "千瓦"
-    return Quantity(float(match.group(1)), unit)
+    """The first capacity in the text, read by the one quantity reader (一百五千瓦 = 150千瓦)."""
+    return first_capacity(text)
 
 
 def find_topics(text: str) -> list[str]:
@@ -385,7 +353,7 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
         measures=measures(text),
         years=years(text),
         categories=find_categories(text),
-        length=find_length(text),
+        length=first_length(text),
     )
     if question.asks(Form.PREMISE, Form.EXCEEDS):
         question.asserted = asserted_figure(text)

@@ -5,24 +5,25 @@ from __future__ import annotations
 import re
 
 from bot.booking.text import Parsed, fold
+from bot.reading.quantities import default_reader
+from bot.reading.quantities import fold as quantity_fold
 
 NOT_GIVEN = "未提供"
-_UNITS = {"千瓦": "千瓦", "kw": "千瓦", "千伏安": "千伏安", "kva": "千伏安"}
-_QUANTITY = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(千伏安|kva|千瓦|kw)(?![a-z])", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
 _SKIP = re.compile(r"不知道|不清楚|不确定|没有|跳过|不用|不填|不需要|还没定|待定|没想好|以后再说|算了吧")
 MAX_AMOUNT = 1_000_000
 
 
 def find_capacity(text: str) -> Parsed[str]:
-    match = _QUANTITY.search(fold(text))
-    if not match:
+    """A capacity read by the one quantity reader (150千瓦, 一百五千瓦, 200kVA), unit kept as given."""
+    matches = [m for m in default_reader().find(quantity_fold(text)) if m.entity == "capacity"]
+    if not matches:
         return Parsed()
-    amount = float(match[1])
+    match = min(matches, key=lambda m: (m.start, -m.end))
+    amount = match.amount or 0.0
     if not 0 < amount <= MAX_AMOUNT:
-        return Parsed(error="容量数值不对，请重新输入，例如“150千瓦”。", span=match.span())
-    shown = int(amount) if amount.is_integer() else amount
-    return Parsed(f"{shown}{_UNITS[match[2].lower()]}", span=match.span())
+        return Parsed(error="容量数值不对，请重新输入，例如“150千瓦”。", span=(match.start, match.end))
+    return Parsed(match.value, span=(match.start, match.end))
 
 
 def parse_capacity(text: str) -> Parsed[str]:

@@ -7,11 +7,12 @@ and alias names, category names, topic and area synonyms, so that segmentation k
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from bot.knowledge.service import KnowledgeBase
-from bot.nlu.quantities import SUPPLY_TERMS
+from bot.reading.quantities import SUPPLY_TERMS
 from bot.settings import Settings
 
 EXTRA_TERMS = ("零证预约", "两证办结", "一证办结", "容缺办理", "刷脸办电", "规划红线", "高可靠性供电费",
@@ -39,9 +40,15 @@ def write_dictionary(kb: KnowledgeBase, directory: Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.nlu.dictionary",
+                                     description="Write the jieba user dictionary built from the knowledge base "
+                                                 "(DIRECTORY/userdict.txt; the tokenizer in config.yml reads it).")
+    parser.add_argument("directory", nargs="?", type=Path, default=Path("build/jieba"),
+                        help="where to write userdict.txt (default: build/jieba)")
+    args = parser.parse_args(argv)
     settings = Settings.from_env()
     kb = KnowledgeBase.load(settings.knowledge_dir)
-    path = write_dictionary(kb, Path(argv[0] if argv else "build/jieba"))
+    path = write_dictionary(kb, args.directory)
     print(f"wrote {path}")
     return 0
 

@@ -9,7 +9,7 @@
 - customer_type: a category name from shared.yml (低压小微企业, 居民用户, 10千伏单电源用户), from
   category names/synonyms and bot.understand's cues; or the generic 企业 / 充电设施 / 机井.
 - area: the area's name in shared.yml (农村地区, 市区, 中心区), from area synonyms.
-- voltage: 10千伏, 0.4千伏, 35千伏, 380伏, 低压, 高压 (rules in bot.nlu.quantities).
+- voltage: 10千伏, 0.4千伏, 35千伏, 380伏, 低压, 高压 (rules in bot.reading.quantities).
 - supply: 单电源 / 双电源 (双回路 → 双电源).
 - capacity: 150千瓦 / 80千伏安 — kW reads 千瓦, kVA reads 千伏安, never converted into each other.
 - length: 300米 / 2公里.
@@ -47,14 +47,14 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.knowledge.service import KnowledgeBase
 from bot.nlu.dictionary import domain_words
-from bot.nlu.quantities import (
+from bot.nlu.spacy_zh import build_pipeline, ruler_matches
+from bot.reading.quantities import (
     NUMBER,
     SUPPLY_TERMS,
     VOLTAGE_TERMS,
     QuantityReader,
     fold,
 )
-from bot.nlu.spacy_zh import build_pipeline, ruler_matches
 from bot.settings import Settings
 from bot.understand import BUSINESS_CUES, CATEGORY_RULES
 

@@ -24,8 +24,8 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.knowledge.service import KnowledgeBase
 from bot.nlu.dictionary import domain_words
 from bot.nlu.entities import EntityMatcher, KnowledgeEntityExtractor, values
-from bot.nlu.quantities import fold, format_amount, parse_number
 from bot.nlu.tokenizer import BlankFreeJiebaTokenizer
+from bot.reading.quantities import fold, format_amount, parse_number
 from tests.conftest import KNOWLEDGE
 
 DOCUMENT = "document: {{number: 测〔2021〕{n}号, title: 标题, issuer: 测试局, date: 2021-01-01, seed: {n}.txt}}"

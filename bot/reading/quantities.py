@@ -1,7 +1,8 @@
 """Numbers, capacities, lengths, voltages and supply terms in customer text, with character offsets.
 
-Shared by the NLU entity extractor (bot.nlu.entities); the Chinese-numeral core is the one in
-bot.understand (`chinese_to_int`), wrapped here for 万, 点, 〇, digit strings and colloquial
+The one reader of quantities: the question reader (bot.understand), the booking form
+(bot.booking.capacity) and the NLU entity extractor (bot.nlu.entities) all read numbers here, so
+"一百五千瓦" is 150千瓦 everywhere. Chinese numerals with 万, 点, 〇, digit strings and colloquial
 forms ("一百五" = 150). Plain Python, no Rasa or spaCy imports.
 
 All matching runs on `fold(text)`, which has exactly the length of `text`, so offsets found in
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from bot.understand import chinese_to_int
+from bot.knowledge.models import Quantity
 
 CHINESE_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万"
 _DIGIT_CHARS = "零〇一二两三四五六七八九"
@@ -72,6 +73,24 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     return "".join(_fold_cached(c) for c in text)
+
+
+_CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def chinese_to_int(text: str) -> int | None:
+    """'一百六十' → 160, '八十' → 80; None for anything else."""
+    total, current = 0, 0
+    for char in text:
+        if char in _CHINESE_DIGITS:
+            current = _CHINESE_DIGITS[char]
+        elif char in "十百千":
+            unit = {"十": 10, "百": 100, "千": 1000}[char]
+            total += (current or 1) * unit
+            current = 0
+        else:
+            return None
+    return total + current
 
 
 def parse_chinese_number(text: str) -> float | None:
@@ -198,3 +217,29 @@ class QuantityReader:
                 yield QuantityMatch(match.start(), match.end(), "supply", SUPPLY_TERMS[word])
             else:
                 yield QuantityMatch(match.start(), match.end(), "voltage", VOLTAGE_TERMS[word])
+
+
+@lru_cache(maxsize=1)
+def default_reader() -> QuantityReader:
+    return QuantityReader()
+
+
+def first_capacity(text: str) -> Quantity | None:
+    """The first capacity (千瓦 or 千伏安, never converted) a text states."""
+    folded = fold(text)
+    matches = [m for m in default_reader().find(folded) if m.entity == "capacity" and m.amount and m.unit]
+    if not matches:
+        return None
+    first = min(matches, key=lambda m: (m.start, -m.end))
+    assert first.amount is not None and first.unit is not None
+    return Quantity(first.amount, first.unit)
+
+
+def first_length(text: str) -> Quantity | None:
+    """The first line length a text states, in metres ('1.2公里' → 1200米)."""
+    matches = [m for m in default_reader().find(fold(text)) if m.entity == "length" and m.amount and m.unit]
+    if not matches:
+        return None
+    first = min(matches, key=lambda m: (m.start, -m.end))
+    assert first.amount is not None
+    return Quantity(first.amount * (1000 if first.unit == "公里" else 1), "米")
