@@ -23,6 +23,7 @@ from bot.render import Renderer, sentence, source_line
 from bot.understand import Question, step_matches, understand
 
 HOTLINE = "95598"
+TOPIC_JOIN = "+"
 MAX_FACTS = 4
 MAX_TOPICS = 3
 MAX_CHARS = 500
@@ -58,6 +59,11 @@ class Context:
     agent_mode: bool = False
     pending: str | None = None  # the question a clarifying question is waiting to complete
     step: str | None = None  # the process step asked about, kept for "那双电源呢"
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The topics the last question asked (the slot keeps them joined: 'materials+time_limit')."""
+        return tuple(t for t in (self.topic or "").split(TOPIC_JOIN) if t)
 
 
 @dataclass(frozen=True)
@@ -153,8 +159,7 @@ class Answerer:
         context = self._merge(question, replace(context, pending=None))
         if question.unknown_place and not question.places:
             return self._uncovered_region(question.unknown_place, context)
-        fallback = topic_hint or context.topic
-        topics = question.topics or ([fallback] if fallback else [])
+        topics = question.topics or ([topic_hint] if topic_hint else list(context.topics))
         if not topics:
             return self._no_topic(question, context)
         if len(question.places) > 1:
@@ -242,7 +247,9 @@ class Answerer:
         if sentence:
             return Reply(sentence, replace(context, topic=topics[0]))
         text = "\n".join(p for p in parts if p)
-        return Reply(text, replace(context, topic=topics[0]), answered=bool(facts), facts=tuple(facts))
+        # a follow-up ('那赣榆呢') asks again everything this question asked
+        return Reply(text, replace(context, topic=TOPIC_JOIN.join(topics[:MAX_TOPICS])), answered=bool(facts),
+                     facts=tuple(facts))
 
     def _better_sentence(self, region: Region, question: Question, facts: list[Fact], context: Context) -> str | None:
         """The document's own sentence, when it names what the question is about (its rare words:
@@ -430,7 +437,7 @@ class Answerer:
             names = [self.kb.vocab.areas[a]["name"] for a in result.areas]
             return Reply(f"{region.name}按地区类型规定不同的低压接入容量，请问用电地点在{'还是'.join(names)}？",
                          replace(context, pending=pending), tuple((n, n) for n in names), answered=False)
-        return self.render.eligibility(region, capacity, result, context, context.topic or "capacity")
+        return self.render.eligibility(region, capacity, result, context, (context.topics or ("capacity",))[0])
 
     def _not_covered(self, region: Region, topic: str, question: Question | None, context: Context) -> str:
         silence = self.kb.silence(region, topic, context.category)

@@ -82,6 +82,8 @@ class Renderer:
         outcome = "在低压接入标准内，可以低压方式接入" if within else "超过了低压接入标准，需按高压方式接入"
         lines = [f"{region.name}：您的容量{capacity}{outcome}（标准为{rule.max_capacity}及以下）。",
                  f"适用规定：{sentence(rule)}"]
+        if topic == "investment" and not within:
+            lines[0] = f"{region.name}：不能零投资，{lines[0].split('：', 1)[1]}"
         shown = [rule]
         refused = [f for f in result.investment_rules if f.max_capacity and f.max_capacity.unit == capacity.unit]
         if topic == "investment" and within and not result.investment and refused:

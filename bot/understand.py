@@ -241,6 +241,8 @@ def find_focus(text: str) -> tuple[tuple[str, ...], ...]:
 
 
 _CLAUSE_BREAK = re.compile(r"[，,。？?！!；;]")
+# '从报装申请到装表接电' names the span of the whole process, not a step
+_FROM_TO = re.compile(r"从[^，,。？?]{0,12}到[^，,。？?]{0,6}")
 _TIME_ASKED = re.compile(r"多久|几天|多少天|几个工作日|多少个?工作日|多长时间|时限|时长|多快"
                          r"|加起来|合计|总共|一共|扣|其余|剩")
 
@@ -347,7 +349,7 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
         business=any(c in text for c in BUSINESS_CUES),
         area=find_area(kb, text),
         capacity=find_capacity(text),
-        steps=find_steps(_time_clauses(text)),
+        steps=find_steps(_FROM_TO.sub("", _time_clauses(text))),
         focus=find_focus(text),
         forms=question_forms(text),
         measures=measures(text),

@@ -152,3 +152,17 @@ def test_the_named_road_standard_is_quoted(answerer):
 def test_a_quoted_term_is_defined_from_its_passage(answerer):
     text = ask(answerer, "烟台说的“双专员”是指哪两种专员？")
     assert "行政审批服务专员" in text and "客户工程监理专员" in text
+
+
+def test_a_follow_up_after_a_two_part_question_asks_both_parts_again(answerer):
+    text = ask(answerer, "我在东海县开了家小饭馆，要带啥材料？多久能接上电？", "那开在赣榆区呢")
+    assert "赣榆" in text and "身份证明" in text and "工作日" in text
+
+
+def test_from_application_to_meter_is_the_whole_process_not_a_step(answerer):
+    text = ask(answerer, "连云港居民从申请到装表接电最多几天")
+    assert "未单独规定" not in text and "5个工作日" in text
+
+
+def test_over_the_threshold_is_no_zero_investment_said_first(answerer):
+    assert first_line(ask(answerer, "连云港小微企业200千瓦，能零投资吗")).startswith("连云港：不能零投资")
