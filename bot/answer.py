@@ -296,7 +296,7 @@ class Answerer:
         text = self.render.facts(region, shown, context, note)
         breakdown = self._step_breakdown(region, topic, question, context, shown)
         if breakdown:
-            text += "\n" + self.render.breakdown(breakdown, context)
+            text += "\n" + self.render.breakdown(breakdown, context, cited=shown)
         return text, shown + breakdown
 
     @staticmethod

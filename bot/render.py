@@ -6,6 +6,7 @@ section and the verbatim excerpt of every fact stated.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.knowledge.eligibility import Eligibility, Verdict
@@ -64,9 +65,11 @@ class Renderer:
         lines.append(source_line(facts, context.agent_mode))
         return "\n".join(lines)
 
-    def breakdown(self, steps: list[Fact], context: Context) -> str:
+    def breakdown(self, steps: list[Fact], context: Context, cited: Sequence[Fact] = ()) -> str:
+        """The per-step limits; their excerpts are cited unless the facts above already quoted them."""
         lines = ["分环节时限："] + [f"· {sentence(f)}" for f in steps]
-        return "\n".join(lines + [source_line(steps, context.agent_mode)])
+        source = source_line(steps, context.agent_mode, already=cited)
+        return "\n".join(lines + ([source] if source else []))
 
     def eligibility(self, region: Region, capacity: Quantity, result: Eligibility,
                     context: Context, topic: str = "capacity") -> tuple[str, list[Fact]]:
@@ -117,9 +120,20 @@ def sentence(fact: Fact) -> str:
     return fact.statement.rstrip("。；;，, ") + "。"
 
 
-def source_line(facts: list[Fact], agent_mode: bool) -> str:
+def source_line(facts: list[Fact], agent_mode: bool, already: Sequence[Fact] = ()) -> str:
+    """Customers: the document number. Agents: each section once, with its excerpts, leaving out
+    excerpts quoted already (in `already` or inside a longer excerpt of this answer)."""
     doc = facts[0].source.doc
     if not agent_mode:
         return f"（依据：{doc}）"
-    cited = dict.fromkeys(f"【{doc} {fact.source.section}】“{fact.source.excerpt}”" for fact in facts)
-    return "依据：\n" + "\n".join(cited)
+    quoted = [f.source.excerpt for f in already]
+    sections: dict[str, list[str]] = {}
+    for fact in facts:
+        excerpt = fact.source.excerpt
+        if any(excerpt in q for q in quoted) or any(excerpt in e for e in sum(sections.values(), []) if e != excerpt):
+            continue
+        sections.setdefault(fact.source.section, [])
+        if excerpt not in sections[fact.source.section]:
+            sections[fact.source.section].append(excerpt)
+    lines = [f"【{doc} {section}】" + "".join(f"“{e}”" for e in excerpts) for section, excerpts in sections.items()]
+    return "依据：\n" + "\n".join(lines) if lines else ""

@@ -140,11 +140,13 @@ def premise_line(amount: float, unit: str, facts: Sequence[Fact]) -> str | None:
 
 
 def length_line(length: Quantity, facts: Sequence[Fact]) -> str | None:
-    """'管线有250米，能免办行政许可吗' → measured against the length limit a fact sets."""
+    """'管线有250米，能免办行政许可吗' → measured against the length limit a fact sets; for an
+    exemption the verdict says whether the approval is still needed."""
     rule = next((f for f in facts if f.max_length and f.max_length.unit == length.unit), None)
     if rule is None or rule.max_length is None:
         return None
-    limit = rule.max_length
-    if length.amount <= limit.amount:
-        return f"符合：{length}在{limit}以内。"
-    return f"不符合：{length}超过了{limit}的上限。"
+    limit, within = rule.max_length, length.amount <= rule.max_length.amount
+    if "免" in rule.statement:
+        return (f"不需要：{length}在{limit}以内，符合免办条件。" if within
+                else f"不符合免办条件：{length}超过了{limit}的上限，仍需按规定办理。")
+    return f"符合：{length}在{limit}以内。" if within else f"不符合：{length}超过了{limit}的上限。"
