@@ -25,7 +25,11 @@ _STOPWORDS = frozenset((
     "什么", "怎么", "多少", "几", "个", "请问", "一下", "有", "没有", "能", "可以", "办",
     "文件", "里", "讲", "这个", "那个", "有没有", "能不能", "随便", "我们", "他们", "这边", "那边", "哪些", "哪个",
     "规定", "说", "吧", "呀", "嘛", "还", "就", "都", "想", "问", "问问", "一个", "这样",
+    # the utility itself: in every document, so it says nothing about which sentence is meant
+    "供电局", "供电公司", "供电企业", "电网企业", "公司", "凯里供电局",
 ))
+# '（责任单位：州发展改革委、凯里供电局）' after a task names who is responsible, not what is done
+_RESPONSIBLE = re.compile(r"[（(]责任单位[:：][^）)]*[）)]")
 _SENTENCE_END = re.compile(r"(?<=[。；])")
 _K1, _B = 1.5, 0.75
 
@@ -81,7 +85,7 @@ def _terms(text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
 
 def split_sentences(clause: Clause) -> list[Clause]:
     """A clause's sentences (。 and ；), each citing the clause's section."""
-    parts = [p.strip() for p in _SENTENCE_END.split(clause.text)]
+    parts = [p.strip() for p in _SENTENCE_END.split(_RESPONSIBLE.sub("", clause.text))]
     return [Clause(clause.region, clause.doc, clause.section, p) for p in parts if len(normalize(p)) >= 8]
 
 

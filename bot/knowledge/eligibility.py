@@ -79,7 +79,9 @@ def low_voltage_access(
     on = on or date.today()
     capacity_rules = threshold_rules(kb, region, "capacity", on)
     if area and not any(f.area in (area, None) for f in capacity_rules):
-        area = None  # the document sets no threshold for this kind of area: show the ones it sets
+        # the document sets no threshold for this kind of area: the wider area it lies in, else all
+        wider = kb.vocab.areas.get(area, {}).get("within", ())
+        area = next((a for a in wider if any(f.area == a for f in capacity_rules)), None)
     rules = _applicable(kb, region, capacity_rules, area, district)
     investment = tuple(_applicable(kb, region, threshold_rules(kb, region, "investment", on), area, district))
     return replace(_decide(rules, capacity, area, investment), investment_rules=investment)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,8 @@ class Vocabulary:
     areas: dict[str, dict[str, Any]]
     units: dict[str, dict[str, Any]]
     other_places: tuple[str, ...] = ()
+    # customer words → the documents' words for the same thing (指定施工队 → 三指定), for clause search
+    thesaurus: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def read_yaml(path: Path) -> Any:
@@ -85,6 +87,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
         topics=data["topics"], categories=data["categories"],
         areas=data["areas"], units=data["units"],
         other_places=tuple(data.get("other_places") or ()),
+        thesaurus={str(k): tuple(v) for k, v in (data.get("thesaurus") or {}).items()},
     )
 
 

@@ -204,8 +204,14 @@ class KnowledgeBase:
         return self.clause_index.search(text, _region_id(region), limit, frozenset(self.gazetteer))
 
     def search_sentences(self, text: str, region: Region | str | None = None, limit: int = 3) -> list[Clause]:
-        """The single sentences of the documents that best match the text (cited by section)."""
-        return self.clause_index.search_sentences(text, _region_id(region), limit, frozenset(self.gazetteer))
+        """The single sentences of the documents that best match the text (cited by section); the
+        customer's words are joined by the documents' words for them (shared.yml `thesaurus`)."""
+        return self.clause_index.search_sentences(self.in_document_words(text), _region_id(region), limit,
+                                                  frozenset(self.gazetteer))
+
+    def in_document_words(self, text: str) -> str:
+        extra = [w for word, words in self.vocab.thesaurus.items() if word in text for w in words]
+        return " ".join([text, *extra])
 
     def clauses_of(self, region: Region | str) -> list[Clause]:
         """A region's document as clauses (paragraphs with their section), in document order."""

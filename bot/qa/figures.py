@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.knowledge.models import Fact, Quantity
-from bot.understand import step_matches
+from bot.reading.frame import step_matches
 
 # How a question names the measure of time it wants → the facts' aspect for it.
 ASPECT_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -56,6 +56,9 @@ class Side:
 def figure(topic: str, facts: Sequence[Fact], text: str, step: str | None = None) -> tuple[Fact, Quantity] | None:
     """The fact and figure that answer 'how much' for a topic: a time limit, hours of outage, or
     a low-voltage capacity threshold."""
+    if topic == "steps":
+        fact = next((f for f in facts if f.value.count), None)
+        return (fact, Quantity(float(fact.value.count), "个环节")) if fact and fact.value.count else None
     if topic == "capacity":
         fact = next((f for f in facts if f.max_capacity), None)
         return (fact, fact.max_capacity) if fact and fact.max_capacity else None
@@ -110,6 +113,8 @@ def stated_figures(fact: Fact) -> list[Quantity]:
 
 
 def spoken(amount: float, unit: str) -> str:
+    if unit == "个环节":
+        return f"{number(amount)}个环节"
     return "半个月" if (amount, unit) == (0.5, "个月") else f"{number(amount)}{'个' if unit == '工作日' else ''}{unit}"
 
 

@@ -8,29 +8,29 @@ customer group asked about; when the facts are silent the reply says so and offe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 
 from bot.knowledge.eligibility import Eligibility, Verdict, first_paying_date, low_voltage_access
 from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import FactQuery, KnowledgeBase
+from bot.qa.context import TOPIC_JOIN, Context, Reply, refine_category
 from bot.qa.figures import exceeds_line, length_line, premise_line
 from bot.qa.glossary import introduction, quoted_terms, term_asked, unquoted
 from bot.qa.special import compare_categories, compare_regions, compare_years, step_arithmetic
 from bot.qa.unstated import measure_word, unmet_measure
+from bot.qa.wording import Renderer, sentence, source_line
 from bot.reading.forms import Form, Measure
-from bot.render import Renderer, sentence, source_line
-from bot.understand import Question, step_matches, understand
+from bot.reading.frame import Question, step_matches, understand
 
 HOTLINE = "95598"
-TOPIC_JOIN = "+"
 MAX_FACTS = 4
 MAX_TOPICS = 3
 MAX_CHARS = 500
 SENTENCE_SCORE = 8.0  # a sentence this close to the question replaces facts that miss its subject
 NUMERIC_TOPICS = ("time_limit", "reliability", "capacity", "approval", "steps")
 FIGURE_TOPICS = ("time_limit", "reliability")  # a figure answers these; general remarks only without one
-FIGURE_COMPARED = ("time_limit", "reliability", "capacity")  # topics whose figures are compared with a verdict
+FIGURE_COMPARED = ("time_limit", "reliability", "capacity", "steps")  # topics whose figures are compared with a verdict
 AREA_TOPICS = ("reliability", "capacity", "investment")  # topics whose figures differ by area type
 # Topics whose facts also answer a question about the other when the question names a term they use.
 RELATED_TOPICS = {"materials": ("cert_mode",), "cert_mode": ("materials",), "booking": ("channels",),
@@ -42,56 +42,6 @@ TOPIC_BUTTONS = (("要带什么资料", "materials"), ("办电要几个环节", 
                  ("办电要多久", "time_limit"), ("要不要花钱", "investment"))
 CATEGORY_BUTTONS = (("居民", "resident"), ("低压企业/小微企业", "small_micro"),
                     ("10千伏", "hv_10kv"), ("35千伏及以上", "hv_35kv"))
-VOLTAGES = ("hv_10kv", "hv_35kv")
-SUPPLIES = ("single", "double")
-
-
-@dataclass(frozen=True)
-class Context:
-    """What the conversation has established so far (kept in Rasa slots)."""
-
-    region: str | None = None
-    district: str | None = None
-    topic: str | None = None
-    category: str | None = None
-    area: str | None = None
-    capacity: str | None = None
-    agent_mode: bool = False
-    pending: str | None = None  # the question a clarifying question is waiting to complete
-    step: str | None = None  # the process step asked about, kept for "那双电源呢"
-
-    @property
-    def topics(self) -> tuple[str, ...]:
-        """The topics the last question asked (the slot keeps them joined: 'materials+time_limit')."""
-        return tuple(t for t in (self.topic or "").split(TOPIC_JOIN) if t)
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    context: Context
-    buttons: tuple[tuple[str, str], ...] = ()
-    answered: bool = True
-    facts: tuple[Fact, ...] = field(default=(), repr=False)
-
-    @property
-    def gap(self) -> bool:
-        """Neither an answer nor a clarifying question: the knowledge base has nothing for it."""
-        return not self.answered and not self.buttons
-
-
-def refine_category(previous: str | None, new: str) -> str:
-    """'那双电源呢' after a 10千伏单电源 question means 10千伏双电源, not any 双电源 user."""
-    if previous is None:
-        return new
-    voltage = next((v for v in VOLTAGES if previous.startswith(v) or new.startswith(v)), None)
-    supply = next((s for s in SUPPLIES if new.endswith("_" + s)), None)
-    if new in ("hv_single", "hv_double") and voltage and previous.startswith(voltage):
-        return f"{voltage}_{supply}"
-    previous_supply = next((s for s in SUPPLIES if previous.endswith("_" + s)), None)
-    if new in VOLTAGES and previous_supply and previous.startswith("hv_"):
-        return f"{new}_{previous_supply}"
-    return new
 
 
 def _focus_score(fact: Fact, focus: tuple[tuple[str, ...], ...]) -> int:
@@ -219,15 +169,15 @@ class Answerer:
             defined = self._define(region, question, context)
             if defined:
                 return defined
-        computed = compare_years(self, region, topics[0], question, context) \
-            if topics[0] in FIGURE_COMPARED else None
+        compared = topics[0] if topics[0] in FIGURE_COMPARED else None
+        if compared in (None, "steps") and ("time_limit" in topics or Measure.DURATION in question.measures):
+            compared = "time_limit"  # '这两个环节加起来几个工作日' asks for days
+        computed = compare_years(self, region, compared, question, context) or \
+            compare_categories(self, region, compared, question, context) if compared else None
+        if compared == "time_limit" and not computed:
+            computed = step_arithmetic(self, region, question, context)
         if computed:
-            return Reply(computed[0], replace(context, topic=topics[0]), facts=tuple(computed[1]))
-        if "time_limit" in topics or Measure.DURATION in question.measures:
-            computed = compare_categories(self, region, question, context) or \
-                step_arithmetic(self, region, question, context)
-            if computed:
-                return Reply(computed[0], replace(context, topic="time_limit"), facts=tuple(computed[1]))
+            return Reply(computed[0], replace(context, topic=compared), facts=tuple(computed[1]))
         across = self.focus_facts(region, question, context)  # the same for every topic asked
         parts: list[str] = [note] if note else []
         facts: list[Fact] = []

@@ -5,16 +5,28 @@ plain answer is given instead."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.knowledge.models import Fact, Region
+from bot.knowledge.service import KnowledgeBase
+from bot.qa.context import Context, refine_category
 from bot.qa.figures import Side, comparison_line, figure, step_sum_line
+from bot.qa.wording import source_line
 from bot.reading.forms import Form
-from bot.render import source_line
-from bot.understand import Question, step_matches
+from bot.reading.frame import Question, step_matches
 
-if TYPE_CHECKING:
-    from bot.answer import Answerer, Context
+
+class Answerer(Protocol):
+    """What the computations need of the planner: its knowledge base and its fact selection."""
+
+    kb: KnowledgeBase
+
+    def select_facts(self, region: Region, topic: str, question: Question, context: Context) -> list[Fact]: ...
+
+    def topic_facts(self, region: Region, topic: str, context: Context) -> list[Fact]: ...
+
+    @staticmethod
+    def years_asked(facts: list[Fact], question: Question) -> list[Fact]: ...
 
 COMPARE_FORMS = (Form.SAME, Form.WHICH_FASTER, Form.HOW_MANY_MORE)
 
@@ -73,18 +85,16 @@ def compare_regions(answerer: Answerer, topic: str, question: Question, context:
     return "\n".join(lines), [s.fact for s in sides]
 
 
-def compare_categories(answerer: Answerer, region: Region, question: Question,
+def compare_categories(answerer: Answerer, region: Region, topic: str, question: Question,
                        context: Context) -> tuple[str, list[Fact]] | None:
     """'10千伏双电源比单电源多几天' → both groups' limits in one region and the difference."""
-    from bot.answer import refine_category  # noqa: PLC0415 (bot.answer imports this module)
-
     if not question.asks(*COMPARE_FORMS) or len(question.categories) < 2:
         return None
     first = refine_category(context.category, question.categories[0])
     second = refine_category(first, question.categories[1])
     sides = []
     for category in (first, second):
-        side = _side(answerer, region, "time_limit", question, replace(context, category=category),
+        side = _side(answerer, region, topic, question, replace(context, category=category),
                      _label(answerer, region, category, False))
         if side is None:
             return None

@@ -7,15 +7,12 @@ section and the verbatim excerpt of every fact stated.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from bot.knowledge.eligibility import Eligibility, Verdict
 from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import SUBGROUP_RANK, KnowledgeBase
-from bot.understand import category_words
-
-if TYPE_CHECKING:
-    from bot.answer import Context
+from bot.qa.context import Context
+from bot.reading.frame import category_words
 
 SENTENCE_MIN_SCORE = 6.0
 BROAD_CATEGORIES = ("lv", "hv")  # general rules obviously apply to these; no "not stated for you" note

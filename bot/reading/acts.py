@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.understand import find_topics, normalize_text
+from bot.reading.frame import find_topics, normalize_text
 
 TOPIC_INTENTS = {
     "materials": "ask_materials", "cert_mode": "ask_materials", "steps": "ask_steps",

@@ -1,6 +1,6 @@
 """Numbers, capacities, lengths, voltages and supply terms in customer text, with character offsets.
 
-The one reader of quantities: the question reader (bot.understand), the booking form
+The one reader of quantities: the question reader (bot.reading.frame), the booking form
 (bot.booking.capacity) and the NLU entity extractor (bot.nlu.entities) all read numbers here, so
 "一百五千瓦" is 150千瓦 everywhere. Chinese numerals with 万, 点, 〇, digit strings and colloquial
 forms ("一百五" = 150). Plain Python, no Rasa or spaCy imports.
