@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from bot.answer import Answerer, Context
+from bot.qa.context import Context
+from bot.qa.planner import Answerer
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +121,9 @@ def test_a_policy_term_is_found_outside_the_topic_asked(answerer):
     assert "容缺" in text
 
 
-def test_an_unknown_area_still_gets_the_thresholds_and_no_unit_conversion(answerer):
-    text = ask(answerer, "烟台市区的厂子 150千瓦 能低压接入吗")
-    assert "160千伏安" in text and "100千伏安" in text and "换算" in text
+def test_a_city_district_gets_the_city_planning_threshold_and_no_unit_conversion(answerer):
+    text = ask(answerer, "烟台市区的厂子 150千瓦 能低压接入吗")  # 市区 lies in the 城市规划区 (shared.yml)
+    assert "160千伏安" in text and "100千伏安" not in text and "换算" in text
     assert "可以低压方式接入" not in text
 
 
