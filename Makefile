@@ -3,13 +3,16 @@ SHELL := /bin/bash
 VENV := .venv
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test shell install model kb-check lint eval nlu-eval run-prod test-scale bench test-reliability clean
+.PHONY: run test help shell install model kb-check lint eval nlu-eval run-prod test-scale bench test-reliability clean
 
 run: install            ## install, train if needed, start Rasa (:5005) and actions (:5055)
 	@scripts/run.sh
 
 test: install           ## install and run every test (what CI runs)
 	@scripts/test.sh
+
+help:                   ## list the targets (the `## ` comments of this Makefile)
+	@awk 'BEGIN { FS = ":[^#]*## " } /^[a-z][a-z-]*:[^#]*## / { printf "  make %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 run-prod: install       ## production profile on this machine: PostgreSQL, Redis, nginx :6080, 2x Rasa/actions/web
 	@scripts/run-prod.sh
@@ -26,7 +29,7 @@ test-reliability: install  ## fuzz every entry point, kill -9 / database faults,
 shell: install          ## chat in the terminal
 	@scripts/shell.sh
 
-install: $(INSTALLED)
+install: $(INSTALLED)   ## create .venv and install the pinned dependencies (when requirements change)
 
 $(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
 	@python=$$(scripts/find-python) && { [ -x $(VENV)/bin/python ] || $$python -m venv $(VENV); }
@@ -39,7 +42,7 @@ model: install          ## train the model if its inputs changed
 kb-check: install       ## validate the knowledge base against the seed documents
 	@source scripts/env.sh && $$PY -m bot.knowledge.check
 
-lint: install
+lint: install           ## ruff and mypy
 	@source scripts/env.sh && $$VENV_BIN/ruff check bot actions tests && $$VENV_BIN/mypy bot actions
 
 eval: install           ## score the public question set against a freshly started server
@@ -48,5 +51,5 @@ eval: install           ## score the public question set against a freshly start
 nlu-eval: install       ## held-out NLU evaluation (reports in var/results/nlu)
 	@scripts/nlu_eval.sh
 
-clean:
+clean:                  ## remove models, build output and caches
 	rm -rf models build var/results var/log .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.identity import agent_mode
 from bot.booking.business import BUSINESS_TYPES
 from bot.booking.form import FIELDS, LABELS, MAX_FAILURES, acknowledgement, field_name, next_field, slot_name
 from bot.booking.interpret import interpret
@@ -166,7 +167,7 @@ class ActionConfirmBooking(Action):
         if tracker.get_slot("booking_confirmed") is not True:
             return reset_events()  # the form stopped early (repeated invalid input) and has said why
         settings = Settings.from_env()
-        staff = bool(tracker.get_slot("agent_mode"))
+        staff = agent_mode(tracker, settings)  # a staff booking only from a staff message (actions/identity.py)
         try:
             with orders_session(settings) as session:
                 result = confirm_booking(

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from rasa_sdk import Tracker
 
-from bot.answer import Reply
 from bot.feedback.store import record_unanswered
 from bot.orders.runtime import orders_session
 from bot.orders.store import conversation_key
+from bot.qa.context import Reply
 
 logger = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.qa import context_from
-from bot.answer import Context
 from bot.livechat.store import HandoffRequest, request_handoff
 from bot.livechat.summary import handoff_summary
 from bot.orders.runtime import orders_session
 from bot.orders.store import conversation_key
+from bot.qa.context import Context
 from bot.services import answerer
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.gaps import note_gap
-from bot.answer import Context
+from actions.identity import AGENT_MODE_DENIED, agent_mode, is_staff
+from bot.qa.context import Context
 from bot.services import answerer
 
 CONTEXT_SLOTS = ("region", "district", "topic", "category", "area", "capacity", "pending", "step")
@@ -28,7 +29,7 @@ def context_from(tracker: Tracker) -> Context:
         # a question asked in the middle of a booking is about the place being booked
         values["region"] = tracker.get_slot("booking_region")
         values["district"] = tracker.get_slot("booking_district")
-    return Context(**values, agent_mode=bool(tracker.get_slot("agent_mode")))
+    return Context(**values, agent_mode=agent_mode(tracker))
 
 
 def slot_events(before: Context, after: Context) -> list[EventType]:
@@ -53,11 +54,18 @@ class ActionAnswer(Action):
 
 
 class ActionSetAgentMode(Action):
+    """Agent mode for staff only: the message must be authenticated as staff (actions/identity.py);
+    anyone else is told so politely and nothing changes."""
+
     def name(self) -> str:
         return "action_set_agent_mode"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: dict[str, Any]) -> list[EventType]:
+        if not is_staff(tracker):
+            dispatcher.utter_message(response=AGENT_MODE_DENIED)
+            return []
+        dispatcher.utter_message(response="utter_agent_mode_on")
         return [SlotSet("agent_mode", True)]
 
 

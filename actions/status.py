@@ -1,4 +1,4 @@
-"""Status lookup form: order number + last four phone digits (agents: order number alone)."""
+"""Status lookup form: order number + last four phone digits (staff in agent mode: order number alone)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.booking import fresh_user_message
+from actions.identity import agent_mode, lookup_client, message_identity
 from bot.booking.business import BY_ID as BUSINESS
 from bot.booking.interpret import is_interruption
 from bot.booking.status import interpret_status
 from bot.calendar import china_now
 from bot.orders.lookup import Outcome, lookup_order
-from bot.orders.models import WorkOrder
 from bot.orders.report import status_text
 from bot.orders.runtime import lookup_policy, orders_session
 from bot.orders.store import conversation_key
@@ -30,24 +29,17 @@ SLOTS = {"order": "status_order", "suffix": "status_suffix"}
 MAX_FAILURES = 3
 
 
-def needs_suffix(tracker: Tracker, order: str | None) -> bool:
-    """Agents and the conversation that made the booking may look it up by number alone."""
-    if tracker.get_slot("agent_mode"):
-        return False
-    if not order:
-        return True
-    try:
-        with orders_session() as session:
-            owner = session.execute(select(WorkOrder.conversation).where(WorkOrder.number == order)).scalar()
-    except SQLAlchemyError:
-        return True
-    return owner != conversation_key(tracker.sender_id)
+def needs_suffix(tracker: Tracker) -> bool:
+    """Customers always give the phone suffix too; only a staff message in agent mode may look up by number
+    alone (actions/identity.py). Who booked the order does not matter: a sender id is whatever the
+    caller of a public channel says it is."""
+    return not agent_mode(tracker)
 
 
 def next_status_slot(tracker: Tracker, values: dict[str, str | None]) -> str | None:
     if not values.get("order"):
         return SLOTS["order"]
-    if not values.get("suffix") and needs_suffix(tracker, values["order"]):
+    if not values.get("suffix") and needs_suffix(tracker):
         return SLOTS["suffix"]
     return None
 
@@ -83,7 +75,8 @@ def reset_status() -> list[EventType]:
 
 
 class ActionCheckStatus(Action):
-    """Looks the order up (rate limited, one answer for every miss) and reports its stage and deadline."""
+    """Looks the order up (rate limited per conversation, client address and order; one answer for every
+    miss and one for every refusal) and reports its stage and deadline."""
 
     def name(self) -> str:
         return "action_check_status"
@@ -93,13 +86,14 @@ class ActionCheckStatus(Action):
         if not number:
             return reset_status()
         settings = Settings.from_env()
-        agent = not needs_suffix(tracker, number)
+        identity = message_identity(tracker, settings)
+        agent = identity.staff and bool(tracker.get_slot("agent_mode"))
         now = china_now()
         try:
             with orders_session(settings) as session:
                 result = lookup_order(session, number, tracker.get_slot("status_suffix"), now=now, agent=agent,
                                       conversation=conversation_key(tracker.sender_id),
-                                      policy=lookup_policy(settings))
+                                      client=lookup_client(identity), policy=lookup_policy(settings))
         except SQLAlchemyError:
             logger.exception("status lookup failed")
             dispatcher.utter_message(response="utter_status_store_failed")

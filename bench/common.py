@@ -6,6 +6,7 @@ import json
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,11 @@ def ask(base_url: str, sender: str, text: str) -> tuple[str, float]:
 
 
 def parse_seconds(base_url: str, text: str) -> float:
-    """Seconds for Rasa's NLU alone on `text` (POST /model/parse; needs --enable-api)."""
+    """Seconds for Rasa's NLU alone on `text` (POST /model/parse; needs --enable-api and the API's token,
+    BANDIAN_RASA_TOKEN as scripts/bench.sh exports it)."""
+    token = urllib.parse.quote(os.environ.get("BANDIAN_RASA_TOKEN", ""), safe="")
     started = time.perf_counter()
-    post_json(f"{base_url}/model/parse", {"text": text})
+    post_json(f"{base_url}/model/parse?token={token}", {"text": text})
     return time.perf_counter() - started
 
 

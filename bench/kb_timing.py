@@ -23,8 +23,9 @@ from typing import Any
 import yaml
 
 from bench.common import ROOT, percentile, stats_ms, write_result
-from bot.answer import Answerer, Context
 from bot.knowledge.service import KnowledgeBase
+from bot.qa.context import Context
+from bot.qa.planner import Answerer
 
 QUERY_METHODS = ("places_in", "resolve_place", "facts", "best_facts", "nearest", "silence", "compare",
                  "search_clauses", "category_ranks", "category_lineage", "subgroups", "effective")

@@ -76,8 +76,9 @@ def web_overhead(web_url: str, rest_url: str, count: int) -> dict:
     via_web, direct = [], []
     for i in range(count):
         question = KB_QUESTIONS[i % len(KB_QUESTIONS)][0]
+        session = post_json(f"{web_url}/api/session", {})["session"]  # ids are issued by the web app
         started = time.perf_counter()
-        post_json(f"{web_url}/api/chat", {"session": sender("benchweb"), "message": question})
+        post_json(f"{web_url}/api/chat", {"session": session, "message": question})
         via_web.append(time.perf_counter() - started)
         direct.append(ask(rest_url, sender("bench-direct"), question)[1])
     return {"via_web": stats_ms(via_web[1:]), "direct": stats_ms(direct[1:])}

@@ -12,8 +12,9 @@ REPLICA_ACTIONS_PORTS=(6151 6152)
 REPLICAS_URL=http://127.0.0.1:6120
 
 replica_settings() {  # the production profile's settings, on the bench's ports, for N replicas
+  # the load generator is one client address: nginx's per-client rate limit is lifted
   export PROD_DIR="$PWD/$BENCH/prod" PROD_NGINX_PORT=6120 PROD_ACTIONS_LB_PORT=6121 PROD_WEB_PORTS=6181 \
-    PROD_PG_PORT=6140 PROD_REDIS_PORT=6130 \
+    PROD_PG_PORT=6140 PROD_REDIS_PORT=6130 PROD_LIMIT_RATE=100000r/s PROD_LIMIT_BURST=100000 \
     PROD_RASA_PORTS="${REPLICA_RASA_PORTS[*]:0:$1}" PROD_ACTIONS_PORTS="${REPLICA_ACTIONS_PORTS[*]:0:$1}"
 }
 

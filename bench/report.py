@@ -8,6 +8,7 @@ usage: python -m bench.report
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -371,7 +372,8 @@ def _profile_table(rows: list[dict[str, Any]], key: str) -> str:
 
 # ---------------------------------------------------------------------------------------- main
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(prog="python -m bench.report", description=__doc__.split("\n\n")[0]).parse_args(argv)
     started = int((RESULTS / "started").read_text()) if (RESULTS / "started").is_file() else int(time.time())
     info, run = machine(), phases()
     finished = next((row["started"] for row in run if row["phase"] == "report"), int(time.time()))

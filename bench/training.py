@@ -29,7 +29,7 @@ from bench.common import ROOT, write_result
 MODELS = ROOT / "var" / "bench" / "models"
 LOGS = ROOT / "var" / "bench" / "log"
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
-ASSISTANT_ARGS = ["--domain", "domain"]  # config.yml and data/ are Rasa's defaults
+ASSISTANT_ARGS: list[str] = []  # config.yml, domain.yml and data/ are Rasa's defaults
 BASELINE_ARGS = ["--config", "bench/baseline_bot/config.yml", "--domain", "bench/baseline_bot/domain.yml",
                  "--data", "bench/baseline_bot/data"]
 

@@ -1,4 +1,16 @@
-"""Masking of personal data for replies, logs and stored conversation events."""
+"""Masking of personal data for replies, logs and stored conversation events.
+
+What is masked, wherever text is stored or logged (conversation events, exchanges, handoff messages, logs):
+
+- phone numbers, as bot/phones.py defines them for the booking parser too (mobile numbers with +86/0086,
+  any spacing, dashes or 3-4-4 dots, full-width digits; landlines such as 0539-1234567 or (0371)12345678):
+  139****5678, 0539-****4567;
+- house, building, unit and room numbers: 中华路12号3单元502室 → 中华路*号*单元*室 (never a document number
+  such as 连政办传〔2021〕56号, a date such as 12月1号, or 第3号);
+- contact names given after a cue ("我叫张三", "联系人：张三", "登记零证预约：张三 …") → 张*.
+
+Amounts, years and section numbers (8000千伏安, 2021年, 第三条) are left alone.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +18,23 @@ import logging
 import re
 import unicodedata
 import warnings
+from collections.abc import Iterable
 from typing import Any, TextIO
 
-# A mainland mobile number written with optional spaces/dashes between digit groups.
-_D = "[0-9０-９]"
-_SEP = "[\\s\\-－—]?"
-_PHONE_IN_TEXT = re.compile(rf"(?<![0-9０-９])([1１][3-9３-９]{_D}){_SEP}({_D}{{4}}){_SEP}({_D}{{4}})(?![0-9０-９])")
+from bot.booking.name import find_names, parse_name
+from bot.phones import PhoneNumber, find_phone_numbers, fold
+
 _DIGIT_RUN = re.compile(r"[0-9A-Za-z]+")
-# house, building, unit and room numbers in free text: 中华路12号3单元502室 → 中华路*号*单元*室
-# (a digit run starts only where no digit precedes it, so long runs of digits are masked in linear time)
-_HOUSE_NUMBER = re.compile(r"(?<![0-9０-９])[0-9０-９]+(?:([\-－])[0-9０-９]+)?(?=号|栋|幢|单元|室|弄|组|户)")
+# house, building, unit and room numbers in (folded) free text: 中华路12号3单元502室 → 中华路*号*单元*室.
+# A digit run starts only where no digit precedes it (linear time on long runs of digits); a number right
+# after 〕 ] 】 ) 第 or 月 is a document number (〔2021〕56号), an ordinal (第3号) or a date (12月1号).
+_HOUSE_NUMBER = re.compile(r"(?<![\d〕\]】)第月])\d+(?:(-)\d+)?(?=号|栋|幢|单元|室|弄|组|户)")
+_DIGIT = re.compile(r"\d")
 SEALED_PREFIX = "sealed:"
+NAME_SLOTS = ("booking_name",)  # slots that hold a contact name
+REQUESTED_SLOT = "requested_slot"
 _MASK = "*"
+_MAX_DEPTH = 20
 
 
 def mask_phone(phone: str | None) -> str:
@@ -45,31 +62,115 @@ def mask_address(address: str | None) -> str:
 
 
 def mask_text(text: str | None) -> str:
-    """Free text with mobile numbers and house numbers masked (for logs and stored events)."""
+    """Free text with phone numbers, house numbers and contact names masked (for logs and stored events)."""
     if not text:
         return text or ""
-    masked = _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
-    return _HOUSE_NUMBER.sub(_mask_house_number, masked)
+    masked, folded = text, fold(text)  # folding keeps positions: spans found in it are spans of the text
+    if _DIGIT.search(folded):  # phone and house numbers have digits
+        phones = [(n.start, n.end, _masked_number(text, n)) for n in find_phone_numbers(text, folded)
+                  if n.kind == "landline" or n.digits[1] in "3456789"]
+        if phones:
+            masked = _replace(text, phones)
+            folded = fold(masked)
+        houses = [(m.start(), m.end(), _MASK + (m.group(1) + _MASK if m.group(1) else ""))
+                  for m in _HOUSE_NUMBER.finditer(folded)]
+        if houses:
+            masked = _replace(masked, houses)
+            folded = fold(masked)
+    names = find_names(masked, folded)
+    return _replace(masked, [(start, end, mask_name(masked[start:end])) for start, end in names])
 
 
-def _mask_house_number(match: re.Match[str]) -> str:
-    return _MASK + (match.group(1) + _MASK if match.group(1) else "")
+def mask_name_answer(text: str | None) -> str:
+    """A message that answers "what is the contact's name" ("张三", "我姓李，李四"): the name masked too."""
+    masked = mask_text(text)
+    name = parse_name(masked).value
+    if name and _MASK not in name:
+        masked = masked.replace(name, mask_name(name))
+    return masked
 
 
-def mask_event(event: dict[str, Any]) -> dict[str, Any]:
-    """A serialised conversation event with personal data masked in its texts and slot values."""
+def _masked_number(text: str, number: PhoneNumber) -> str:
+    """The country and area code as written; a mobile number's first three and last four digits."""
+    digits = [i for i in range(number.number_start, number.end) if fold(text[i]).isdecimal()]
+    head = text[number.start:number.number_start]
+    if number.kind == "mobile":
+        head += "".join(text[i] for i in digits[:3])
+    return head + _MASK * 4 + "".join(text[i] for i in digits[-4:])
+
+
+def _replace(text: str, spans: list[tuple[int, int, str]]) -> str:
+    if not spans:
+        return text
+    parts, last = [], 0
+    for start, end, replacement in sorted(spans):
+        if start < last:  # overlapping: the first one wins
+            continue
+        parts += [text[last:start], replacement]
+        last = end
+    return "".join(parts) + text[last:]
+
+
+def mask_value(value: Any, depth: int = 0) -> Any:
+    """Strings masked inside any JSON-like value (keys too), e.g. a message's metadata."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if depth >= _MAX_DEPTH:
+        return None
+    if isinstance(value, dict):
+        return {mask_text(str(key)): mask_value(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_value(item, depth + 1) for item in value]
+    return value
+
+
+def mask_event(event: dict[str, Any], requested: str | None = None) -> dict[str, Any]:
+    """A serialised conversation event with personal data masked in its texts, slot values and metadata.
+
+    `requested`: the slot the assistant asked for when this event happened (a user message answering
+    "请问联系人怎么称呼？" is a name)."""
     masked = dict(event)
     kind = masked.get("event")
+    mask = mask_name_answer if kind == "user" and requested in NAME_SLOTS else mask_text
     if kind in ("user", "bot") and isinstance(masked.get("text"), str):
-        masked["text"] = mask_text(masked["text"])
+        masked["text"] = mask(masked["text"])
     if kind == "user" and isinstance(masked.get("parse_data"), dict):
         parse = dict(masked["parse_data"])
         if isinstance(parse.get("text"), str):
-            parse["text"] = mask_text(parse["text"])
+            parse["text"] = mask(parse["text"])
+        for key in ("entities", "metadata"):
+            if key in parse:
+                parse[key] = mask_value(parse[key])
         masked["parse_data"] = parse
+    if kind == "bot" and "data" in masked:
+        masked["data"] = mask_value(masked["data"])
+    if masked.get("metadata"):
+        masked["metadata"] = mask_value(masked["metadata"])
     value = masked.get("value")
     if kind == "slot" and isinstance(value, str) and not value.startswith(SEALED_PREFIX):
-        masked["value"] = mask_text(value)
+        masked["value"] = mask_name(value) if masked.get("name") in NAME_SLOTS else mask_text(value)
+    elif kind == "slot" and isinstance(value, (dict, list)):
+        masked["value"] = mask_value(value)
+    return masked
+
+
+def requested_after(event: dict[str, Any], requested: str | None) -> str | None:
+    """The slot being asked for after this event, given the one before it."""
+    kind = event.get("event")
+    if kind == "slot" and event.get("name") == REQUESTED_SLOT:
+        value = event.get("value")
+        return value if isinstance(value, str) else None
+    if kind in ("restart", "session_started"):
+        return None
+    return requested
+
+
+def mask_events(events: Iterable[dict[str, Any]], requested: str | None = None) -> list[dict[str, Any]]:
+    """Serialised events masked in order, each user message read with the slot asked for before it."""
+    masked = []
+    for event in events:
+        masked.append(mask_event(event, requested))
+        requested = requested_after(event, requested)
     return masked
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bot.answer import Answerer
 from bot.knowledge.service import KnowledgeBase
 from bot.nlu.dictionary import domain_words
+from bot.qa.planner import Answerer
 from bot.settings import Settings
 from bot.text import add_words
 

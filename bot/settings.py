@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import os
 import sys
@@ -12,15 +13,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a .env file (comments and blanks ignored)."""
+    """The variables of a .env file, read by python-dotenv: `export KEY=value`, single or double quotes
+    (escapes in double quotes, multi-line values), `#` comments on their own line or after a value.
+    Values are taken literally (no ${VAR} expansion); a KEY without `=` is ignored."""
     if not path.is_file():
         return {}
-    values = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        key, sep, value = line.strip().partition("=")
-        if sep and key and not key.startswith("#"):
-            values[key.strip()] = value.strip().strip('"')
-    return values
+    from dotenv import dotenv_values
+
+    return {key: value for key, value in dotenv_values(path, interpolate=False, encoding="utf-8").items()
+            if value is not None}
 
 
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
@@ -43,7 +44,8 @@ class Settings:
     secret_key: str = ""  # seals phone numbers and addresses kept in booking slots (default: var/secret.key)
     rasa_url: str = "http://127.0.0.1:5005"  # the web app forwards chat messages to this Rasa server
     rasa_host: str = "127.0.0.1"  # the interface `make run` starts Rasa on (its HTTP API is enabled)
-    rasa_token: str = ""  # Rasa's HTTP API token (--auth-token); required when rasa_host is not loopback
+    rasa_token: str = ""  # Rasa's HTTP API token (--auth-token); empty: generated once into var/rasa-token
+    staff_token: str = ""  # staff tools send it (X-Bandian-Staff-Token) to the REST channel; empty: var/staff-token
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     console_user: str = "admin"
@@ -55,6 +57,17 @@ class Settings:
     wechat_app_secret: str = ""
     wechat_aes_key: str = ""  # EncodingAESKey, 43 characters; set for "safe mode"
     wechat_api_base: str = "https://api.weixin.qq.com"  # a local fake server in tests
+    # limits (bot/limits.py): "requests/seconds" per client (token bucket), "0" switches one off
+    chat_rate: str = "30/60"  # web chat messages (/api/chat) per client address (many share one behind a NAT)
+    session_rate: str = "60/3600"  # new web chat sessions (/api/session) per client address
+    handoff_rate: str = "5/3600"  # 转人工 requests queued from the web chat per client address
+    rest_rate: str = "30/60"  # REST webhook messages per client address (web chat: the address the web app signed)
+    wechat_rate: str = "20/60"  # WeChat messages per openid
+    rate_limit_loopback: bool = False  # also limit clients on 127.0.0.1/::1 (this machine's tools and tests)
+    rasa_max_body_bytes: int = 1024 * 1024  # Rasa's Sanic REQUEST_MAX_SIZE (SANIC_REQUEST_MAX_SIZE wins)
+    rasa_request_timeout: int = 20  # seconds a request to Rasa may take to arrive (SANIC_REQUEST_TIMEOUT wins)
+    web_read_timeout: float = 15.0  # seconds the web app waits for a request's headers, and for its body
+    tracker_max_events: int = 1000  # a conversation session longer than this starts afresh (slots kept)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -73,6 +86,7 @@ class Settings:
             rasa_url=(env.get("BANDIAN_RASA_URL") or f"http://127.0.0.1:{env.get('RASA_PORT') or 5005}").rstrip("/"),
             rasa_host=env.get("BANDIAN_RASA_HOST") or "127.0.0.1",
             rasa_token=env.get("BANDIAN_RASA_TOKEN", ""),
+            staff_token=env.get("BANDIAN_STAFF_TOKEN", ""),
             web_host=env.get("BANDIAN_WEB_HOST") or "127.0.0.1",
             web_port=int(env.get("BANDIAN_WEB_PORT") or 8080),
             console_user=env.get("BANDIAN_CONSOLE_USER") or "admin",
@@ -84,6 +98,16 @@ class Settings:
             wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),
             wechat_aes_key=env.get("WECHAT_AES_KEY", ""),
             wechat_api_base=(env.get("WECHAT_API_BASE") or "https://api.weixin.qq.com").rstrip("/"),
+            chat_rate=env.get("BANDIAN_CHAT_RATE") or cls.chat_rate,
+            session_rate=env.get("BANDIAN_SESSION_RATE") or cls.session_rate,
+            handoff_rate=env.get("BANDIAN_HANDOFF_RATE") or cls.handoff_rate,
+            rest_rate=env.get("BANDIAN_REST_RATE") or cls.rest_rate,
+            wechat_rate=env.get("BANDIAN_WECHAT_RATE") or cls.wechat_rate,
+            rate_limit_loopback=_flag(env.get("BANDIAN_RATE_LIMIT_LOOPBACK")),
+            rasa_max_body_bytes=int(env.get("BANDIAN_RASA_MAX_BODY_BYTES") or cls.rasa_max_body_bytes),
+            rasa_request_timeout=int(env.get("BANDIAN_RASA_REQUEST_TIMEOUT") or cls.rasa_request_timeout),
+            web_read_timeout=float(env.get("BANDIAN_WEB_READ_TIMEOUT") or cls.web_read_timeout),
+            tracker_max_events=int(env.get("BANDIAN_TRACKER_MAX_EVENTS") or cls.tracker_max_events),
         )
 
 
@@ -101,27 +125,46 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def rasa_listen(settings: Settings) -> tuple[str, str]:
+RASA_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa-token"
+
+
+def rasa_api_token(settings: Settings, token_file: Path | None = None) -> str:
+    """The token of Rasa's HTTP API (`--auth-token`): BANDIAN_RASA_TOKEN, else var/rasa-token (created once,
+    mode 0600). Whatever calls the API (not the channels' webhooks) sends it as `?token=`."""
+    from bot.secretfile import read_or_create_secret
+
+    return settings.rasa_token.strip() or read_or_create_secret(token_file or RASA_TOKEN_FILE)
+
+
+def rasa_listen(settings: Settings, token_file: Path | None = None) -> tuple[str, str]:
     """(interface, token) for `rasa run --enable-api` (scripts/run.sh).
 
     Rasa's HTTP API reads and rewrites conversations and replaces the model, and without a token it
-    asks nobody. So Rasa listens on loopback unless BANDIAN_RASA_HOST says otherwise, and then only
-    with BANDIAN_RASA_TOKEN set (ValueError). The channels' webhooks need no token either way.
+    asks nobody. So there is always a token (BANDIAN_RASA_TOKEN, else one generated into var/rasa-token),
+    and Rasa listens on loopback unless BANDIAN_RASA_HOST says otherwise, and then only with
+    BANDIAN_RASA_TOKEN set (ValueError: the clients on other machines need to know it). The channels'
+    webhooks need no token either way.
     """
     host, token = settings.rasa_host.strip(), settings.rasa_token.strip()
     if not is_loopback(host) and not token:
-        raise ValueError(f"BANDIAN_RASA_HOST={host} would open Rasa's HTTP API to the network without a token: "
-                         "set BANDIAN_RASA_TOKEN as well (see .env.example), or leave BANDIAN_RASA_HOST at 127.0.0.1")
+        raise ValueError(f"BANDIAN_RASA_HOST={host} would open Rasa's HTTP API to the network with a token only "
+                         "this machine knows: set BANDIAN_RASA_TOKEN as well (see .env.example), or leave "
+                         "BANDIAN_RASA_HOST at 127.0.0.1")
     if any(char.isspace() for char in token):
         raise ValueError("BANDIAN_RASA_TOKEN must not contain spaces")
-    return host, token
+    return host, rasa_api_token(settings, token_file)
 
 
 def main(argv: list[str]) -> int:
     """`python -m bot.settings rasa-listen`: Rasa's interface and token, one a line (for scripts/run.sh)."""
-    if argv != ["rasa-listen"]:
-        print("usage: python -m bot.settings rasa-listen", file=sys.stderr)
-        return 2
+    parser = argparse.ArgumentParser(prog="python -m bot.settings",
+                                     description="Settings for the start-up scripts (environment, then .env).")
+    parser.add_argument("command", choices=["rasa-listen"],
+                        help="rasa-listen: the interface and the API token `rasa run` gets, one a line")
+    try:
+        parser.parse_args(argv)
+    except SystemExit as stop:  # --help (0) or a usage error (2)
+        return stop.code if isinstance(stop.code, int) else 2
     try:
         host, token = rasa_listen(Settings.from_env())
     except ValueError as error:

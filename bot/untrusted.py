@@ -8,6 +8,8 @@ database, log or terminal takes.
 
 from __future__ import annotations
 
+import json
+
 
 def ascii_int(text: str, max_digits: int) -> int | None:
     """The number written with 1 to `max_digits` ASCII digits (nothing else), else None."""
@@ -16,3 +18,12 @@ def ascii_int(text: str, max_digits: int) -> int | None:
 
 def has_lone_surrogate(text: str) -> bool:
     return any(0xD800 <= ord(char) <= 0xDFFF for char in text)
+
+
+MAX_METADATA_BYTES = 4096  # a REST message's `metadata`, as compact UTF-8 JSON
+
+
+def json_bytes(value: object) -> int:
+    """The size of a JSON value written compactly in UTF-8 (lone surrogates counted as written)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return len(text.encode("utf-8", "surrogatepass"))

@@ -13,6 +13,7 @@ idempotent, and on SQLite it simply creates the tables.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -27,7 +28,10 @@ from bot.web.console.accounts import bootstrap_admin  # noqa: E402
 from bot.web.console.state import banner  # noqa: E402
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(prog="python deploy/init_db.py", description=__doc__.split("\n\n")[0].replace("\n", " "),
+                            epilog="DATABASE_URL, BANDIAN_CONSOLE_USER and BANDIAN_CONSOLE_PASSWORD come from the "
+                                   "environment (or .env).").parse_args(argv)
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
     ensure_all_tables(engine)

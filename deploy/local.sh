@@ -5,14 +5,16 @@
 
 : "${PROD_DIR:=$PWD/var/prod}"               # data, logs, pids, generated configs and secrets
 : "${PROD_NGINX_PORT:=6080}"                 # the one public entry: web chat, console, Rasa channels
-: "${PROD_ACTIONS_LB_PORT:=6090}"            # nginx, internal: Rasa replicas -> both action servers
+: "${PROD_ACTIONS_LB_PORT:=6090}"            # nginx, internal: Rasa -> action servers, web apps -> Rasa
 : "${PROD_RASA_PORTS:=6005 6006}"            # Rasa Open Source replicas
 : "${PROD_ACTIONS_PORTS:=6055 6056}"         # action servers
 : "${PROD_WEB_PORTS:=6081 6082}"             # web app replicas (python -m bot.web)
 : "${PROD_PG_PORT:=6032}"                    # PostgreSQL (own cluster under $PROD_DIR/pg)
 : "${PROD_REDIS_PORT:=6079}"                 # Redis (lock store), no persistence
+: "${PROD_LIMIT_RATE:=10r/s}"                # nginx: chat messages per client address (web chat, REST) ...
+: "${PROD_LIMIT_BURST:=100}"                 # ... and how many more at once before 429
 export PROD_DIR PROD_NGINX_PORT PROD_ACTIONS_LB_PORT PROD_RASA_PORTS PROD_ACTIONS_PORTS PROD_WEB_PORTS \
-  PROD_PG_PORT PROD_REDIS_PORT
+  PROD_PG_PORT PROD_REDIS_PORT PROD_LIMIT_RATE PROD_LIMIT_BURST
 
 PROD_SECRETS="$PROD_DIR/secrets.env"
 
@@ -39,8 +41,9 @@ load_prod_env() {
   export REDIS_HOST="${REDIS_HOST:-127.0.0.1}" REDIS_PORT="${REDIS_PORT:-$PROD_REDIS_PORT}"
   # Rasa calls the action servers through nginx's internal listener (both servers, round robin)
   export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:$PROD_ACTIONS_LB_PORT/webhook}"
-  # the web apps forward chat messages to the Rasa replicas through nginx
-  export BANDIAN_RASA_URL="http://127.0.0.1:$PROD_NGINX_PORT"
+  # the web apps forward chat messages to the Rasa replicas through nginx's internal listener (the
+  # public one limits each client's rate, and every forwarded message would come from the web app)
+  export BANDIAN_RASA_URL="http://127.0.0.1:$PROD_ACTIONS_LB_PORT"
   export BANDIAN_CONSOLE_USER="${BANDIAN_CONSOLE_USER:-admin}" BANDIAN_WEB_HOST=127.0.0.1
   export BANDIAN_TRUST_PROXY=true  # nginx reports the client address in X-Real-IP
   export BANDIAN_PROD_URL="http://127.0.0.1:$PROD_NGINX_PORT"

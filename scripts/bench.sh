@@ -34,7 +34,9 @@ export DATABASE_URL="sqlite:///$PWD/$BENCH/bandian.db"
   >"$BENCH/secret.key"
 BANDIAN_SECRET_KEY=$(cat "$BENCH/secret.key")
 BANDIAN_CONSOLE_PASSWORD=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
-export BANDIAN_SECRET_KEY BANDIAN_CONSOLE_PASSWORD BANDIAN_LOG_LEVEL=WARNING
+# Rasa's HTTP API (POST /model/parse, /status) takes this token (bench/common.py sends it)
+BANDIAN_RASA_TOKEN=$("$PY" -c 'import secrets; print(secrets.token_hex(16))')
+export BANDIAN_SECRET_KEY BANDIAN_CONSOLE_PASSWORD BANDIAN_RASA_TOKEN BANDIAN_LOG_LEVEL=WARNING
 
 # every server this script starts: stopped on exit, whatever happens
 pids=()
@@ -112,14 +114,16 @@ step "single stack"
 "$PY" -m bot.orders demo >/dev/null   # customer managers, so bookings are assigned
 export ACTIONS_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
 start actions "$RASA" run actions --actions actions --port "$ACTIONS_PORT"
-start rasa rasa_server "$assistant_model" "$RASA_PORT" --credentials credentials.yml --endpoints endpoints.yml
-start baseline rasa_server "$baseline_model" "$BASELINE_PORT" --credentials bench/baseline_bot/credentials.yml
+start rasa rasa_server "$assistant_model" "$RASA_PORT" --interface 127.0.0.1 --auth-token "$BANDIAN_RASA_TOKEN" \
+  --credentials credentials.yml --endpoints "$(endpoints_file)"
+start baseline rasa_server "$baseline_model" "$BASELINE_PORT" --interface 127.0.0.1 --auth-token "$BANDIAN_RASA_TOKEN" \
+  --credentials bench/baseline_bot/credentials.yml
 BANDIAN_WEB_PORT=$WEB_PORT BANDIAN_RASA_URL="http://127.0.0.1:$RASA_PORT" start web "$PY" -m bot.web
 echo "starting the assistant (Rasa, actions, web app) and the baseline bot ..."
 wait_ready "http://127.0.0.1:$ACTIONS_PORT/health" actions "${pid_of[actions]}"
 wait_ready "http://127.0.0.1:$WEB_PORT/healthz" web "${pid_of[web]}"
-wait_ready "http://127.0.0.1:$BASELINE_PORT/status" baseline "${pid_of[baseline]}"
-wait_ready "http://127.0.0.1:$RASA_PORT/status" rasa "${pid_of[rasa]}"
+wait_ready "http://127.0.0.1:$BASELINE_PORT/status?token=$BANDIAN_RASA_TOKEN" baseline "${pid_of[baseline]}"
+wait_ready "http://127.0.0.1:$RASA_PORT/status?token=$BANDIAN_RASA_TOKEN" rasa "${pid_of[rasa]}"
 
 step latency
 "$PY" -m bench.latency --assistant "http://127.0.0.1:$RASA_PORT" --baseline "http://127.0.0.1:$BASELINE_PORT" \
@@ -131,7 +135,7 @@ step accuracy
 "$PY" -m bench.accuracy --url "http://127.0.0.1:$RASA_PORT"
 
 step "Rasa stages (in-process agent)"
-"$PY" -m bench.profile_rasa --model "$assistant_model" --bodies "$BENCH/action-bodies.jsonl" \
+"$PY" -m bench.profile_rasa --model "$assistant_model" --bodies "$BENCH/action-bodies.jsonl" --endpoints "$(endpoints_file)" \
   2>"$LOG/profile-rasa.log" || { tail -30 "$LOG/profile-rasa.log" >&2; exit 1; }
 
 step "load, one replica, in-memory tracker store"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -30,5 +31,13 @@ def main(out: Path, target: float) -> int:
     return 1 if failed else 0
 
 
+def cli(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/nlu_gate.py", description=__doc__)
+    parser.add_argument("out", type=Path, help="the folder of `rasa test nlu --out` (intent_report.json, ...)")
+    parser.add_argument("target", type=float, help="the lowest acceptable F1, e.g. 0.95")
+    args = parser.parse_args(argv)
+    return main(args.out, args.target)
+
+
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]), float(sys.argv[2])))
+    sys.exit(cli())

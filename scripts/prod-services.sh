@@ -7,9 +7,13 @@
 #
 # `start` is idempotent: a running service is left alone (nginx re-reads its generated config).
 # Ports are in deploy/local.sh; data, logs, pid files, generated configs and the secrets
-# (var/prod/secrets.env, created once) are under var/prod/ ($PROD_DIR). PostgreSQL refuses to
-# run as root: as root, the cluster belongs to the `postgres` system user (its data directory is
-# var/prod/pg when that user can reach it, else /tmp/bandian-prod-pg-<port>).
+# (var/prod/secrets.env, created once) are under var/prod/ ($PROD_DIR), which only its owner may
+# enter (mode 0700, as if the checkout sat under a private directory; it holds the secrets and the
+# data). Nothing here depends on other users reaching the checkout: nginx's worker processes run as
+# the user that starts nginx (`user` directive when that is root; they write request bodies to
+# $PROD_DIR/nginx/tmp), Redis runs as that user too, and PostgreSQL, which refuses to run as root,
+# belongs as root to the `postgres` system user, with its data directory in var/prod/pg when that
+# user can reach it, else /tmp/bandian-prod-pg-<port>, and its socket in /tmp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=deploy/local.sh
@@ -231,9 +235,14 @@ start_nginx() {
   nginx=$(nginx_bin)
   [ -n "$nginx" ] || die "nginx is not installed"
   mkdir -p "$NGINX_DIR/tmp"
+  # Started as root, nginx would run its workers as `nobody`, who cannot enter $PROD_DIR (0700) to
+  # write request bodies to $NGINX_DIR/tmp: they run as the user that starts nginx instead.
+  local user=""
+  if is_root; then user="$(id -un) $(id -gn)"; fi
   NGINX_LISTEN="127.0.0.1:$PROD_NGINX_PORT" NGINX_ACTIONS_LISTEN="127.0.0.1:$PROD_ACTIONS_LB_PORT" \
   RASA_SERVERS=$(upstream_servers "$PROD_RASA_PORTS") ACTIONS_SERVERS=$(upstream_servers "$PROD_ACTIONS_PORTS") \
   WEB_SERVERS=$(upstream_servers "$PROD_WEB_PORTS") RASA_API_ALLOW=127.0.0.1 \
+  NGINX_LIMIT_RATE="$PROD_LIMIT_RATE" NGINX_LIMIT_BURST="$PROD_LIMIT_BURST" NGINX_USER="$user" \
   NGINX_PID="$NGINX_PID" NGINX_TEMP_DIR="$NGINX_DIR/tmp" NGINX_ERROR_LOG="$LOG_DIR/nginx-error.log" \
   NGINX_ACCESS_LOG="$LOG_DIR/nginx-access.log" \
     deploy/render-nginx.sh deploy/nginx.conf "$NGINX_CONF"
@@ -260,6 +269,7 @@ stop_nginx() {
 
 # ---------------------------------------------------------------- main
 mkdir -p "$LOG_DIR" "$RUN_DIR"
+chmod 700 "$PROD_DIR"  # secrets, data, logs: the owner's only
 case "${1:-start}" in
   start)
     install_missing

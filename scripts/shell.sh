@@ -8,4 +8,4 @@ mkdir -p var/log
 "$RASA" run actions --actions actions --port "${ACTIONS_PORT:-5055}" >var/log/actions-shell.log 2>&1 &
 actions=$!
 trap 'kill $actions 2>/dev/null || true' EXIT
-"$RASA" shell --model "$model" --endpoints endpoints.yml
+"$RASA" shell --model "$model" --endpoints "$(endpoints_file)"

@@ -13,10 +13,10 @@ mkdir -p var/results
 step "lint (ruff)";         "$VENV_BIN/ruff" check bot actions tests scripts
 step "types (mypy)";        "$VENV_BIN/mypy" bot actions
 step "knowledge base";      "$PY" -m bot.knowledge.check
-step "unit + action tests"; "$PY" -m pytest -q tests/unit tests/actions
+step "unit + action + security tests"; "$PY" -m pytest -q tests/unit tests/actions tests/security
 step "model";               model=$(scripts/train.sh)
 step "held-out NLU evaluation"; scripts/nlu_eval.sh
-step "rasa data validate";  "$RASA" data validate --domain domain --data data \
+step "rasa data validate";  "$RASA" data validate \
   >var/results-validate.log 2>&1 || { tail -40 var/results-validate.log; exit 1; }
 echo "training data valid"
 
@@ -47,7 +47,7 @@ done
 grep -q "is running" var/e2e-run.log || { cat var/e2e-run.log; exit 1; }
 step "conversation stories (rasa test core)"
 "$RASA" test core --model "$model" --stories tests/stories --fail-on-prediction-errors \
-  --endpoints endpoints.yml --out var/results/core >var/results-core.log 2>&1 \
+  --endpoints "$(endpoints_file)" --out var/results/core >var/results-core.log 2>&1 \
   || { tail -40 var/results-core.log; cat var/results/core/failed_test_stories.yml 2>/dev/null; exit 1; }
 echo "stories passed"
 step "end to end (REST) and the public question set"
@@ -58,9 +58,15 @@ eval_dir="${EVAL_DIR:-../shared/eval}"
 if [ -f "$eval_dir/score.py" ]; then
   echo "public question set:"
   "$PY" "$eval_dir/score.py" bot "http://127.0.0.1:$RASA_PORT" --out var/eval-report.json --min "${EVAL_MIN:-90}"
+  echo "public customer-style set (customer_questions.yml):"
+  "$PY" "$eval_dir/score.py" bot "http://127.0.0.1:$RASA_PORT" --cases "$eval_dir/customer_questions.yml" \
+    --out var/eval-customer-report.json --min "${EVAL_CUSTOMER_MIN:-90}"
   echo "own question set (tests/eval/questions.yml):"
   "$PY" "$eval_dir/score.py" bot "http://127.0.0.1:$RASA_PORT" --cases tests/eval/questions.yml \
     --out var/eval-own-report.json --min "${EVAL_OWN_MIN:-90}"
+  echo "own customer-style dev set (tests/eval/customer_dev.yml, tuned on):"
+  "$PY" "$eval_dir/score.py" bot "http://127.0.0.1:$RASA_PORT" --cases tests/eval/customer_dev.yml \
+    --out var/eval-dev-report.json --min "${EVAL_DEV_MIN:-85}"
 else
   echo "public question set not found at $eval_dir (set EVAL_DIR); skipped"
 fi

@@ -13,11 +13,18 @@ WeChat waits 5 seconds for a passive reply and retries a message up to three tim
 processed once (keyed by MsgId, events by sender + CreateTime): retries wait for the same processing.
 An answer not ready within `reply_timeout` is acknowledged with "success" and pushed through the
 customer-service API when ready. See docs/wechat.md.
+
+Trust boundaries: a request's `timestamp` must be within MAX_TIMESTAMP_SKEW (300 s) of the server's clock;
+its nonce is remembered for twice that long and may come again only with the same body (WeChat's own
+retry), as MsgIds are remembered for processing once; with an EncodingAESKey configured only encrypted
+(`encrypt_type=aes`) bodies are accepted; each customer (openid) gets BANDIAN_WECHAT_RATE messages before
+a polite "too fast" reply. The conversation's sender id is `wechat:<openid>` (bot/senders.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 import unicodedata
@@ -50,10 +57,12 @@ from bot.channels.wechat_xml import (
     parse_message,
     text_reply,
 )
+from bot.limits import TOO_MANY, Rate, RateLimiter
 from bot.livechat.store import Routed, customer_message, remember_target
 from bot.masking import mask_text
 from bot.orders.runtime import orders_session
 from bot.orders.store import conversation_key
+from bot.senders import openid_of, wechat_sender
 from bot.settings import Settings
 from bot.untrusted import ascii_int
 
@@ -63,8 +72,10 @@ CHANNEL = "wechat"
 REPLY_TIMEOUT = 4.5  # seconds; WeChat gives up on a passive reply after 5
 PROCESS_TIMEOUT = 60.0  # seconds a message may take in Rasa before the customer gets an apology
 MAX_BODY_BYTES = 64 * 1024  # larger bodies: 413
-MAX_TIMESTAMP_SKEW = 3600  # seconds; older or future-dated signed requests are refused (replays)
-DEDUPE_TTL = 300.0  # seconds a message id is remembered (WeChat's retries come within ~15 s)
+MAX_TIMESTAMP_SKEW = 300  # seconds; older or future-dated signed requests are refused (replays)
+REPLAY_WINDOW = 2.0 * MAX_TIMESTAMP_SKEW  # a request is acceptable this long (timestamps ± the skew) ...
+DEDUPE_TTL = REPLAY_WINDOW  # ... so message ids and nonces are remembered that long (retries come within ~15 s)
+MAX_NONCES = 200_000  # nonces remembered at most (the oldest are forgotten first)
 SHUTDOWN_GRACE = 10.0  # seconds the server's shutdown waits for answers still being pushed
 CHOICES_TTL = 1800.0  # seconds a numbered button list can be answered with its number
 MAX_MESSAGE_CHARS = 2000  # longer customer messages are cut (as on the REST channel)
@@ -84,12 +95,12 @@ Router = Callable[[str, str], Routed]  # (openid, text) → Routed; runs in a wo
 
 def tag(openid: str) -> str:
     """A short, non-reversible id of a customer for logs (the same as the live chat's conversation tag)."""
-    return conversation_key(openid)[:8]
+    return conversation_key(wechat_sender(openid))[:8]
 
 
 def route_in_database(openid: str, text: str, settings: Settings | None, now: datetime) -> Routed:
     """Remember where the conversation can be reached, then hold the message for an agent or let the bot answer."""
-    conversation = conversation_key(openid)
+    conversation = conversation_key(wechat_sender(openid))
     with orders_session(settings) as session:
         remember_target(session, conversation, CHANNEL, openid, now)
         return customer_message(session, conversation, text, now)
@@ -151,11 +162,11 @@ class WeChatPushOutput(OutputChannel):
         return CHANNEL
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.client.send_text(recipient_id, text)
+        await self.client.send_text(openid_of(recipient_id), text)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                                      **kwargs: Any) -> None:
-        await self.client.send_text(recipient_id, render_buttons(text, buttons))
+        await self.client.send_text(openid_of(recipient_id), render_buttons(text, buttons))
 
 
 class Choices:
@@ -213,6 +224,9 @@ class InFlight:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
     def _purge(self) -> None:
         now = self.clock()
         while self._entries:
@@ -220,6 +234,32 @@ class InFlight:
             if now - pending.started < self.ttl or not pending.task.done():
                 return
             self._entries.popitem(last=False)
+
+
+class Nonces:
+    """Signed requests seen within the replay window: a (timestamp, nonce) may come again only with the same
+    body (WeChat retrying the same push); with another body it is a replay of a captured signature."""
+
+    def __init__(self, ttl: float = REPLAY_WINDOW, clock: Callable[[], float] = time.monotonic,
+                 max_entries: int = MAX_NONCES) -> None:
+        self.ttl, self.clock, self.max_entries = ttl, clock, max_entries
+        self._seen: OrderedDict[tuple[str, str], tuple[float, str]] = OrderedDict()
+
+    def fresh(self, timestamp: str, nonce: str, body: bytes) -> bool:
+        """Whether the request may be handled (and remember it)."""
+        now = self.clock()
+        while self._seen and (now - next(iter(self._seen.values()))[0] > self.ttl
+                              or len(self._seen) > self.max_entries):
+            self._seen.popitem(last=False)
+        fingerprint = hashlib.sha256(body).hexdigest()
+        seen = self._seen.get((timestamp, nonce))
+        if seen is not None:
+            return seen[1] == fingerprint
+        self._seen[(timestamp, nonce)] = (now, fingerprint)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
 
 def classify(message: IncomingMessage) -> str:
@@ -285,7 +325,8 @@ class WeChatInput(InputChannel):
     def __init__(self, token: str, app_id: str = "", app_secret: str = "", aes_key: str = "",
                  api_base: str = DEFAULT_API_BASE, reply_timeout: float = REPLY_TIMEOUT,
                  settings: Settings | None = None, router: Router | None = None,
-                 now: Callable[[], datetime] = datetime.now) -> None:
+                 now: Callable[[], datetime] = datetime.now, clock: Callable[[], float] = time.time,
+                 rate: Rate | None = None) -> None:
         self.token, self.app_id = token, app_id
         self.cipher = WeChatCipher(aes_key, app_id) if aes_key else None
         # the token is shared with the account's other processes through the settings' database (opened on
@@ -297,6 +338,8 @@ class WeChatInput(InputChannel):
         self.settings = settings
         self.router: Router = router or self._route_in_database
         self.now = now
+        self.clock = clock  # the wall clock request timestamps are checked against (tests inject one)
+        self.rate = rate if rate is not None else Rate.parse(settings.wechat_rate if settings else None, "20/60")
         self.webhook: WeChatWebhook | None = None  # the last blueprint's (for tests and shutdown)
 
     async def route_to_agent(self, openid: str, text: str) -> Routed:
@@ -348,6 +391,8 @@ class WeChatWebhook:
         self.channel = channel
         self.on_new_message = on_new_message
         self.in_flight = InFlight()
+        self.nonces = Nonces()
+        self.limiter = RateLimiter(channel.rate, limit_loopback=True)  # keyed by openid, not by address
         self.choices = Choices()
         self._deliveries: set[asyncio.Future[None]] = set()
 
@@ -355,7 +400,7 @@ class WeChatWebhook:
 
     async def verify(self, request: Request) -> HTTPResponse:
         """Server URL verification: echo `echostr` when the signature is right."""
-        if not self._authentic(request):
+        if not self._authentic(request, str(request.args.get("echostr", "")).encode("utf-8", "surrogatepass")):
             return _status(403, "forbidden")
         return response.text(request.args.get("echostr", ""))
 
@@ -364,9 +409,12 @@ class WeChatWebhook:
         body = request.body or b""
         if len(body) > MAX_BODY_BYTES:
             return _status(413, "payload too large")
-        if not self._authentic(request):
+        if not self._authentic(request, body):
             return _status(403, "forbidden")
         safe = str(request.args.get("encrypt_type", "")).lower() == "aes"
+        if self.channel.cipher is not None and not safe:
+            logger.warning("wechat: a plaintext body refused (safe mode is configured: only encrypted bodies)")
+            return _status(403, "forbidden")
         try:
             message = self._open(body, request) if safe else parse_message(body)
         except _BadSignature:
@@ -382,15 +430,19 @@ class WeChatWebhook:
             xml = self._seal(xml, str(request.args.get("nonce")))
         return response.text(xml, content_type="application/xml; charset=utf-8")
 
-    def _authentic(self, request: Request) -> bool:
+    def _authentic(self, request: Request, body: bytes) -> bool:
+        """A right signature, a timestamp within MAX_TIMESTAMP_SKEW, and not a replay (bot docstring)."""
         args = request.args
         timestamp, nonce = str(args.get("timestamp", "")), str(args.get("nonce", ""))
         if not check_signature(args.get("signature"), self.channel.token, timestamp, nonce):
             logger.warning("wechat: request with a bad signature refused")
             return False
         seconds = unix_time(timestamp)
-        if seconds is None or abs(time.time() - seconds) > MAX_TIMESTAMP_SKEW:
+        if seconds is None or abs(self.channel.clock() - seconds) > MAX_TIMESTAMP_SKEW:
             logger.warning("wechat: request with a stale timestamp refused")
+            return False
+        if not self.nonces.fresh(timestamp, nonce, body):
+            logger.warning("wechat: a signed request replayed with another body refused (nonce seen before)")
             return False
         return True
 
@@ -424,6 +476,9 @@ class WeChatWebhook:
             return UNSUPPORTED_REPLY
         if kind not in ("text", "subscribe"):
             return ""
+        if message.dedupe_key not in self.in_flight and self.limiter.take(message.from_user) is not None:
+            logger.warning("wechat: %s sends too fast; told to slow down", tag(message.from_user))
+            return TOO_MANY
         pending, new = self.in_flight.start(message.dedupe_key, lambda: self._process(message, kind))
         if not new:
             logger.info("wechat: retry of a message from %s joins its processing", tag(message.from_user))
@@ -455,8 +510,8 @@ class WeChatWebhook:
     async def _ask_rasa(self, openid: str, text: str) -> str:
         output = WeChatOutput()
         try:
-            await asyncio.wait_for(self.on_new_message(UserMessage(text, output, openid, input_channel=CHANNEL)),
-                                   PROCESS_TIMEOUT)
+            message = UserMessage(text, output, wechat_sender(openid), input_channel=CHANNEL)
+            await asyncio.wait_for(self.on_new_message(message), PROCESS_TIMEOUT)
         except Exception:
             logger.exception("wechat: the assistant failed on a message from %s", tag(openid))
             return ERROR_REPLY

@@ -23,6 +23,7 @@ import aiohttp
 
 from bot.channels.wechat_tokens import DatabaseTokenStore, StoredToken, refresh_margin
 from bot.orders.store import conversation_key
+from bot.senders import wechat_sender
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ class CustomerServiceClient:
         for index, part in enumerate(parts, 1):
             await self._send_part(openid, part)
             logger.info("wechat: customer-service message %d/%d sent to %s", index, len(parts),
-                        conversation_key(openid)[:8])
+                        conversation_key(wechat_sender(openid))[:8])
 
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:

@@ -1,7 +1,9 @@
 """WeChat message XML: parsing pushed messages and rendering passive replies.
 
 Only flat `<xml>` documents are read (the top-level children's text); documents with a DOCTYPE or
-entity declarations are refused outright, so no entity expansion ever happens.
+entity declarations are refused outright, so no entity expansion ever happens. The body is decoded first
+(UTF-8, as WeChat sends it; anything else is refused) and the check and the parser both see that text:
+checking the raw bytes let a UTF-16 encoded DOCTYPE through, which the XML parser then decoded itself.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 
 # Characters that XML 1.0 cannot carry (most C0 controls); removed from reply text.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_ENCODING = re.compile(r"^\s*<\?xml[^>]*\bencoding\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
 
 
 class MalformedMessage(ValueError):
@@ -40,13 +43,31 @@ class IncomingMessage:
         return f"event:{self.from_user}:{self.create_time}:{self.event}"
 
 
+def decode(body: bytes | str) -> str:
+    """The body as text: UTF-8 only (a UTF-8 byte order mark is dropped), no NUL characters."""
+    if isinstance(body, str):
+        text = body
+    else:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise MalformedMessage("the body is not UTF-8") from error
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        raise MalformedMessage("the body contains NUL characters (not UTF-8 text)")
+    declared = _ENCODING.match(text)
+    if declared and declared.group(1).strip().lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise MalformedMessage(f"the body declares the encoding {declared.group(1)!r}; only UTF-8 is accepted")
+    return text
+
+
 def parse_fields(body: bytes | str) -> dict[str, str]:
     """The text of each top-level child of the `<xml>` root (MalformedMessage when it is not such a document)."""
-    raw = body.encode("utf-8") if isinstance(body, str) else body
-    if _DECLARATION.search(raw):
+    text = decode(body)
+    if _DECLARATION.search(text):
         raise MalformedMessage("DOCTYPE and entity declarations are not accepted")
     try:
-        root = ElementTree.fromstring(raw)
+        root = ElementTree.fromstring(text)  # text, not bytes: the parser cannot pick another encoding
     except ElementTree.ParseError as error:
         raise MalformedMessage(f"not XML: {error}") from error
     if root.tag != "xml":

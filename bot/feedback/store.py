@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.booking.name import asks_for_name
 from bot.feedback.models import AuditEntry, Exchange, Unanswered
-from bot.masking import mask_text
+from bot.masking import mask_name_answer, mask_text
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,11 @@ class Counted:
 
 def record_exchange(session: Session, *, conversation: str, channel: str, question: str, answer: str,
                     now: datetime) -> int:
-    row = Exchange(conversation=conversation, channel=channel, question=mask_text(question),
+    """Store a question and its answer masked; a question answering "请问联系人怎么称呼？" is a name."""
+    previous = session.execute(select(Exchange.answer).where(Exchange.conversation == conversation)
+                               .order_by(Exchange.id.desc()).limit(1)).scalar()
+    mask = mask_name_answer if asks_for_name(previous) else mask_text
+    row = Exchange(conversation=conversation, channel=channel, question=mask(question),
                    answer=mask_text(answer), created_at=now)
     session.add(row)
     session.commit()

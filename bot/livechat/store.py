@@ -1,11 +1,14 @@
 """Handoff queue, live messages and the customer outbox. Every write commits before it returns.
 
 Conversations are identified by `conversation_key(sender id)`, never by the raw channel id;
-only a WeChat delivery target keeps the openid, because the customer-service API needs it.
+only a WeChat delivery target keeps the openid, because the customer-service API needs it. Sender ids
+are namespaced per channel (bot/senders.py), and a conversation's delivery target never moves to
+another channel. A conversation may queue at most MAX_HANDOFFS_PER_HOUR handoffs an hour.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,10 +18,12 @@ from sqlalchemy.orm import Session
 from bot.livechat.models import AgentPresence, DeliveryTarget, Handoff, HandoffMessage, OutboxMessage
 from bot.masking import mask_text
 
+logger = logging.getLogger(__name__)
 OPEN = ("waiting", "active")
 CLOSE_REASONS = {"no_agent": "客服均不在线，已转回智能助手", "handed_back": "客服已交还智能助手",
-                 "customer_left": "客户已开始新对话"}
+                 "customer_left": "客户已开始新对话", "too_many": "转人工请求过于频繁，已转回智能助手"}
 PRESENCE_WINDOW = timedelta(minutes=2)  # an agent whose console polled within this is online
+MAX_HANDOFFS_PER_HOUR = 3  # per conversation: more requests are answered as if no agent were online (95598)
 
 
 class HandoffClosed(LookupError):
@@ -42,11 +47,18 @@ class Routed:
 
 
 def remember_target(session: Session, conversation: str, channel: str, address: str, now: datetime) -> None:
+    """Where the conversation's outbox is delivered. A target changes only within its own channel: a
+    message claiming another channel for the conversation (which namespaced sender ids rule out) is
+    not allowed to redirect it."""
     row = session.get(DeliveryTarget, conversation)
     if row is None:
         session.add(DeliveryTarget(conversation=conversation, channel=channel, address=address, updated_at=now))
-    elif (row.channel, row.address) != (channel, address):
-        row.channel, row.address, row.updated_at = channel, address, now
+    elif row.channel != channel:
+        logger.warning("conversation %s: delivery target stays on %s (a %s message cannot move it)",
+                       conversation[:8], row.channel, channel)
+        return
+    elif row.address != address:
+        row.address, row.updated_at = address, now
     else:
         return
     session.commit()
@@ -85,13 +97,19 @@ def request_handoff(
     existing = open_handoff(session, conversation)
     if existing is not None:
         return HandoffRequest(True, existing.id, _position(session, existing))
-    if agents_online(session, now, window) == 0:
+    if agents_online(session, now, window) == 0 or recent_handoffs(session, conversation, now) >= MAX_HANDOFFS_PER_HOUR:
         return HandoffRequest(False)
     row = Handoff(conversation=conversation, channel=channel, status="waiting", summary=mask_text(summary),
                   region=region, category=category, order_number=order_number, created_at=now)
     session.add(row)
     session.commit()
     return HandoffRequest(True, row.id, _position(session, row))
+
+
+def recent_handoffs(session: Session, conversation: str, now: datetime, within: timedelta = timedelta(hours=1)) -> int:
+    query = (select(func.count()).select_from(Handoff)
+             .where(Handoff.conversation == conversation, Handoff.created_at >= now - within))
+    return int(session.execute(query).scalar_one())
 
 
 def _position(session: Session, row: Handoff) -> int:
@@ -129,6 +147,15 @@ def customer_left(session: Session, conversation: str, now: datetime) -> bool:
     return True
 
 
+def close_open_handoff(session: Session, conversation: str, now: datetime, reason: str) -> bool:
+    """Close the conversation's open handoff for `reason` (a key of CLOSE_REASONS); False when none is open."""
+    row = open_handoff(session, conversation)
+    if row is None:
+        return False
+    _close(session, row, now, reason)
+    return True
+
+
 def waiting_and_active(session: Session) -> list[Handoff]:
     query = select(Handoff).where(Handoff.status.in_(OPEN)).order_by(Handoff.id)
     return list(session.execute(query).scalars().unique())
@@ -154,7 +181,8 @@ def take_handoff(session: Session, handoff_id: int, agent: str, now: datetime) -
 
 def agent_reply(session: Session, handoff_id: int, agent: str, text: str, now: datetime) -> OutboxMessage:
     row = _active_for(session, handoff_id, agent)
-    row.messages.append(HandoffMessage(at=now, sender="agent", text=text))
+    # the transcript is masked like the customer's side; the customer gets the text as the agent wrote it
+    row.messages.append(HandoffMessage(at=now, sender="agent", text=mask_text(text)))
     session.commit()
     return queue_for_customer(session, row.conversation, text, now, kind="agent")
 

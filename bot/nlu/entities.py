@@ -7,7 +7,7 @@
 - district: the canonical district name (滕州市), from KB district names/aliases;
   `EntityMatcher.region_of("滕州市")` gives "枣庄".
 - customer_type: a category name from shared.yml (低压小微企业, 居民用户, 10千伏单电源用户), from
-  category names/synonyms and bot.understand's cues; or the generic 企业 / 充电设施 / 机井.
+  category names/synonyms and bot.reading.frame's cues; or the generic 企业 / 充电设施 / 机井.
 - area: the area's name in shared.yml (农村地区, 市区, 中心区), from area synonyms.
 - voltage: 10千伏, 0.4千伏, 35千伏, 380伏, 低压, 高压 (rules in bot.reading.quantities).
 - supply: 单电源 / 双电源 (双回路 → 双电源).
@@ -48,6 +48,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.knowledge.service import KnowledgeBase
 from bot.nlu.dictionary import domain_words
 from bot.nlu.spacy_zh import build_pipeline, ruler_matches
+from bot.reading.frame import BUSINESS_CUES, CATEGORY_RULES
 from bot.reading.quantities import (
     NUMBER,
     SUPPLY_TERMS,
@@ -56,7 +57,6 @@ from bot.reading.quantities import (
     fold,
 )
 from bot.settings import Settings
-from bot.understand import BUSINESS_CUES, CATEGORY_RULES
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ GENERIC_CUSTOMER_TYPES: dict[str, tuple[str, ...]] = {
     "充电设施": ("充电桩", "充电设施", "充电站"),
     "机井": ("机井",),
 }
-# Cues worth a category that bot.understand's rules only give together with a second word.
+# Cues worth a category that bot.reading.frame's rules only give together with a second word.
 EXTRA_CUSTOMER_CUES: dict[str, str] = {"小微企业": "small_micro", "小微企业用户": "small_micro"}
 # Categories that are a voltage level or a supply type: voltage / supply entities cover their cues.
 _VOLTAGE_CATEGORY_PREFIX = "hv"

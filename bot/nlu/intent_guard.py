@@ -16,7 +16,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.reading.acts import corrected_intent
-from bot.understand import normalize_text
+from bot.reading.frame import normalize_text
 
 PLACE_ENTITIES = ("region", "district")
 SITUATION_ENTITIES = ("region", "district", "customer_type", "voltage", "supply", "area", "capacity")

@@ -7,12 +7,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.orders import numbers
-from bot.orders.models import LookupAttempt, WorkOrder
+from bot.orders.models import LookupAttempt, LookupClientFailure, WorkOrder
 from bot.orders.views import OrderView
 
 
@@ -43,32 +44,91 @@ def phone_suffix(text: str | None) -> str | None:
     return digits[-1][-4:] if digits and len(digits[-1]) >= 4 else None
 
 
-def is_locked(session: Session, conversation: str, number: str, now: datetime, policy: LookupPolicy) -> bool:
+LOCK_KINDS = {"order": "工单号", "conversation": "会话", "client": "客户端地址"}
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """Lookups refused for one order number, conversation or client address until `until`."""
+
+    kind: str  # a key of LOCK_KINDS
+    key: str
+    failures: int
+    until: datetime
+
+    @property
+    def kind_name(self) -> str:
+        return LOCK_KINDS[self.kind]
+
+
+def _failures(kind: str, since: datetime) -> tuple[Any, Any]:
+    """(key column, time column) of the failed attempts counted for `kind`, as a subquery since `since`."""
+    if kind == "client":
+        rows = select(LookupClientFailure.client.label("key"), LookupClientFailure.at.label("at")).where(
+            LookupClientFailure.at >= since)
+    else:
+        column = LookupAttempt.order_number if kind == "order" else LookupAttempt.conversation
+        rows = select(column.label("key"), LookupAttempt.at.label("at")).where(
+            LookupAttempt.at >= since, LookupAttempt.success.is_(False))
+    table = rows.subquery()
+    return table.c.key, table.c.at
+
+
+def is_locked(session: Session, conversation: str, number: str, now: datetime, policy: LookupPolicy,
+              client: str | None = None) -> bool:
+    """Too many failures within the window for this conversation, this order number or this client address."""
     since = now - policy.window
-    failures = session.execute(select(func.count()).select_from(LookupAttempt).where(
-        LookupAttempt.at >= since, LookupAttempt.success.is_(False),
-        or_(LookupAttempt.conversation == conversation, LookupAttempt.order_number == number),
-    )).scalar_one()
-    return int(failures) >= policy.max_failures
+    keys = {"conversation": conversation, "order": number, "client": client}
+    for kind, key in keys.items():
+        if key is None:
+            continue
+        key_column, _at = _failures(kind, since)
+        count = session.execute(select(func.count()).where(key_column == key)).scalar_one()
+        if int(count) >= policy.max_failures:
+            return True
+    return False
+
+
+def current_lockouts(session: Session, now: datetime, policy: LookupPolicy) -> list[Lockout]:
+    """Every lockout in force: the key, its failures in the window, and when the oldest of them age out."""
+    since = now - policy.window
+    found = []
+    for kind in LOCK_KINDS:
+        key_column, at_column = _failures(kind, since)
+        rows = session.execute(select(key_column, at_column).order_by(key_column, at_column)).all()
+        by_key: dict[str, list[datetime]] = {}
+        for key, at in rows:
+            by_key.setdefault(key, []).append(at)
+        for key, times in by_key.items():
+            if len(times) >= policy.max_failures:
+                # locked until enough failures have aged out to leave fewer than max_failures
+                until = times[len(times) - policy.max_failures] + policy.window
+                found.append(Lockout(kind, key, len(times), until))
+    return sorted(found, key=lambda lockout: lockout.until, reverse=True)
 
 
 def lookup_order(
     session: Session, number_text: str, suffix: str | None, *, conversation: str, now: datetime,
-    policy: LookupPolicy = LookupPolicy(), agent: bool = False,
+    policy: LookupPolicy = LookupPolicy(), agent: bool = False, client: str | None = None,
 ) -> LookupResult:
     """Find an order by its number and the last four digits of its phone (agents: number alone).
 
     Every attempt is recorded (committed); after `max_failures` misses within `window` from one
-    conversation or for one order number, lookups are refused until the misses age out.
+    conversation, from one client address (whatever sender ids it uses) or for one order number,
+    lookups are refused with one answer (LOCKED, whichever limit it was) until the misses age out.
+    Refused attempts are not counted, so a lockout ends `window` after the misses that caused it.
     """
     number = numbers.canonical(number_text)
     if number is None:
         return LookupResult(Outcome.BAD_NUMBER)
-    if is_locked(session, conversation, number, now, policy):
+    client = client[:64] if client else None
+    if is_locked(session, conversation, number, now, policy, client):
         return LookupResult(Outcome.LOCKED)
     row = session.execute(select(WorkOrder).where(WorkOrder.number == number)).scalars().first()
     matched = row is not None and (agent or (suffix is not None and row.phone_suffix == suffix))
     session.add(LookupAttempt(at=now, conversation=conversation, order_number=number, success=matched))
+    if not matched and client:
+        session.add(LookupClientFailure(at=now, client=client))
     session.commit()
     if not matched or row is None:
         return LookupResult(Outcome.NO_MATCH)

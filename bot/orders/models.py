@@ -98,6 +98,16 @@ class LookupAttempt(Base):
     success = Column(Boolean, nullable=False)
 
 
+class LookupClientFailure(Base):
+    """A failed status lookup, by the client's address: lookups from one address are limited whatever
+    sender id it uses (a table of its own, so databases made before it need no migration)."""
+
+    __tablename__ = "lookup_client_failures"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, index=True)
+    client = Column(String(64), nullable=False, index=True)
+
+
 def ensure_schema(engine: Engine) -> None:
     """Create missing tables; refuse to run on a database of another schema version."""
     Base.metadata.create_all(engine, checkfirst=True)

@@ -4,15 +4,44 @@ Rasa's own channel answers 500 when the body is JSON but not an object (e.g. `[]
 drops a message that is not a string. This one answers 400 with a clear reason instead, and cuts
 very long messages to MAX_MESSAGE_CHARS. Loaded from credentials.yml under the same URL
 (`/webhooks/rest/webhook`).
+
+It also says who sent the message (bot/trust.py): `metadata["bandian_auth"]` is always written here,
+never taken from the body: staff only with the staff token (X-Bandian-Staff-Token), the client's address
+from the web app's signed header, our proxy's X-Real-IP (BANDIAN_TRUST_PROXY) or the peer, all signed
+for the action server.
+
+Trust boundaries (bot/senders.py, bot/limits.py):
+
+- a REST caller speaks only in its own namespace: a `sender` starting with `web:` or `wechat:` is refused
+  (400), except `web:<session>` with a session id the web app issued; the input channel is `web` for
+  those and `rest` for everything else, whatever the body's `input_channel` says;
+- `metadata` may be at most MAX_METADATA_BYTES (4 KB) as JSON (400 beyond); it is stored masked
+  (bot/rasa_plugins/tracker_store.py);
+- each client address gets BANDIAN_REST_RATE messages (429 with Retry-After beyond);
+- the Rasa server takes request bodies up to BANDIAN_RASA_MAX_BODY_BYTES (1 MB, Sanic's REQUEST_MAX_SIZE:
+  413 beyond) that arrive within BANDIAN_RASA_REQUEST_TIMEOUT seconds (Sanic's REQUEST_TIMEOUT), unless
+  SANIC_REQUEST_MAX_SIZE / SANIC_REQUEST_TIMEOUT say otherwise.
 """
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, Sanic, response
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.limits import TOO_MANY, Rate, RateLimiter, retry_after
+from bot.senders import WebSessions, rest_sender, session_key
+from bot.settings import Settings
+from bot.trust import ENVELOPE, request_identity, seal_identity, staff_token, trust_key
+from bot.untrusted import MAX_METADATA_BYTES, json_bytes
 
 MAX_MESSAGE_CHARS = 2000
 MAX_SENDER_CHARS = 128
@@ -25,10 +54,69 @@ def _body(request: Request) -> dict[str, Any]:
     return body
 
 
+def limit_requests(blueprint: Blueprint, settings: Settings) -> None:
+    """Body size and arrival time limits of the whole Rasa server (Sanic reads them per connection), set
+    when the server starts unless SANIC_REQUEST_MAX_SIZE / SANIC_REQUEST_TIMEOUT are in the environment."""
+
+    @blueprint.listener("before_server_start")
+    async def configure(app: Sanic, _loop: Any) -> None:
+        if "SANIC_REQUEST_MAX_SIZE" not in os.environ:
+            app.config.REQUEST_MAX_SIZE = settings.rasa_max_body_bytes
+        if "SANIC_REQUEST_TIMEOUT" not in os.environ:
+            app.config.REQUEST_TIMEOUT = settings.rasa_request_timeout
+
+
 class CheckedRestInput(RestInput):
+    _trust: tuple[Settings, bytes, str] | None = None
+    _sessions: WebSessions | None = None
+    _limiter: RateLimiter | None = None
+
+    def sessions(self) -> WebSessions:
+        if self._sessions is None:
+            self._sessions = WebSessions(session_key(self.trust()[0]))
+        return self._sessions
+
+    def limiter(self) -> RateLimiter:
+        if self._limiter is None:
+            settings = self.trust()[0]
+            self._limiter = RateLimiter(Rate.parse(settings.rest_rate), limit_loopback=settings.rate_limit_loopback)
+        return self._limiter
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+        limit_requests(webhook, self.trust()[0])
+
+        @webhook.middleware("request")
+        async def rate_limit(request: Request) -> HTTPResponse | None:
+            if request.method != "POST":
+                return None
+            wait = self.limiter().take(self.client(request))
+            if wait is None:
+                return None
+            return response.json({"error": TOO_MANY}, status=429, headers={"Retry-After": retry_after(wait)})
+
+        return webhook
+
+    def client(self, request: Request) -> str:
+        """Whom the rate limit counts the request under: the chat user's address the web app signed, our
+        proxy's X-Real-IP (BANDIAN_TRUST_PROXY) or the peer (bot/trust.py)."""
+        settings, key, token = self.trust()
+        try:
+            sender = str(_body(request).get("sender"))
+        except InvalidUsage:  # not JSON, or not an object: the handler answers 400
+            sender = ""
+        return request_identity(key, token, sender, request.headers, request.ip, settings.trust_proxy).client or ""
+
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def trust(self) -> tuple[Settings, bytes, str]:
+        """Settings, signing key and staff token, read once per channel."""
+        if self._trust is None:
+            settings = Settings.from_env()
+            self._trust = (settings, trust_key(settings), staff_token(settings, create=False))
+        return self._trust
 
     async def _extract_sender(self, req: Request) -> str:
         sender = _body(req).get("sender")
@@ -36,7 +124,10 @@ class CheckedRestInput(RestInput):
             raise InvalidUsage("sender 应为非空字符串")
         if len(str(sender)) > MAX_SENDER_CHARS:
             raise InvalidUsage(f"sender 不能超过 {MAX_SENDER_CHARS} 个字符")
-        return str(sender)
+        try:
+            return rest_sender(str(sender), self.sessions())[0]
+        except ValueError as error:
+            raise InvalidUsage(str(error)) from error
 
     def _extract_message(self, req: Request) -> str:
         message = _body(req).get("message")
@@ -47,11 +138,19 @@ class CheckedRestInput(RestInput):
         return message[:MAX_MESSAGE_CHARS]
 
     def _extract_input_channel(self, req: Request) -> str:
-        channel = _body(req).get("input_channel")
-        return channel if isinstance(channel, str) and channel else self.name()
+        """`web` for the web app's forwarded chats, else `rest`: a caller cannot claim another channel."""
+        try:
+            return rest_sender(str(_body(req).get("sender")), self.sessions())[1]
+        except ValueError:
+            return self.name()
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
         metadata = _body(request).get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
             raise InvalidUsage("metadata 应为 JSON 对象")
-        return metadata
+        if metadata is not None and json_bytes(metadata) > MAX_METADATA_BYTES:
+            raise InvalidUsage(f"metadata 不能超过 {MAX_METADATA_BYTES} 字节")
+        settings, key, token = self.trust()
+        sender = str(_body(request).get("sender"))
+        identity = request_identity(key, token, sender, request.headers, request.ip, settings.trust_proxy)
+        return {**(metadata or {}), ENVELOPE: seal_identity(key, sender, identity, time.time())}

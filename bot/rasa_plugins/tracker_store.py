@@ -1,4 +1,4 @@
-"""Tracker stores that mask phone numbers and house numbers before conversation events are stored.
+"""Tracker stores that mask personal data before conversation events are stored, and bound their size.
 
 A Rasa plug-in (bot/rasa_plugins holds the modules outside bot/nlu that import Rasa).
 Use it in endpoints.yml, e.g.
@@ -8,28 +8,58 @@ Use it in endpoints.yml, e.g.
       dialect: postgresql
       ...
 
-or `type: bot.rasa_plugins.tracker_store.MaskingInMemoryTrackerStore` for a single process. The
-live conversation is unaffected: NLU has already read the message, and booking slots hold the
-phone number and address sealed (bot/booking/sealed.py), which masking leaves alone.
+or `type: bot.rasa_plugins.tracker_store.MaskingInMemoryTrackerStore` for a single process.
+
+What is stored (bot/masking.py): phone numbers, house numbers and contact names in user and bot texts
+masked; a user message that answers "请问联系人怎么称呼？" (the `requested_slot` was booking_name) has the
+name masked; every event's metadata (e.g. what a REST caller sent as `metadata`) and structured slot
+values (session_started_metadata) masked string by string. The live conversation is unaffected: NLU has
+already read the message, booking slots hold the phone number and address sealed (bot/booking/sealed.py),
+which masking leaves alone, and the contact name slot is sealed by the store itself and opened again
+when the conversation is read back.
+
+Size: a conversation session that grows past BANDIAN_TRACKER_MAX_EVENTS events (a client sending message
+after message) is closed after the turn and a new session started with the slots carried over, as Rasa
+does when a session expires; the in-memory store keeps only the latest session of such a conversation.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from cryptography.fernet import Fernet
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME, SESSION_START_METADATA_SLOT
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import ActionExecuted, Event, Restarted, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.masking import mask_event
+from bot.booking.sealed import fernet, seal, unseal
+from bot.masking import NAME_SLOTS, REQUESTED_SLOT, SEALED_PREFIX, mask_event, mask_events
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
-def masked_events(events: Iterator[Event]) -> list[Event]:
-    masked = (Event.from_parameters(mask_event(event.as_dict())) for event in events)
+def _sealed_names(event: dict[str, Any], box: Fernet) -> dict[str, Any]:
+    value = event.get("value")
+    if event.get("event") == "slot" and event.get("name") in NAME_SLOTS and isinstance(value, str):
+        return {**event, "value": seal(value, box)}
+    return event
+
+
+def stored_events(events: Iterable[dict[str, Any]], box: Fernet, requested: str | None = None) -> list[dict[str, Any]]:
+    """Serialised events as they are stored: contact name slots sealed, everything else masked."""
+    return mask_events((_sealed_names(event, box) for event in events), requested)
+
+
+def masked_events(events: Iterator[Event], requested: str | None = None) -> list[Event]:
+    masked = (Event.from_parameters(event) for event in mask_events((e.as_dict() for e in events), requested))
     return [event for event in masked if event is not None]
 
 
@@ -41,28 +71,137 @@ def masked_tracker(tracker: DialogueStateTracker, domain: Domain) -> DialogueSta
     )
 
 
-class _MaskedStreaming:
-    """Events published to an event broker (if one is configured) are masked too."""
+def requested_before(events: Iterable[Event]) -> str | None:
+    """The slot being asked for after these events (the context of the next user message)."""
+    requested = None
+    for event in events:
+        if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
+            requested = event.value if isinstance(event.value, str) else None
+        elif isinstance(event, (Restarted, SessionStarted)):
+            requested = None
+    return requested
+
+
+def session_length(events: Iterable[Event]) -> int:
+    """Events since the latest session start."""
+    count = 0
+    for event in events:
+        count = 0 if isinstance(event, SessionStarted) else count + 1
+    return count
+
+
+def new_session(tracker: DialogueStateTracker) -> list[Event]:
+    """A fresh session carrying the tracker's current slot values over (as action_session_start does)."""
+    last = tracker.events[-1].timestamp if tracker.events else 0.0
+    at = max(time.time(), last)
+    slots = [SlotSet(name, value, timestamp=at) for name, value in tracker.current_slot_values().items()
+             if value is not None and name != SESSION_START_METADATA_SLOT]
+    return [ActionExecuted(ACTION_SESSION_START_NAME, timestamp=at), SessionStarted(timestamp=at), *slots,
+            ActionExecuted(ACTION_LISTEN_NAME, timestamp=at)]
+
+
+class _Masking:
+    """Masked event streaming, sealed contact names, and the size bound (mixed into Rasa's stores)."""
 
     domain: Domain
     event_broker: Any
+    _box: Fernet | None = None
+    _max_events: int | None = None
+
+    @property
+    def box(self) -> Fernet:
+        if self._box is None:
+            self._box = fernet()
+        return self._box
+
+    @property
+    def max_events(self) -> int:
+        if self._max_events is None:
+            self._max_events = max(Settings.from_env().tracker_max_events, 50)
+        return self._max_events
+
+    @max_events.setter
+    def max_events(self, value: int) -> None:
+        self._max_events = value
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         if self.event_broker is not None:
             await super().stream_events(masked_tracker(tracker, self.domain))  # type: ignore[misc]
 
+    def too_long(self, tracker: DialogueStateTracker) -> bool:
+        if session_length(tracker.events) <= self.max_events:
+            return False
+        logger.info("conversation %s: the session passed %d events; a new one starts (slots carried over)",
+                    _tag(tracker.sender_id), self.max_events)
+        return True
 
-class MaskingInMemoryTrackerStore(_MaskedStreaming, InMemoryTrackerStore):
+    def opened(self, tracker: DialogueStateTracker | None) -> DialogueStateTracker | None:
+        """The tracker as read back, with the sealed contact name slots opened again."""
+        if tracker is None:
+            return None
+        for event in tracker.events:
+            if isinstance(event, SlotSet) and event.key in NAME_SLOTS and _is_sealed(event.value):
+                event.value = unseal(event.value, self.box)
+        for name in NAME_SLOTS:
+            slot = tracker.slots.get(name)
+            if slot is not None and _is_sealed(slot.value):
+                slot.value = unseal(slot.value, self.box)
+        return tracker
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        return self.opened(await super().retrieve(sender_id))  # type: ignore[misc]
+
+    async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
+        return self.opened(await super().retrieve_full_tracker(sender_id))  # type: ignore[misc]
+
+
+def _is_sealed(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(SEALED_PREFIX)
+
+
+def _tag(sender_id: str) -> str:
+    from bot.orders.store import conversation_key
+
+    return conversation_key(sender_id)[:8]
+
+
+class MaskingInMemoryTrackerStore(_Masking, InMemoryTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """As InMemoryTrackerStore.save, with the serialised events masked (no replay of the tracker)."""
         await self.stream_events(tracker)
         dialogue = tracker.as_dialogue().as_dict()
-        dialogue["events"] = [mask_event(event) for event in dialogue["events"]]
+        events = dialogue["events"]
+        if len(events) > self.max_events:  # keep the latest session only ...
+            starts = [i for i, event in enumerate(events) if event.get("event") == "session_started"]
+            if starts and starts[-1] > 0:
+                events = events[starts[-1] - 1:]  # (from its action_session_start)
+            if self.too_long(tracker):  # ... and a new one when that session is too long itself
+                events = [event.as_dict() for event in new_session(tracker)]
+        dialogue["events"] = stored_events(events, self.box)
         self.store[tracker.sender_id] = json.dumps(dialogue)
 
 
-class MaskingSQLTrackerStore(_MaskedStreaming, SQLTrackerStore):
+class MaskingSQLTrackerStore(_Masking, SQLTrackerStore):
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         """The events SQLTrackerStore.save is about to store (the ones not stored yet), masked."""
         stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
-        return iter(masked_events(itertools.islice(tracker.events, stored, len(tracker.events))))
+        requested = requested_before(itertools.islice(tracker.events, 0, stored))
+        new = (event.as_dict() for event in itertools.islice(tracker.events, stored, len(tracker.events)))
+        masked = (Event.from_parameters(event) for event in stored_events(new, self.box, requested))
+        return iter([event for event in masked if event is not None])
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        if self.too_long(tracker):
+            self._store(tracker.sender_id, new_session(tracker))
+
+    def _store(self, sender_id: str, events: list[Event]) -> None:
+        """Add events after the stored ones (as SQLTrackerStore.save adds a tracker's new events)."""
+        with self.session_scope() as session:
+            for data in stored_events((event.as_dict() for event in events), self.box):
+                session.add(self.SQLEvent(sender_id=sender_id, type_name=data["event"], timestamp=data.get("timestamp"),
+                                          intent_name=None, action_name=data.get("name"), data=json.dumps(data)))
+            session.commit()
+
+
+__all__ = ["MaskingInMemoryTrackerStore", "MaskingSQLTrackerStore", "mask_event", "masked_events", "masked_tracker"]

@@ -16,6 +16,7 @@ from bot.web.chat import add_chat_routes
 from bot.web.console import add_console_routes
 from bot.web.context import WEB_KEY, WebContext
 from bot.web.security import security_headers
+from bot.web.timeouts import read_body, serve
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY_BYTES = 256 * 1024
@@ -24,7 +25,7 @@ MAX_BODY_BYTES = 256 * 1024
 def create_app(settings: Settings | None = None, context: WebContext | None = None) -> web.Application:
     settings = settings or Settings.from_env()
     context = context or WebContext(settings=settings, factory=session_factory(engine_for(settings.database_url)))
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[security_headers])
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[security_headers, read_body])
     app[WEB_KEY] = context
     add_chat_routes(app)
     add_console_routes(app)
@@ -61,8 +62,7 @@ def main() -> None:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_pii_filter()
-    web.run_app(create_app(settings), host=settings.web_host, port=settings.web_port, access_log=None,
-                print=lambda *_: None)
+    asyncio.run(serve(create_app(settings), settings.web_host, settings.web_port, settings.web_read_timeout))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,21 @@
 """The web chat's JSON API: messages go to Rasa's REST channel, except during a live handoff.
 
+POST /api/session   {}                                            → {"session"} (a new conversation)
 POST /api/chat      {"session", "message", "display"?, "silent"?} → {"replies", "handoff"}
 POST /api/feedback  {"session", "exchange_id", "rating": 1 | -1}   → {"ok": true}
 GET  /api/updates   ?session=&after=                               → {"messages", "handoff"}
 POST /api/leave     {"session"}                                    → {"ok": true} (closes an open handoff)
+
+Session ids are issued by the server (bot/senders.py: random, signed, checked by any replica without a
+database); a well-formed id the server did not issue gets 403 {"error", "renew": true} and the page asks for
+a new one. The conversation's Rasa sender id is `web:<session>`. Each client address gets BANDIAN_CHAT_RATE
+messages, BANDIAN_SESSION_RATE new sessions and BANDIAN_HANDOFF_RATE queued 转人工 requests (429 with
+Retry-After, or a polite reply for a handoff).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -20,8 +28,10 @@ import aiohttp
 from aiohttp import web
 
 from bot.feedback.store import rate, record_exchange
+from bot.limits import TOO_MANY, Rate, RateLimiter, retry_after
 from bot.livechat.store import (
     Routed,
+    close_open_handoff,
     customer_left,
     customer_message,
     open_handoff,
@@ -29,8 +39,10 @@ from bot.livechat.store import (
     remember_target,
 )
 from bot.orders.store import conversation_key
+from bot.senders import WebSessions, session_key, web_sender
+from bot.trust import forward_headers, trust_key
 from bot.untrusted import ascii_int, has_lone_surrogate
-from bot.web.context import WebContext, web_context
+from bot.web.context import WebContext, client_address, web_context
 
 logger = logging.getLogger(__name__)
 INDEX = Path(__file__).resolve().parent / "static" / "chat" / "index.html"
@@ -39,6 +51,8 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 RASA_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=5)
 CHANNEL = "web"
 BUSY = "助手暂时无法回复，请稍后再试；紧急情况请拨打 95598。"
+RENEW = "会话已失效，请刷新页面后重试"
+HANDOFF_TOO_MANY = "转人工的请求太频繁了，请稍后再试；紧急情况请拨打 95598。"
 
 
 class BadInput(ValueError):
@@ -55,6 +69,7 @@ class ChatRequest:
 
 def add_chat_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
+    app.router.add_post("/api/session", new_session)
     app.router.add_post("/api/chat", chat)
     app.router.add_post("/api/feedback", feedback)
     app.router.add_get("/api/updates", updates)
@@ -72,18 +87,65 @@ async def index(_request: web.Request) -> web.FileResponse:
     return web.FileResponse(INDEX, headers={"Cache-Control": "no-cache"})
 
 
+def conversation_of(session: str) -> str:
+    """The conversation key of a web chat session (its Rasa sender id is `web:<session>`)."""
+    return conversation_key(web_sender(session))
+
+
+async def _sessions(context: WebContext) -> WebSessions:
+    if "web_sessions" not in context.extras:  # the key file is read once, in a thread
+        context.extras["web_sessions"] = WebSessions(await asyncio.to_thread(session_key, context.settings))
+    return context.extras["web_sessions"]
+
+
+def _limiter(context: WebContext, name: str) -> RateLimiter:
+    """The app's token buckets for `name` (chat_rate, session_rate, handoff_rate of the settings)."""
+    key = f"limiter:{name}"
+    if key not in context.extras:
+        settings = context.settings
+        context.extras[key] = RateLimiter(Rate.parse(getattr(settings, name)),
+                                          limit_loopback=settings.rate_limit_loopback)
+    return context.extras[key]
+
+
+def _too_many(wait: float) -> web.Response:
+    response = _error(TOO_MANY, 429)
+    response.headers["Retry-After"] = retry_after(wait)
+    return response
+
+
+async def _unknown(context: WebContext, session: str) -> web.Response | None:
+    """403 with `renew` for a session id this server did not issue (e.g. another channel's id)."""
+    if (await _sessions(context)).valid(session):
+        return None
+    return _respond({"error": RENEW, "renew": True}, status=403)
+
+
+async def new_session(request: web.Request) -> web.Response:
+    context = web_context(request)
+    wait = _limiter(context, "session_rate").take(client_address(request))
+    if wait is not None:
+        return _too_many(wait)
+    return _respond({"session": (await _sessions(context)).issue()})
+
+
 async def chat(request: web.Request) -> web.Response:
     context = web_context(request)
+    wait = _limiter(context, "chat_rate").take(client_address(request))
+    if wait is not None:
+        return _too_many(wait)
     try:
         asked = parse_chat(await _json(request))
     except BadInput as error:
         return _error(str(error), 400)
-    conversation = conversation_key(asked.session)
+    if (unknown := await _unknown(context, asked.session)) is not None:
+        return unknown
+    conversation = conversation_of(asked.session)
     routed = await context.run_db(lambda s: _route(s, context, conversation, asked))
     if routed.held:
         return _respond({"replies": [], "handoff": routed.handoff})
     try:
-        messages = await ask_rasa(context, asked)
+        messages = await ask_rasa(context, asked, client_address(request))
     except (aiohttp.ClientError, TimeoutError, ValueError):
         logger.warning("Rasa did not answer (conversation %s)", conversation[:8])
         return _error(BUSY, 502)
@@ -99,7 +161,12 @@ async def chat(request: web.Request) -> web.Response:
                                                 question=asked.display, answer=answer, now=context.now())
         return handoff_state(session, conversation)
 
-    return _respond({"replies": replies, "handoff": await context.run_db(finish)})
+    state = await context.run_db(finish)
+    if state != "none" and _limiter(context, "handoff_rate").take(client_address(request)) is not None:
+        # this message queued a handoff (none was open before it), one too many from this client
+        await context.run_db(lambda s: close_open_handoff(s, conversation, context.now(), "too_many"))
+        replies, state = [{"id": None, "text": HANDOFF_TOO_MANY, "buttons": []}], "none"
+    return _respond({"replies": replies, "handoff": state})
 
 
 def _route(session: Any, context: WebContext, conversation: str, asked: ChatRequest) -> Routed:
@@ -109,10 +176,14 @@ def _route(session: Any, context: WebContext, conversation: str, asked: ChatRequ
     return customer_message(session, conversation, asked.display, context.now())
 
 
-async def ask_rasa(context: WebContext, asked: ChatRequest) -> list[dict[str, Any]]:
-    payload = {"sender": asked.session, "message": asked.message, "input_channel": CHANNEL}
+async def ask_rasa(context: WebContext, asked: ChatRequest, address: str = "") -> list[dict[str, Any]]:
+    sender = web_sender(asked.session)  # the REST channel takes `web:` only with a session id we issued
+    payload = {"sender": sender, "message": asked.message, "input_channel": CHANNEL}
     url = f"{context.settings.rasa_url}/webhooks/rest/webhook"
-    async with context.extras["http"].post(url, json=payload) as response:
+    if "trust_key" not in context.extras:  # the user's address, signed for the REST channel (bot/trust.py)
+        context.extras["trust_key"] = await asyncio.to_thread(trust_key, context.settings)
+    headers = forward_headers(context.extras["trust_key"], sender, address) if address else {}
+    async with context.extras["http"].post(url, json=payload, headers=headers) as response:
         if response.status != 200:
             raise ValueError(f"Rasa answered {response.status}")
         body = await response.json(content_type=None)
@@ -134,7 +205,9 @@ async def feedback(request: web.Request) -> web.Response:
     if (not _valid_session(session) or type(exchange) is not int or not 0 < exchange < 2**63
             or rating not in (1, -1) or type(rating) is not int):
         return _error("评价参数不正确", 400)
-    conversation = conversation_key(session)
+    if (unknown := await _unknown(context, session)) is not None:
+        return unknown
+    conversation = conversation_of(session)
     stored = await context.run_db(lambda s: rate(s, exchange_id=exchange, conversation=conversation,
                                                  rating=rating, now=context.now()))
     return _respond({"ok": True}) if stored else _error("找不到这条回答", 404)
@@ -146,7 +219,9 @@ async def updates(request: web.Request) -> web.Response:
     after_id = ascii_int(after, 12)
     if not _valid_session(session) or after_id is None:
         return _error("参数不正确", 400)
-    conversation = conversation_key(session)
+    if (unknown := await _unknown(context, session)) is not None:
+        return unknown
+    conversation = conversation_of(session)
 
     def read(db: Any) -> dict[str, Any]:
         messages = [{"id": row.id, "kind": row.kind, "text": row.text,
@@ -162,7 +237,9 @@ async def leave(request: web.Request) -> web.Response:
     session = (await _json(request)).get("session")
     if not _valid_session(session):
         return _error("会话标识无效", 400)
-    conversation = conversation_key(session)
+    if (unknown := await _unknown(context, session)) is not None:
+        return unknown
+    conversation = conversation_of(session)
     await context.run_db(lambda s: customer_left(s, conversation, context.now()))
     return _respond({"ok": True})  # the same answer whether or not a handoff was open
 

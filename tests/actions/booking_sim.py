@@ -23,11 +23,15 @@ class Sim:
     latest: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
     active_loop: str | None = None
+    metadata: dict[str, Any] | None = None  # sent with every message (e.g. the REST channel's signed identity)
 
     def say(self, text: str, intent: str = "inform") -> None:
         self.latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [],
                        "message_id": f"m{next(_ids)}"}
-        self.events.append({"event": "user", "text": text, "timestamp": float(len(self.events))})
+        event: dict[str, Any] = {"event": "user", "text": text, "timestamp": float(len(self.events))}
+        if self.metadata is not None:
+            event["metadata"] = self.metadata
+        self.events.append(event)
 
     def tracker(self, extra: list[dict[str, Any]] | None = None) -> Tracker:
         loop = {"name": self.active_loop} if self.active_loop else {}

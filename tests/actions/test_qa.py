@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,17 +16,26 @@ from actions.qa import (
     ActionOutOfScope,
     ActionSetAgentMode,
 )
+from bot.settings import Settings
+from bot.trust import ENVELOPE, Identity, seal_identity, trust_key
 
 
-def tracker(text: str, **slots) -> Tracker:
+def tracker(text: str, staff: bool = False, **slots) -> Tracker:
     values = {name: None for name in SLOTS} | {"agent_mode": False} | slots
-    return Tracker("test-user", values, {"text": text, "intent": {"name": "ask_time_limit"}}, [], False, None, {},
-                   "action_listen")
+    events = [staff_message("test-user", text)] if staff else []
+    return Tracker("test-user", values, {"text": text, "intent": {"name": "ask_time_limit"}}, events, False, None,
+                   {}, "action_listen")
 
 
-def run(text: str, **slots) -> tuple[str, list, dict]:
+def staff_message(sender: str, text: str) -> dict:
+    """A user event as the REST channel records it for a request with the staff token (bot/trust.py)."""
+    envelope = seal_identity(trust_key(Settings.from_env()), sender, Identity(staff=True), time.time())
+    return {"event": "user", "text": text, "metadata": {ENVELOPE: envelope}}
+
+
+def run(text: str, staff: bool = False, **slots) -> tuple[str, list, dict]:
     dispatcher = CollectingDispatcher()
-    events = ActionAnswer().run(dispatcher, tracker(text, **slots), {})
+    events = ActionAnswer().run(dispatcher, tracker(text, staff, **slots), {})
     [message] = dispatcher.messages
     return message["text"], message.get("buttons") or [], {e["name"]: e["value"] for e in events}
 
@@ -70,14 +81,15 @@ def test_complaint_gives_12398_and_95598():
 
 
 def test_agent_mode_reply_quotes_the_excerpt():
-    text, _, _ = run("烟台10千伏普通用户方案答复要几天", agent_mode=True)
+    text, _, _ = run("烟台10千伏普通用户方案答复要几天", staff=True, agent_mode=True)
     assert "烟发改能源〔2020〕205号" in text and "“" in text
 
 
-def test_agent_mode_action_sets_the_flag():
+def test_agent_mode_action_sets_the_flag_for_staff():
     dispatcher = CollectingDispatcher()
-    events = ActionSetAgentMode().run(dispatcher, tracker("/agent"), {})
+    events = ActionSetAgentMode().run(dispatcher, tracker("/agent", staff=True), {})
     assert events == [SlotSet("agent_mode", True)]
+    assert dispatcher.messages[0]["response"] == "utter_agent_mode_on"
 
 
 def out_of_scope(text: str, **slots) -> str:

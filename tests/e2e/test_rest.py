@@ -16,9 +16,17 @@ from bot.orders.numbers import display, new_number
 URL = os.environ.get("BANDIAN_URL", "http://localhost:5005")
 
 
-def post(payload: bytes) -> tuple[int, list[dict]]:
-    request = urllib.request.Request(URL + "/webhooks/rest/webhook", data=payload,
-                                     headers={"Content-Type": "application/json"})
+def staff_headers() -> dict[str, str]:
+    """What a staff tool sends: the staff token the server was started with (scripts/run.sh makes var/staff-token)."""
+    from bot.settings import Settings
+    from bot.trust import STAFF_HEADER, staff_token
+
+    return {STAFF_HEADER: staff_token(Settings.from_env(), create=False)}
+
+
+def post(payload: bytes, staff: bool = False) -> tuple[int, list[dict]]:
+    headers = {"Content-Type": "application/json", **(staff_headers() if staff else {})}
+    request = urllib.request.Request(URL + "/webhooks/rest/webhook", data=payload, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read() or b"[]")
@@ -26,8 +34,8 @@ def post(payload: bytes) -> tuple[int, list[dict]]:
         return error.code, []
 
 
-def ask(sender: str, message: str) -> str:
-    status, messages = post(json.dumps({"sender": sender, "message": message}).encode())
+def ask(sender: str, message: str, staff: bool = False) -> str:
+    status, messages = post(json.dumps({"sender": sender, "message": message}).encode(), staff)
     assert status == 200
     return "\n".join((m.get("text") or "") + " ".join(b["title"] for b in m.get("buttons") or [])
                      for m in messages)
@@ -70,9 +78,17 @@ def test_the_greeting_names_the_covered_regions(sender):
 
 
 def test_agent_mode_cites_the_clause(sender):
-    ask(sender, "/agent")
-    reply = ask(sender, "烟台10千伏普通用户方案答复要几天")
+    assert "已切换到坐席模式" in ask(sender, "/agent", staff=True)
+    reply = ask(sender, "烟台10千伏普通用户方案答复要几天", staff=True)
     assert "烟发改能源〔2020〕205号" in reply and "“" in reply
+
+
+def test_agent_mode_is_for_staff_only(sender):
+    assert "仅供已登录的工作人员使用" in ask(sender, "/agent")
+    forged = json.dumps({"sender": sender, "message": "烟台10千伏普通用户方案答复要几天",
+                         "metadata": {"bandian_auth": {"staff": True, "client": "", "at": 0, "sig": "0"}}}).encode()
+    status, messages = post(forged)
+    assert status == 200 and "“" not in "".join(m.get("text") or "" for m in messages)
 
 
 @pytest.mark.parametrize("message", ["", "   ", "😀😀😀", "a" * 20000, "<script>alert(1)</script>",
@@ -97,10 +113,10 @@ def test_malformed_requests_are_rejected_with_400_and_a_reason(body):
 
 
 def test_a_booking_and_its_status_lookup(sender):
-    ask(sender, "/agent")
-    summary = ask(sender, "登记零证预约：张三 13912345678 安阳市文峰区中华路1号 居民新装 下周三上午")
+    ask(sender, "/agent", staff=True)
+    summary = ask(sender, "登记零证预约：张三 13912345678 安阳市文峰区中华路1号 居民新装 下周三上午", staff=True)
     assert "139****5678" in summary and "13912345678" not in summary
-    confirmation = ask(sender, "确认")
+    confirmation = ask(sender, "确认", staff=True)
     match = re.search(r"工单号：(\d{5}-\d{5})", confirmation)
     assert match, confirmation
     assert "20分钟" in confirmation and "安供电营销〔2022〕24号" in confirmation

@@ -69,6 +69,13 @@ def new_sender(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def new_web_session(stack: Stack) -> str:
+    """A web chat session id as the page gets one (POST /api/session): the web app refuses ids it did not issue."""
+    answer = post_json(f"{stack.web_url}/api/session", {})
+    assert answer.status == 200, f"/api/session: HTTP {answer.status} {answer.text[:200]}"
+    return str(json.loads(answer.body)["session"])
+
+
 def shown_orders(*texts: str) -> set[str]:
     """Order numbers shown to the user (canonical 10 digits)."""
     return {match.replace("-", "") for text in texts for match in ORDER_NUMBER.findall(text)}

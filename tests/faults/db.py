@@ -12,7 +12,7 @@ Snapshot = dict[str, tuple[int, str]]  # table → (rows, digest of every row)
 
 # Tables that record activity by design: a console session marks its agent present, failed logins
 # are counted for the login limit, status lookups are counted for the lookup limit.
-ACTIVITY = frozenset({"agent_presence", "console_login_failures", "lookup_attempts"})
+ACTIVITY = frozenset({"agent_presence", "console_login_failures", "lookup_attempts", "lookup_client_failures"})
 
 
 @contextmanager

@@ -13,6 +13,7 @@ One stack per test process (`shared_stack()`), shared by tests/fuzz and tests/fa
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import atexit
 import contextlib
@@ -36,6 +37,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 RUN_DIR = Path(os.environ.get("RELIABILITY_DIR") or ROOT / "var" / "reliability" / "run")
+DEFAULT_ACTIONS_URL = "http://127.0.0.1:5055/webhook"  # the action server endpoints.yml names
 READY_TIMEOUT = float(os.environ.get("RELIABILITY_READY_TIMEOUT") or 240)
 
 
@@ -251,7 +253,7 @@ def model_path() -> str:
 class Stack:
     """Action server, proxy, Rasa and web app on their own ports, database and logs."""
 
-    def __init__(self, run_dir: Path = RUN_DIR, ports: Ports | None = None):
+    def __init__(self, run_dir: Path = RUN_DIR, ports: Ports | None = None, rasa_token: str | None = None):
         self.run_dir, self.ports = run_dir, ports or Ports()
         self.db_dir = run_dir / "db"
         self.db_path = self.db_dir / "bandian.db"
@@ -260,6 +262,7 @@ class Stack:
         self.console_password = secrets.token_urlsafe(16)
         self.wechat_token = "tok" + secrets.token_hex(8)
         self.secret_key = secrets.token_hex(32)
+        self.rasa_token = rasa_token or secrets.token_hex(16)  # Rasa's HTTP API (--auth-token); webhooks: none
         self.env = self._environment()
         self.proxy = ActionProxy(self.ports.proxy, f"http://127.0.0.1:{self.ports.actions}/webhook")
         rasa_bin, python = str(VENV_BIN / "rasa"), str(VENV_BIN / "python")
@@ -267,9 +270,9 @@ class Stack:
                                           "--port", str(self.ports.actions)], self.env,
                               f"http://127.0.0.1:{self.ports.actions}/health", run_dir)
         self.rasa = Server("rasa", [rasa_bin, "run", "--model", "MODEL", "--enable-api", "--interface", "127.0.0.1",
-                                    "--port", str(self.ports.rasa),
-                                    "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
-                           self.env, f"http://127.0.0.1:{self.ports.rasa}/status", run_dir)
+                                    "--auth-token", self.rasa_token, "--port", str(self.ports.rasa),
+                                    "--credentials", "credentials.yml", "--endpoints", str(run_dir / "endpoints.yml")],
+                           self.env, f"http://127.0.0.1:{self.ports.rasa}/status?token={self.rasa_token}", run_dir)
         self.web = Server("web", [python, "-m", "bot.web"], self.env, f"{self.web_url}/healthz", run_dir)
         self.servers = (self.actions, self.rasa, self.web)
         self.startup_seconds: dict[str, float] = {}
@@ -306,6 +309,7 @@ class Stack:
             "BANDIAN_WEB_PORT": str(self.ports.web), "BANDIAN_RASA_URL": self.rasa_url,
             "BANDIAN_CONSOLE_USER": self.console_user, "BANDIAN_CONSOLE_PASSWORD": self.console_password,
             "BANDIAN_SECRET_KEY": self.secret_key, "WECHAT_TOKEN": self.wechat_token,
+            "BANDIAN_RASA_TOKEN": self.rasa_token,
         })
         return env
 
@@ -314,6 +318,11 @@ class Stack:
             shutil.rmtree(self.run_dir)
         for folder in (self.db_dir, self.log_dir, self.run_dir / "pids"):
             folder.mkdir(parents=True)
+        # endpoints.yml with the proxy as the action server (it names the default one, :5055)
+        endpoints = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
+        assert DEFAULT_ACTIONS_URL in endpoints, "endpoints.yml no longer names the default action server"
+        (self.run_dir / "endpoints.yml").write_text(endpoints.replace(DEFAULT_ACTIONS_URL, self.env["ACTIONS_URL"]),
+                                                    encoding="utf-8")
         self.rasa.argv[self.rasa.argv.index("--model") + 1] = model_path()
         subprocess.run([str(VENV_BIN / "python"), "-m", "bot.orders", "demo"], cwd=ROOT, env=self.env, check=True,
                        stdout=subprocess.DEVNULL)  # one customer manager per district, as `make run` loads
@@ -354,7 +363,7 @@ def attached_stack(path: Path) -> Stack:
     """A stack started by another process (`python -m tests.faults.stack`), for developing the fuzz tests:
     its servers are used, never stopped (the fault tests, which kill and restart them, need an owned stack)."""
     info = json.loads(path.read_text())
-    stack = Stack(Path(info["run_dir"]), Ports(**info["ports"]))
+    stack = Stack(Path(info["run_dir"]), Ports(**info["ports"]), rasa_token=info.get("rasa_token"))
     stack.console_password, stack.wechat_token, stack.secret_key = info["password"], info["token"], info["secret"]
     stack.owned = False
     return stack
@@ -387,14 +396,18 @@ def stop_shared_stack() -> None:
         _shared = None
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Start a stack and keep it running until interrupted; its details go to <run dir>/stack.json."""
+    argparse.ArgumentParser(prog="python -m tests.faults.stack",
+                            description="Start the reliability suite's servers and keep them running until "
+                                        "interrupted; RELIABILITY_ATTACH=<run dir>/stack.json lets the tests "
+                                        "use them.").parse_args(argv)
     stack = Stack()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         stack.start()
         info = {"run_dir": str(stack.run_dir), "ports": stack.ports.__dict__, "password": stack.console_password,
-                "token": stack.wechat_token, "secret": stack.secret_key}
+                "token": stack.wechat_token, "secret": stack.secret_key, "rasa_token": stack.rasa_token}
         (stack.run_dir / "stack.json").write_text(json.dumps(info))
         print(f"running; RELIABILITY_ATTACH={stack.run_dir / 'stack.json'}", flush=True)
         while True:

@@ -22,6 +22,7 @@ from tests.faults.client import (
     NORMAL_QUESTION,
     console_session,
     new_sender,
+    new_web_session,
     post_json,
     request,
     say,
@@ -109,7 +110,7 @@ def test_a_booking_waits_out_a_short_write_lock(stack: Stack):
 
 def test_channels_answer_politely_while_the_database_is_gone(stack: Stack):
     console = console_session(stack)
-    session = new_sender("db-gone-chat")
+    session = new_web_session(stack)
     openid = "o-db-" + uuid.uuid4().hex[:8]
     wechat_body = (f"<xml><ToUserName>gh</ToUserName><FromUserName>{openid}</FromUserName><CreateTime>"
                    f"{int(time.time())}</CreateTime><MsgType>text</MsgType><Content>{NORMAL_QUESTION}</Content>"

@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.faults.booking import CONFIRM, RACE_WINDOW, Booking, faulted_turn, finish, start, still_answers
-from tests.faults.client import new_sender, post_json, say
+from tests.faults.client import new_sender, new_web_session, post_json, say
 from tests.faults.db import orders_for_phone
 from tests.faults.results import record
 from tests.faults.stack import Stack
@@ -40,7 +40,7 @@ def test_kill_rasa_while_the_order_is_being_written(stack: Stack):
     faulted_turn(stack, booking, timeout=30)
     assert armed.done.wait(30), "the confirm call never finished at the action server"
     written = orders_for_phone(stack.db_path, booking.phone)
-    down = post_json(f"{stack.web_url}/api/chat", {"session": new_sender("while-down"), "message": "你好"})
+    down = post_json(f"{stack.web_url}/api/chat", {"session": new_web_session(stack), "message": "你好"})
     began = time.monotonic()
     stack.rasa.restart()
     restart_seconds = time.monotonic() - began

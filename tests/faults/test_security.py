@@ -17,6 +17,7 @@ import re
 import subprocess
 import urllib.parse
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -146,7 +147,7 @@ def test_logs_and_stored_conversations_hold_no_raw_mobile_numbers(stack: Stack, 
     book_until_summary(stack, sender, phone)
     say(stack, sender, "确认")
     say(stack, sender, f"电话写错了，是{phone}")
-    tracker = request(f"{stack.rasa_url}/conversations/{sender}/tracker")
+    tracker = request(f"{stack.rasa_url}/conversations/{sender}/tracker?token={stack.rasa_token}")
     assert tracker.status == 200, tracker.text[:200]
     in_tracker = sorted(set(MOBILE.findall(tracker.text)))
     in_logs, known = numbers_in_logs(stack)
@@ -209,14 +210,16 @@ def test_no_secrets_are_committed():
 
 # Reproducer of docs/reliability.md bug 15: scripts/run.sh started Rasa with --enable-api on 0.0.0.0 (Rasa's default
 # interface) without --auth-token: anyone who reached port 5005 could read conversations, inject events or replace
-# the model. Now Rasa listens on BANDIAN_RASA_HOST (default 127.0.0.1); another interface needs BANDIAN_RASA_TOKEN.
-def test_the_embedded_profile_does_not_open_rasas_http_api_to_the_network():
+# the model. Now Rasa listens on BANDIAN_RASA_HOST (default 127.0.0.1); another interface needs BANDIAN_RASA_TOKEN,
+# and the API always has a token (BANDIAN_RASA_TOKEN, else generated into var/rasa-token: tests/security).
+def test_the_embedded_profile_does_not_open_rasas_http_api_to_the_network(tmp_path: Path):
     script = (ROOT / "scripts" / "run.sh").read_text()
     line = next(line for line in script.splitlines() if '"$RASA" run --model' in line or "rasa run --model" in line)
     assert "--enable-api" in line and re.search(r"(-i|--interface) \S", line), line
-    assert "--auth-token" in script and "bot.settings rasa-listen" in script
+    assert '--auth-token "$rasa_token"' in line and "bot.settings rasa-listen" in script
     defaults = Settings.from_env({"BANDIAN_RASA_HOST": "", "BANDIAN_RASA_TOKEN": ""})
-    assert rasa_listen(defaults) == ("127.0.0.1", "")
+    host, token = rasa_listen(defaults, tmp_path / "rasa-token")
+    assert host == "127.0.0.1" and token == (tmp_path / "rasa-token").read_text()
     with pytest.raises(ValueError):
-        rasa_listen(replace(defaults, rasa_host="0.0.0.0"))
+        rasa_listen(replace(defaults, rasa_host="0.0.0.0"), tmp_path / "rasa-token")
     assert rasa_listen(replace(defaults, rasa_host="0.0.0.0", rasa_token="t0k")) == ("0.0.0.0", "t0k")

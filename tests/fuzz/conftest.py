@@ -12,6 +12,7 @@ from tests.faults.client import (
     ConsoleSession,
     console_session,
     new_sender,
+    new_web_session,
     post_json,
     request,
     say,
@@ -33,7 +34,7 @@ def still_answers(stack: Stack) -> None:
     """After the fuzzing, a normal question still gets its sourced answer on the REST channel and in the web chat."""
     status, reply = say(stack, new_sender("sanity"), NORMAL_QUESTION)
     assert status == 200 and NORMAL_ANSWER in reply.replace(" ", ""), reply
-    chat = post_json(f"{stack.web_url}/api/chat", {"session": new_sender("sanity"), "message": NORMAL_QUESTION})
+    chat = post_json(f"{stack.web_url}/api/chat", {"session": new_web_session(stack), "message": NORMAL_QUESTION})
     assert chat.status == 200, chat.text
     assert NORMAL_ANSWER in json.dumps(chat.body.decode(), ensure_ascii=False).replace(" ", ""), chat.text
     assert request(f"{stack.web_url}/healthz").status == 200

@@ -20,6 +20,8 @@ except ImportError:  # pragma: no cover
     from json import loads as server_loads
 
 from bot.masking import mask_text
+from bot.senders import RESERVED_PREFIXES
+from bot.untrusted import MAX_METADATA_BYTES, json_bytes
 from tests.faults.client import NORMAL_ANSWER, NORMAL_QUESTION, new_sender, post_json, request, say
 from tests.faults.stack import Stack
 from tests.fuzz.conftest import still_answers
@@ -51,8 +53,9 @@ def at_most_a_few_messages(outcome: Outcome) -> list[str]:
 
 def expectation(body: bytes) -> str:
     """The documented contract of the REST channel, on the body as the server parses it (Sanic uses ujson):
-    a JSON object; sender a non-empty string or an integer of at most 128 characters; message a string or
-    absent; metadata an object or absent. Anything else: 400 with a reason."""
+    a JSON object; sender a non-empty string or an integer of at most 128 characters, not in another channel's
+    namespace (web:, wechat:); message a string or absent; metadata an object of at most 4 KB as JSON, or
+    absent. Anything else: 400 with a reason."""
     try:
         data = server_loads(body)
     except (ValueError, OverflowError, RecursionError):
@@ -64,7 +67,11 @@ def expectation(body: bytes) -> str:
         return "reject"
     if len(str(sender)) > 128 or not (message is None or isinstance(message, str)):
         return "reject"
-    return "answer" if metadata is None or isinstance(metadata, dict) else "reject"
+    if str(sender).startswith(RESERVED_PREFIXES):
+        return "reject"
+    if metadata is not None and (not isinstance(metadata, dict) or json_bytes(metadata) > MAX_METADATA_BYTES):
+        return "reject"
+    return "answer"
 
 
 def weird_message(stack: Stack, gen: Gen) -> Case:

@@ -6,6 +6,9 @@
               rated; then a real answer is rated once
 /api/updates  strange query strings: 200 or 400, nothing stored
 /api/leave    strange bodies: 200 (nothing open to close) or 400, nothing changed
+
+Session ids are issued by the web app (POST /api/session): the cases use a pool of issued ids, and a
+well-formed id the app did not issue is refused (403) like a malformed one.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.faults.client import new_sender, post_json, request
+from tests.faults.client import new_web_session, post_json, request
 from tests.faults.db import ACTIVITY, differences, snapshot
 from tests.faults.stack import Stack
 from tests.fuzz.conftest import still_answers
@@ -31,6 +34,20 @@ MAX_BODY = 256 * 1024
 MAX_CHARS = 2000
 MAX_REPLIES = 5
 SESSION = re.compile(r"[A-Za-z0-9_-]{8,64}")
+POOL = 40  # issued session ids the cases pick from
+
+
+def issued(stack: Stack) -> list[str]:
+    if "web_sessions" not in stack.extras:
+        stack.extras["web_sessions"] = [new_web_session(stack) for _ in range(POOL)]
+    return stack.extras["web_sessions"]  # type: ignore[return-value]
+
+
+def some_session(stack: Stack, gen: Gen, chance: float) -> str:
+    """An issued session id (with `chance`), else a well-formed one the app never issued or random text."""
+    if gen.chance(chance):
+        return gen.pick(issued(stack))
+    return gen.identifier() if gen.chance(0.5) else gen.text(surrogates=False, huge=0)[:80]
 
 
 def parsed(body: bytes) -> dict[str, Any] | None:
@@ -42,15 +59,16 @@ def parsed(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def valid_session(value: Any) -> bool:
-    return isinstance(value, str) and SESSION.fullmatch(value) is not None
+def valid_session(value: Any, sessions: list[str]) -> bool:
+    return isinstance(value, str) and SESSION.fullmatch(value) is not None and value in sessions
 
 
-def chat_expectation(body: bytes) -> str:
-    """docs/web.md: session 8–64 of [A-Za-z0-9_-]; message a non-blank string of at most 2,000 characters;
-    display absent or a string of at most 2,000; bodies over 256 KB get 413; anything else 400."""
+def chat_expectation(body: bytes, sessions: list[str]) -> str:
+    """docs/web.md: a session id the app issued; message a non-blank string of at most 2,000 characters;
+    display absent or a string of at most 2,000; bodies over 256 KB get 413; anything else 400 (403 for a
+    well-formed session id the app did not issue)."""
     data = parsed(body) if len(body) <= MAX_BODY else None
-    if data is None or not valid_session(data.get("session")):
+    if data is None or not valid_session(data.get("session"), sessions):
         return "reject"
     message, display = data.get("message"), data.get("display")
     if not isinstance(message, str) or not message.strip() or len(message) > MAX_CHARS:
@@ -99,7 +117,7 @@ def _payload(gen: Gen, fields: dict[str, Any]) -> bytes:
 
 
 def chat_case(stack: Stack, gen: Gen) -> Case:
-    session = gen.identifier() if gen.chance(0.85) else gen.text(surrogates=False, huge=0)[:80]
+    session = some_session(stack, gen, 0.85)
     message = gen.text()
     fields: dict[str, Any] = {"session": session, "message": message}
     if gen.chance(0.15):
@@ -107,7 +125,7 @@ def chat_case(stack: Stack, gen: Gen) -> Case:
     if gen.chance(0.05):
         fields["silent"] = gen.value()
     body, headers = _payload(gen, fields), gen.headers()
-    expect, follow_up = chat_expectation(body), None
+    expect, follow_up = chat_expectation(body, issued(stack)), None
     data = parsed(body) or {}
     if expect == "answer" and data.get("silent") is not True and gen.chance(0.3):
         follow = json.dumps({"session": data["session"], "message": "你好"}).encode()
@@ -129,15 +147,15 @@ def feedback_case(stack: Stack, gen: Gen) -> Case:
 
 
 def updates_case(stack: Stack, gen: Gen) -> Case:
-    session = gen.identifier() if gen.chance(0.6) else gen.text(surrogates=False, huge=0)[:100]
+    session = some_session(stack, gen, 0.6)
     after = gen.pick(("0", "1", "999999999999", "9999999999999", "-1", "1.5", "", "²", "፩", "١٢", "１２", "1e3", " 1",
                       "0x10", "NaN", gen.text(surrogates=False, huge=0)[:50]))
     query = f"session={quote(session, safe='')}&after={quote(after, safe='')}"
     if gen.chance(0.1):
         query = gen.pick(("", "session=", "after=1", f"session={quote(session)}&session=x", "%ff%fe=%ff",
                           "session=" + "a" * 9000, f"session={quote(session)}&after=1&after=2"))
-    expect = "answer" if valid_session(session) and after.isascii() and after.isdigit() and len(after) <= 12 \
-        else "reject"
+    readable = after.isascii() and after.isdigit() and len(after) <= 12
+    expect = "answer" if valid_session(session, issued(stack)) and readable else "reject"
     if not query.startswith("session=") or "&after=" not in query or query.count("&") != 1:
         expect = "clean"
     return Case("updates", "GET", f"{stack.web_url}/api/updates?{query}", None, gen.headers(), expect=expect,
@@ -146,9 +164,9 @@ def updates_case(stack: Stack, gen: Gen) -> Case:
 
 
 def leave_case(stack: Stack, gen: Gen) -> Case:
-    body = _payload(gen, {"session": gen.identifier() if gen.chance(0.7) else gen.text(huge=0)[:80]})
+    body = _payload(gen, {"session": some_session(stack, gen, 0.7)})
     data = parsed(body) if len(body) <= MAX_BODY else None
-    expect = "answer" if data is not None and valid_session(data.get("session")) else "reject"
+    expect = "answer" if data is not None and valid_session(data.get("session"), issued(stack)) else "reject"
     return Case("leave", "POST", f"{stack.web_url}/api/leave", body, gen.headers(), expect=expect, tags=body_tags(body))
 
 
@@ -168,7 +186,7 @@ def test_api_feedback_refuses_1000_bad_ratings_and_rates_a_real_answer(stack: St
     gen = Gen(SEED + 2)
     result = fuzz(stack, "web-feedback", [feedback_case(stack, gen) for _ in range(TOTAL)], ok_flag)
     result.assert_clean()
-    session = new_sender("rate")
+    session = new_web_session(stack)
     answer = json.loads(post_json(f"{stack.web_url}/api/chat", {"session": session, "message": "你好"}).body)
     exchange = answer["replies"][-1]["id"]
     before = snapshot(stack.db_path, ignore=ACTIVITY)
@@ -203,18 +221,18 @@ def test_deeply_nested_json_is_refused_with_400(stack: Stack, path: str):
 
 @pytest.mark.parametrize("field", ["message", "display"])
 def test_a_lone_surrogate_in_a_chat_message_is_answered_or_refused(stack: Stack, field: str):
-    payload = {"session": new_sender("surrogate"), "message": "你好", field: "你好\ud800"}
+    payload = {"session": new_web_session(stack), "message": "你好", field: "你好\ud800"}
     answer = post_json(f"{stack.web_url}/api/chat", payload)
     assert answer.status in (200, 400), f"HTTP {answer.status}: {answer.text[:200]}"
 
 
 def test_a_huge_exchange_id_is_refused(stack: Stack):
-    answer = post_json(f"{stack.web_url}/api/feedback", {"session": new_sender("big"), "exchange_id": 10**30,
+    answer = post_json(f"{stack.web_url}/api/feedback", {"session": new_web_session(stack), "exchange_id": 10**30,
                                                          "rating": 1})
     assert 400 <= answer.status < 500, f"HTTP {answer.status}: {answer.text[:200]}"
 
 
 @pytest.mark.parametrize("after", ["²", "፩"])
 def test_an_after_that_is_not_a_decimal_number_is_refused(stack: Stack, after: str):
-    answer = request(f"{stack.web_url}/api/updates?session={new_sender('after')}&after={quote(after)}")
+    answer = request(f"{stack.web_url}/api/updates?session={new_web_session(stack)}&after={quote(after)}")
     assert answer.status == 400, f"HTTP {answer.status}: {answer.text[:200]}"

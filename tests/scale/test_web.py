@@ -11,7 +11,10 @@ from tests.scale.topology import TIMEOUT, URL, WEB_REPLICAS
 
 
 def test_web_chat_turns_through_both_web_replicas_keep_the_conversation(run_id: str):
-    session = f"scale-{run_id}-web"
+    # a session id issued by one replica (POST /api/session) is recognised by the other: it is signed
+    issued = requests.post(f"{URL}/api/session", json={}, timeout=TIMEOUT)
+    assert issued.status_code == 200, issued.text[:300]
+    session = issued.json()["session"]
     answers, upstreams = [], []
     for message in ("枣庄10千伏双电源办电要多久", "那要带什么资料"):
         response = requests.post(f"{URL}/api/chat", json={"session": session, "message": message}, timeout=TIMEOUT)

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from bot.answer import Answerer, Context
+from bot.qa.context import Context
+from bot.qa.planner import Answerer
 from bot.reading.acts import corrected_intent
 
 

@@ -16,9 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def intents() -> set[str]:
     names: set[str] = set()
-    for path in (ROOT / "domain").glob("*.yml"):
-        for intent in yaml.safe_load(path.read_text(encoding="utf-8")).get("intents", []):
-            names.add(intent if isinstance(intent, str) else next(iter(intent)))
+    for intent in yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8")).get("intents", []):
+        names.add(intent if isinstance(intent, str) else next(iter(intent)))
     return names
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.booking.capacity import find_capacity as booking_capacity
+from bot.reading.frame import find_capacity, normalize_text
 from bot.reading.quantities import QuantityReader, fold
-from bot.understand import find_capacity, normalize_text
 
 
 @pytest.mark.parametrize(("text", "value"), [

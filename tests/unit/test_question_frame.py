@@ -1,4 +1,4 @@
-"""The question frame (bot/understand.py over bot/reading/): places, situation, how the question is
+"""The question frame (bot/reading/frame.py over bot/reading/): places, situation, how the question is
 asked. One group of tests per pattern of the answers issue; the phrasings are new, not eval cases."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 
 from bot.knowledge.models import Quantity
 from bot.reading.forms import Asserted, Form, Measure
+from bot.reading.frame import understand
 from bot.reading.places import ChinaGazetteer, Division, sound_alike
-from bot.understand import understand
 
 
 def frame(kb, text):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.knowledge.models import Quantity
+from bot.reading.frame import find_capacity, find_category, find_topics, normalize_text, understand
 from bot.reading.quantities import chinese_to_int
-from bot.understand import find_capacity, find_category, find_topics, normalize_text, understand
 
 
 @pytest.mark.parametrize(

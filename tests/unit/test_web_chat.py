@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -11,11 +12,16 @@ from bot.livechat import store as live
 from bot.livechat.models import Handoff, HandoffMessage
 from bot.orders.notify import notify_stage_change
 from bot.orders.numbers import display
-from bot.orders.store import advance_order, conversation_key, create_booking
+from bot.orders.store import advance_order, create_booking
+from bot.senders import WebSessions, session_key, web_sender
+from bot.settings import Settings
+from bot.web.chat import conversation_of
 from tests.unit.orders_fixtures import draft
 from tests.unit.web_fixtures import NOW, run_web
 
-SESSION = "a1b2c3d4e5f6a7b8"
+# session ids as the server issues them (POST /api/session), with the key the test app uses
+_ISSUER = WebSessions(session_key(replace(Settings.from_env({}), secret_key="")))
+SESSION, OTHER = _ISSUER.issue(), _ISSUER.issue()
 
 
 def count(context, model) -> int:
@@ -42,10 +48,11 @@ def test_a_message_is_answered_by_rasa_and_the_exchange_stored_masked(tmp_path):
         assert data["replies"][1]["buttons"] == [{"title": "枣庄", "payload": "枣庄"},
                                                  {"title": "安阳", "payload": "/inform"}]
         assert data["replies"][0]["id"] is None and isinstance(data["replies"][1]["id"], int)
-        assert rasa.received == [{"sender": SESSION, "message": "我的电话13912345678 要多久", "input_channel": "web"}]
+        assert rasa.received == [{"sender": web_sender(SESSION), "message": "我的电话13912345678 要多久",
+                                  "input_channel": "web"}]
         with context.session() as session:
             [row] = session.execute(select(Exchange)).scalars().all()
-        assert row.question == "我的电话139****5678 要多久" and row.conversation == conversation_key(SESSION)
+        assert row.question == "我的电话139****5678 要多久" and row.conversation == conversation_of(SESSION)
     run_web(tmp_path, body)
 
 
@@ -70,7 +77,7 @@ def test_ratings_are_stored_only_for_the_conversations_own_answers(tmp_path):
     async def body(client, context, rasa):
         data = await (await client.post("/api/chat", json={"session": SESSION, "message": "多久"})).json()
         exchange = data["replies"][-1]["id"]
-        other = await client.post("/api/feedback", json={"session": "someone-else-1", "exchange_id": exchange,
+        other = await client.post("/api/feedback", json={"session": OTHER, "exchange_id": exchange,
                                                          "rating": -1})
         assert other.status == 404
         for wrong in ({"exchange_id": exchange, "rating": 5}, {"exchange_id": 10**30, "rating": 1},
@@ -115,7 +122,7 @@ def test_rasa_down_gets_a_polite_try_again(tmp_path):
 
 def test_during_a_live_handoff_messages_go_to_the_agent_not_to_rasa(tmp_path):
     async def body(client, context, rasa):
-        conversation = conversation_key(SESSION)
+        conversation = conversation_of(SESSION)
         with context.session() as session:
             live.mark_present(session, "agent-li", NOW)
             request = live.request_handoff(session, conversation=conversation, channel="web", summary="s", now=NOW)
@@ -138,7 +145,7 @@ def test_a_waiting_handoff_with_every_agent_gone_returns_to_the_assistant_with_9
     async def body(client, context, rasa):
         with context.session() as session:
             live.mark_present(session, "agent-li", NOW - timedelta(minutes=30))
-            session.add(Handoff(conversation=conversation_key(SESSION), channel="web", status="waiting",
+            session.add(Handoff(conversation=conversation_of(SESSION), channel="web", status="waiting",
                                      summary="s", created_at=NOW))
             session.commit()
         data = await (await client.post("/api/chat", json={"session": SESSION, "message": "多久"})).json()
@@ -151,13 +158,13 @@ def test_a_stage_change_of_the_customers_order_appears_in_the_open_conversation(
     async def body(client, context, rasa):
         with context.session() as session:
             booked = create_booking(session, draft(), actor="customer", channel="customer", now=NOW,
-                                    conversation=conversation_key(SESSION)).order
+                                    conversation=conversation_of(SESSION)).order
             advance_order(session, booked.number, actor="agent-li", now=NOW)
             notify_stage_change(session, booked.number, NOW)
         updates = await (await client.get("/api/updates", params={"session": SESSION, "after": "0"})).json()
         [message] = updates["messages"]
         assert message["kind"] == "notice" and "已派单" in message["text"] and display(booked.number) in message["text"]
-        other = await (await client.get("/api/updates", params={"session": "other-session", "after": "0"})).json()
+        other = await (await client.get("/api/updates", params={"session": OTHER, "after": "0"})).json()
         assert other["messages"] == []
         for after in ("-1", "²", "\u1369", "1" * 13):
             bad = await client.get("/api/updates", params={"session": SESSION, "after": after})
@@ -169,11 +176,11 @@ def test_leaving_for_a_new_conversation_closes_the_open_handoff(tmp_path):
     async def body(client, context, rasa):
         with context.session() as session:
             live.mark_present(session, "agent-li", NOW)
-            live.request_handoff(session, conversation=conversation_key(SESSION), channel="web", summary="s", now=NOW)
-        assert (await client.post("/api/leave", json={"session": "nobody-here-1"})).status == 200
+            live.request_handoff(session, conversation=conversation_of(SESSION), channel="web", summary="s", now=NOW)
+        assert (await client.post("/api/leave", json={"session": OTHER})).status == 200
         assert (await client.post("/api/leave", json={"session": SESSION})).status == 200
         with context.session() as session:
-            assert live.open_handoff(session, conversation_key(SESSION)) is None
+            assert live.open_handoff(session, conversation_of(SESSION)) is None
             assert live.waiting_and_active(session) == []
         assert (await client.post("/api/leave", json={"session": 5})).status == 400
     run_web(tmp_path, body)

@@ -36,6 +36,7 @@ from bot.channels.wechat_xml import encrypted_field, parse_fields
 from bot.livechat.models import DeliveryTarget, Handoff
 from bot.livechat.store import Routed, mark_present, request_handoff, take_handoff
 from bot.orders.store import conversation_key
+from bot.senders import wechat_sender
 from bot.settings import Settings
 
 TOKEN = "testtoken"
@@ -76,7 +77,10 @@ class FakeAssistant:
 
 # ---- requests ---------------------------------------------------------------------------
 
-def signed(token: str = TOKEN, nonce: str = "n0nce", timestamp: int | None = None, **extra: str) -> dict[str, str]:
+def signed(token: str = TOKEN, nonce: str | None = None, timestamp: int | None = None, **extra: str) -> dict[str, str]:
+    """A signed query as WeChat sends it: a fresh nonce each time (the channel refuses a nonce seen with
+    another body), the current time unless `timestamp` is given."""
+    nonce = uuid.uuid4().hex[:10] if nonce is None else nonce
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     return {"signature": signature(token, stamp, nonce), "timestamp": stamp, "nonce": nonce, **extra}
 
@@ -98,10 +102,10 @@ def media_xml(msg_type: str, extra: str = "", msg_id: str = "2001") -> str:
             f"<MsgId>{msg_id}</MsgId></xml>")
 
 
-def safe_envelope(inner: str, nonce: str = "n0nce", token: str = TOKEN) -> tuple[dict[str, str], str]:
+def safe_envelope(inner: str, nonce: str | None = None, token: str = TOKEN) -> tuple[dict[str, str], str]:
     encrypted = WeChatCipher(AES_KEY, APP_ID).encrypt(inner)
     params = signed(token, nonce, encrypt_type="aes")
-    params["msg_signature"] = signature(token, params["timestamp"], nonce, encrypted)
+    params["msg_signature"] = signature(token, params["timestamp"], params["nonce"], encrypted)
     return params, f"<xml><ToUserName>gh_account</ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
 
 
@@ -235,7 +239,7 @@ def test_text_message_gets_a_passive_reply():
     assert status == 200
     assert reply_content(body) == "答：枣庄居民办电要带什么资料"
     [message] = assistant.messages
-    assert (message.sender_id, message.input_channel) == (OPENID, "wechat")
+    assert (message.sender_id, message.input_channel) == (wechat_sender(OPENID), "wechat")
 
 
 def test_several_bot_messages_make_one_reply():
@@ -553,7 +557,7 @@ def test_live_chat_with_a_real_database(tmp_path):
     now = datetime.now()
     with factory() as session:
         mark_present(session, "agent1", now)
-        request = request_handoff(session, conversation=conversation_key(OPENID), channel="wechat",
+        request = request_handoff(session, conversation=conversation_key(wechat_sender(OPENID)), channel="wechat",
                                   summary="客户要求转人工", now=now)
         assert request.queued and request.handoff_id is not None
         take_handoff(session, request.handoff_id, "agent1", now)
@@ -572,9 +576,9 @@ def test_live_chat_with_a_real_database(tmp_path):
     with factory() as session:
         handoff = session.get(Handoff, request.handoff_id)
         assert [m.text for m in handoff.messages if m.sender == "customer"] == ["我的电表还没装"]
-        target = session.get(DeliveryTarget, conversation_key(OPENID))
+        target = session.get(DeliveryTarget, conversation_key(wechat_sender(OPENID)))
         assert (target.channel, target.address) == ("wechat", OPENID)
-        assert session.get(DeliveryTarget, conversation_key("oOther-0002")).address == "oOther-0002"
+        assert session.get(DeliveryTarget, conversation_key(wechat_sender("oOther-0002"))).address == "oOther-0002"
     engine.dispose()
 
 
@@ -631,7 +635,7 @@ def test_logs_carry_no_openid_or_message_text(caplog):
     run(make_channel(), FakeAssistant(), lambda server: server.post(text_xml("我的手机13912345678")))
     assert caplog.records
     assert OPENID not in caplog.text and "13912345678" not in caplog.text
-    assert conversation_key(OPENID)[:8] in caplog.text
+    assert conversation_key(wechat_sender(OPENID))[:8] in caplog.text
 
 
 def test_messages_outside_a_turn_are_pushed_through_the_api():

@@ -45,9 +45,19 @@ class Agent:
     expires_at: datetime
 
 
+def over_https(request: web.Request) -> bool:
+    """Whether the browser reached us over HTTPS: directly, or (only behind our own proxy,
+    BANDIAN_TRUST_PROXY) as the proxy reports in X-Forwarded-Proto."""
+    if request.secure:
+        return True
+    if not web_context(request).settings.trust_proxy:
+        return False
+    return request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower() == "https"
+
+
 def cookie_options(request: web.Request, max_age: int | None) -> dict[str, object]:
-    return {"path": PATH, "httponly": True, "samesite": "Strict", "max_age": max_age,
-            "secure": web_context(request).settings.cookie_secure or None}
+    secure = web_context(request).settings.cookie_secure or over_https(request)
+    return {"path": PATH, "httponly": True, "samesite": "Strict", "max_age": max_age, "secure": secure or None}
 
 
 def start_session(request: web.Request, response: web.StreamResponse, name: str, version: str) -> None:

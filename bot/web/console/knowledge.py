@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.answer import Answerer
 from bot.booking.business import BY_ID as BUSINESSES
 from bot.knowledge.service import KnowledgeBase
 from bot.orders.stages import BY_ID as STAGES
+from bot.qa.planner import Answerer
 from bot.web.context import WebContext
 
 

@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.answer import Answerer, Context
+from bot.qa.context import Context
+from bot.qa.planner import Answerer
 from bot.web.console.auth import PATH, Agent, api, page
 from bot.web.console.knowledge import answerer_of, region_name
 from bot.web.console.render import render

@@ -16,8 +16,10 @@ from bot.knowledge.service import KnowledgeBase
 from bot.masking import mask_text
 from bot.orders import numbers
 from bot.orders.deadlines import StepDeadline, step_deadline
+from bot.orders.lookup import Lockout, current_lockouts
 from bot.orders.notify import notify_stage_change
 from bot.orders.report import deadline_line
+from bot.orders.runtime import lookup_policy
 from bot.orders.stages import BY_ID, STAGES, UnknownStage, allowed_moves
 from bot.orders.store import InvalidTransition, add_note, advance_order, get_order, reassign_order
 from bot.orders.views import HistoryEntry, ManagerView, OrderView
@@ -111,16 +113,22 @@ async def orders_page(request: web.Request, agent: Agent) -> web.StreamResponse:
     stage_id = request.query.get("stage", "")
     stage_id = stage_id if stage_id in BY_ID else ""
     overdue = request.query.get("overdue") == "1"
-    found = await context.run_db(lambda s: search_orders(
-        s, text=text, region=region or None, stage_id=stage_id or None, open_only=overdue,
-        limit=OVERDUE_SCAN if overdue else LIST_LIMIT))
     now = context.now()
+    policy = lookup_policy(context.settings)
+
+    def load(session: Session) -> tuple[list[OrderView], list[Lockout]]:
+        found = search_orders(session, text=text, region=region or None, stage_id=stage_id or None,
+                              open_only=overdue, limit=OVERDUE_SCAN if overdue else LIST_LIMIT)
+        return found, current_lockouts(session, now, policy)
+
+    found, lockouts = await context.run_db(load)
     rows = [order_row(kb, order, now) for order in found]
     if overdue:
         rows = [row for row in rows if row.overdue][:LIST_LIMIT]
     return render(request, "orders.html", agent, active="orders", rows=rows, text=text, region=region,
                   stage=stage_id, overdue=overdue, regions=[(r.id, r.name) for r in kb.regions],
-                  stages=[(s.id, s.name) for s in STAGES], limit=LIST_LIMIT)
+                  stages=[(s.id, s.name) for s in STAGES], limit=LIST_LIMIT, lockouts=lockouts,
+                  lookup_window=int(policy.window.total_seconds() // 60), lookup_max=policy.max_failures)
 
 
 async def _detail(request: web.Request, agent: Agent, number: str, revealed: bool) -> web.Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from jinja2 import Environment
 from sqlalchemy.orm import Session
 
 from bot.accounts.models import ensure_console_tables
+from bot.secretfile import write_private
 from bot.web.console.accounts import bootstrap_admin
 from bot.web.console.templating import environment
 from bot.web.console.tokens import KEY_FILE, Signer, console_key
@@ -41,6 +43,9 @@ def console_of(request: web.Request) -> Console:
     return request.app[CONSOLE_KEY]
 
 
+PASSWORD_FILE = "console-admin-password"  # beside the cookie key: var/console-admin-password, mode 0600
+
+
 def banner(user: str, password: str) -> str:
     line = "=" * 72
     return (f"{line}\n控制台管理员账号 {user} 初始密码：{password}\n"
@@ -48,9 +53,15 @@ def banner(user: str, password: str) -> str:
             f"或设置 BANDIAN_CONSOLE_PASSWORD）\n{line}")
 
 
+def notice(user: str, password_file: Path) -> str:
+    """Where the generated password is (the text for logs: never the password itself)."""
+    return f"控制台管理员账号 {user} 的初始密码已写入 {password_file}（仅本用户可读；首次登录后请修改密码并删除该文件）"
+
+
 def announce(text: str) -> None:
-    print(text, flush=True)
-    logger.warning("\n%s", text)
+    """The banner with the password: to a terminal only (a redirected stdout is a log file)."""
+    if sys.stdout.isatty():
+        print(text, flush=True)
 
 
 async def console_lifetime(app: web.Application) -> AsyncIterator[None]:
@@ -62,8 +73,12 @@ async def console_lifetime(app: web.Application) -> AsyncIterator[None]:
     console.static_version = _static_version()
     generated = await context.run_db(lambda session: _setup(session, context))
     if generated:
+        user = context.settings.console_user
+        password_file = Path(key_file).with_name(PASSWORD_FILE)
+        write_private(password_file, f"{generated}\n")
+        logger.warning("%s", notice(user, password_file))
         say: Callable[[str], None] = context.extras.get("console_announce", announce)
-        say(banner(context.settings.console_user, generated))
+        say(banner(user, generated))
     yield
 
 

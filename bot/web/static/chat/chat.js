@@ -2,12 +2,15 @@
  * 办电助手 · customer web chat.
  *
  * Plain ES2017, no dependencies. Talks JSON to the same origin:
+ *   POST /api/session   {}                                    -> {session}  (ids are issued by the server)
  *   POST /api/chat      {session, message, display?, silent?} -> {replies: [...], handoff}
  *   POST /api/feedback  {session, exchange_id, rating}        -> {ok: true}
  *   GET  /api/updates?session=S&after=N                       -> {messages: [...], handoff}
  *   POST /api/leave    {session}                               -> {ok}   (before a new conversation)
  *   GET  /healthz                                             (reconnect probe)
  * Message text is untrusted: it is only ever put into the page with textContent / text nodes.
+ * A session id the server does not recognise (403 {renew: true}) is replaced by a new one from
+ * /api/session and the request sent again once.
  */
 (function () {
   'use strict';
@@ -17,6 +20,7 @@
   const KEY_SESSION = 'bandian.session';
   const KEY_TRANSCRIPT = 'bandian.transcript';
   const KEY_AFTER = 'bandian.after';
+  const SESSION_PATTERN = /^[A-Za-z0-9_-]{44}$/;  // what POST /api/session issues
 
   const MAX_TRANSCRIPT = 200;
   const MAX_INPUT = 2000;
@@ -59,7 +63,8 @@
   // ------------------------------------------------------------------ state
 
   const state = {
-    session: '',
+    session: '',           // issued by the server; '' until the first request asks for one
+    sessionRequest: null,  // the pending POST /api/session, shared by concurrent callers
     transcript: [],        // entries: {role, text, at, buttons?, id?, rating?, message?, state?, uid?}
     after: 0,              // last update id seen
     handoff: 'none',
@@ -105,19 +110,10 @@
     } catch (_) { /* ignore */ }
   }
 
-  function newSessionId() {
-    const bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  }
-
+  /** The stored session id, or '' (an id from before server-issued ids, or none: a new one is asked for). */
   function loadSession() {
-    let session = storeGet(KEY_SESSION);
-    if (!session || !/^[0-9a-f]{32}$/.test(session)) {
-      session = newSessionId();
-      storeSet(KEY_SESSION, session);
-    }
-    return session;
+    const session = storeGet(KEY_SESSION);
+    return session && SESSION_PATTERN.test(session) ? session : '';
   }
 
   function loadAfter() {
@@ -498,6 +494,43 @@
     return ERROR_TEXT[result.status] || ERROR_TEXT.generic;
   }
 
+  // ------------------------------------------------------------------ session id (issued by the server)
+
+  class SessionError extends Error {}
+
+  /** The session id, asking the server for a new one when there is none. */
+  async function ensureSession() {
+    if (state.session) return state.session;
+    if (!state.sessionRequest) {
+      state.sessionRequest = (async () => {
+        try {
+          const result = await requestJSON('POST', '/api/session', {}, SMALL_TIMEOUT_MS);
+          const session = result.ok && result.data ? result.data.session : null;
+          if (typeof session !== 'string' || !SESSION_PATTERN.test(session)) throw new SessionError(errorText(result));
+          state.session = session;
+          storeSet(KEY_SESSION, session);
+          return session;
+        } finally {
+          state.sessionRequest = null;
+        }
+      })();
+    }
+    return state.sessionRequest;
+  }
+
+  /** Send a request made by `send(session)`; when the server no longer knows the session, once more
+   *  with a new one. */
+  async function withSession(send) {
+    const session = await ensureSession();
+    const result = await send(session);
+    if (result.status !== 403 || !result.data || result.data.renew !== true) return result;
+    if (state.session === session) {
+      state.session = '';
+      storeRemove(KEY_SESSION);
+    }
+    return send(await ensureSession());
+  }
+
   // ------------------------------------------------------------------ sending
 
   /** Show the customer's bubble now and queue the message. */
@@ -552,14 +585,15 @@
   /** Send one queued message. Returns 'done' or 'offline'. */
   async function deliver(item) {
     if (item.entry) markUser(item.entry, 'pending');
-    const body = { session: state.session, message: item.message };
-    if (item.display) body.display = item.display;
-    if (item.silent) body.silent = true;
+    const fields = { message: item.message };
+    if (item.display) fields.display = item.display;
+    if (item.silent) fields.silent = true;
 
     setTyping(true);
     let result;
     try {
-      result = await requestJSON('POST', '/api/chat', body, CHAT_TIMEOUT_MS);
+      result = await withSession((session) =>
+        requestJSON('POST', '/api/chat', Object.assign({ session: session }, fields), CHAT_TIMEOUT_MS));
     } catch (error) {
       setTyping(false);
       if (item.entry) markUser(item.entry, 'failed');
@@ -567,7 +601,7 @@
         goOffline();
         return 'offline';
       }
-      addSystem(ERROR_TEXT.timeout);
+      addSystem(error instanceof SessionError ? error.message : ERROR_TEXT.timeout);
       return 'done';
     }
     setTyping(false);
@@ -612,8 +646,9 @@
     updateBusy();
     let ok = false;
     try {
+      const session = await ensureSession();
       const result = await requestJSON('POST', '/api/feedback',
-        { session: state.session, exchange_id: entry.id, rating: rating }, SMALL_TIMEOUT_MS);
+        { session: session, exchange_id: entry.id, rating: rating }, SMALL_TIMEOUT_MS);
       ok = result.ok;
     } catch (_) {
       ok = false;
@@ -646,9 +681,8 @@
     state.polling = true;
     let nextDelay;
     try {
-      const url = '/api/updates?session=' + encodeURIComponent(state.session) +
-        '&after=' + encodeURIComponent(state.after);
-      const result = await requestJSON('GET', url, undefined, SMALL_TIMEOUT_MS);
+      const result = await withSession((session) => requestJSON('GET', '/api/updates?session=' +
+        encodeURIComponent(session) + '&after=' + encodeURIComponent(state.after), undefined, SMALL_TIMEOUT_MS));
       if (result.ok && result.data) {
         showUpdates(result.data.messages);
         setHandoff(result.data.handoff);
@@ -777,7 +811,7 @@
     if (!sure) return;
     try {
       // close a handoff still open for the old conversation, so no agent waits for it
-      await requestJSON('POST', '/api/leave', { session: state.session }, SMALL_TIMEOUT_MS);
+      if (state.session) await requestJSON('POST', '/api/leave', { session: state.session }, SMALL_TIMEOUT_MS);
     } catch (error) {
       // offline: the handoff is released when the agent hands it back
     }

@@ -1,0 +1,61 @@
+"""Who sent the message an action answers: staff or customer, and from which address (bot/trust.py).
+
+Only the REST channel's signed `bandian_auth` metadata on the latest user message counts. The
+`agent_mode` slot says what a staff member switched on; it gives staff powers only to a message that
+is itself authenticated as staff, so typing "/agent", a `/intent{"agent_mode": true}` payload or
+forged metadata changes nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from bot.settings import Settings
+from bot.trust import CUSTOMER, ENVELOPE, Identity, open_identity, trust_key
+
+AGENT_MODE_DENIED = "utter_agent_mode_denied"
+
+
+def latest_metadata(tracker: Tracker) -> dict[str, Any]:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            metadata = event.get("metadata")
+            return metadata if isinstance(metadata, dict) else {}
+    return {}
+
+
+def message_identity(tracker: Tracker, settings: Settings | None = None) -> Identity:
+    envelope = latest_metadata(tracker).get(ENVELOPE)
+    if envelope is None:
+        return CUSTOMER
+    key = trust_key(settings or Settings.from_env())
+    return open_identity(key, tracker.sender_id, envelope, time.time())
+
+
+def is_staff(tracker: Tracker, settings: Settings | None = None) -> bool:
+    return message_identity(tracker, settings).staff
+
+
+def agent_mode(tracker: Tracker, settings: Settings | None = None) -> bool:
+    """Agent mode for this message: switched on in the conversation, and the message is from staff."""
+    return bool(tracker.get_slot("agent_mode")) and is_staff(tracker, settings)
+
+
+def lookup_client(identity: Identity) -> str | None:
+    """The address status lookups are counted under: an IPv4 address or an IPv6 /64, not loopback (a local
+    tool, or a proxy that reports no client address, would otherwise lump everyone together), not "unknown"."""
+    try:
+        address = ipaddress.ip_address((identity.client or "").strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):  # one subscriber has a whole /64 to pick addresses from
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

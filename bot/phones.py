@@ -1,0 +1,124 @@
+"""What a phone number looks like in text: the one definition the booking parser (bot/booking/phone.py)
+and the masker (bot/masking.py) share, so that every number the parser accepts is also masked.
+
+Text is read folded: each character whose NFKC form is one character is replaced by it (full-width
+digits and punctuation, circled or superscript digits, mathematical digits, the ideographic space), so
+positions in the folded text are positions in the original. A digit is any Unicode decimal digit of the folded text.
+
+- A mobile number: `1` and ten more digits, with up to three separators (spaces, dashes) between any
+  two digits, or dots between the usual 3-4-4 groups, optionally after a country code (+86, 0086, 86,
+  (+86)): 13912345678, 139 1234 5678, 139-1234-5678, 139.1234.5678, +86 139 1234 5678,
+  １３９１２３４５６７８, 1 3 9 1 2 3 4 5 6 7 8. (Dots only between those groups: an IPv4 address such as
+  139.212.134.56 is not a phone number.) The booking form takes it when its prefix is a mainland
+  mobile prefix (`mobile_problem`).
+- A landline: an area code with its trunk 0 (two or three more digits, optionally in brackets), then a
+  7- or 8-digit subscriber number: 0539-1234567, (0371)12345678, 010 1234 5678, +86 371 1234 5678.
+
+Neither may touch another digit: 139123456789 (12 digits) is not a mobile number.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+SEP = r"[\s\-\u2010-\u2015\u2212]"  # whitespace, hyphens and dashes (－ folds to -, the ideographic space to " ")
+_GAP = rf"{SEP}{{0,3}}"
+_DOT = r"\s?\.\s?"  # ． folds to .
+_COUNTRY = r"(?:\(\+?(?:00)?86\)|\+\s?86|0086|86)"
+MOBILE = re.compile(rf"(?<!\d)(?P<country>{_COUNTRY}{_GAP})?"
+                    rf"(?P<number>1(?:{_GAP}\d){{10}}|1\d\d{_DOT}\d{{4}}{_DOT}\d{{4}})(?!\d)")
+LANDLINE = re.compile(
+    rf"(?<!\d)(?:(?P<country>{_COUNTRY}){_GAP}\(?0?|\(?0)(?P<area>\d{{2,3}})\)?{_GAP}"
+    rf"(?P<number>\d(?:{_GAP}\d){{6,7}})(?!\d)")
+DIGIT_RUN = re.compile(rf"\d(?:{_GAP}\d)*")
+# every phone number has seven digits with at most three separators (or a dot) between them
+_SEVEN_DIGITS = re.compile(r"\d(?:[\s\-\u2010-\u2015\u2212.]{0,3}\d){6}")
+MOBILE_PREFIX = re.compile(r"^1(3\d|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35-9])")
+
+
+# where compatibility characters that fold to one character live: the BMP (full-width forms, circled and
+# superscript digits, the ideographic space ...), mathematical digits and letters, enclosed alphanumerics
+_FOLDED_RANGES = (range(0x80, 0x10000), range(0x1D400, 0x1D800), range(0x1F100, 0x1F200))
+
+
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    """Each character whose NFKC form is one other character, mapped to it (built once, ~25 ms)."""
+    table = {}
+    for block in _FOLDED_RANGES:
+        for code in block:
+            folded = unicodedata.normalize("NFKC", chr(code))
+            if len(folded) == 1 and folded != chr(code):
+                table[code] = folded
+    return table
+
+
+def fold(text: str) -> str:
+    """Full-width (and other compatibility) characters to their plain form; same length as the input."""
+    if text.isascii():
+        return text
+    return text.translate(_fold_table())
+
+
+def ascii_digits(text: str) -> str:
+    """The digits of (folded) text as ASCII digits, everything else dropped."""
+    return "".join(str(unicodedata.decimal(char)) for char in text if char.isdecimal())
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    kind: str  # "mobile" | "landline"
+    digits: str  # ASCII digits of the number itself (mobile: 11; landline: area code with its 0 + subscriber)
+    start: int  # span of the whole match (country and area code included) in the text
+    end: int
+    number_start: int  # where the part to hide begins: a mobile number's first digit, a landline's subscriber
+
+
+def mobile_problem(digits: str) -> str | None:
+    """The reason 11 ASCII digits are not a mainland mobile number, or None when they are one."""
+    if len(digits) != 11:
+        return f"手机号应为11位数字，您输入的是{len(digits)}位，请核对后重新输入。"
+    if not MOBILE_PREFIX.match(digits):
+        return f"{digits[:3]}开头的不是有效的大陆手机号段，请核对后重新输入。"
+    return None
+
+
+def find_mobiles(text: str, folded: str | None = None) -> list[PhoneNumber]:
+    """Every mobile-shaped number in the text (valid prefix or not), in order."""
+    folded = fold(text) if folded is None else folded
+    found = []
+    for match in MOBILE.finditer(folded):
+        found.append(PhoneNumber("mobile", ascii_digits(match["number"]), match.start(), match.end(),
+                                 match.start("number")))
+    return found
+
+
+def find_landlines(text: str, folded: str | None = None) -> list[PhoneNumber]:
+    folded = fold(text) if folded is None else folded
+    return [PhoneNumber("landline", "0" + ascii_digits(match["area"]) + ascii_digits(match["number"]),
+                        match.start(), match.end(), match.start("number"))
+            for match in LANDLINE.finditer(folded)]
+
+
+def find_phone_numbers(text: str, folded: str | None = None) -> list[PhoneNumber]:
+    """Mobile numbers, then landlines that do not overlap them, in text order."""
+    folded = fold(text) if folded is None else folded
+    if not _SEVEN_DIGITS.search(folded):  # the common case (log lines, answers): nothing to look for
+        return []
+    mobiles = find_mobiles(text, folded)
+    landlines = [n for n in find_landlines(text, folded)
+                 if not any(n.start < m.end and m.start < n.end for m in mobiles)]
+    return sorted(mobiles + landlines, key=lambda n: n.start)
+
+
+def find_mobile(text: str) -> PhoneNumber | None:
+    """The first valid mainland mobile number in the text (what the booking form takes)."""
+    return next((n for n in find_mobiles(text) if mobile_problem(n.digits) is None), None)
+
+
+def digit_runs(text: str) -> list[str]:
+    """Runs of digits with at most three separators between two digits, as ASCII digits (for diagnostics)."""
+    return [ascii_digits(match.group()) for match in DIGIT_RUN.finditer(fold(text))]
