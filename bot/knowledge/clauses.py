@@ -29,6 +29,8 @@ _STOPWORDS = frozenset((
     "供电局", "供电公司", "供电企业", "电网企业", "公司", "凯里供电局",
 ))
 # '（责任单位：州发展改革委、凯里供电局）' after a task names who is responsible, not what is done
+# '25\t\t不得增设…': the row number of a table the seed was typed from
+_TABLE_ROW = re.compile(r"(?<![\d.])\d{1,3}\t+")
 _RESPONSIBLE = re.compile(r"[（(]责任单位[:：][^）)]*[）)]")
 _SENTENCE_END = re.compile(r"(?<=[。；])")
 _K1, _B = 1.5, 0.75
@@ -85,7 +87,8 @@ def _terms(text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
 
 def split_sentences(clause: Clause) -> list[Clause]:
     """A clause's sentences (。 and ；), each citing the clause's section."""
-    parts = [p.strip() for p in _SENTENCE_END.split(_RESPONSIBLE.sub("", clause.text))]
+    text = _TABLE_ROW.sub("", _RESPONSIBLE.sub("", clause.text))
+    parts = [p.strip() for p in _SENTENCE_END.split(text)]
     return [Clause(clause.region, clause.doc, clause.section, p) for p in parts if len(normalize(p)) >= 8]
 
 

@@ -19,6 +19,7 @@ from bot.qa.figures import exceeds_line, length_line, premise_line
 from bot.qa.glossary import introduction, quoted_terms, term_asked, unquoted
 from bot.qa.special import compare_categories, compare_regions, compare_years, step_arithmetic
 from bot.qa.unstated import measure_word, unmet_measure
+from bot.qa.verdicts import verdict
 from bot.qa.wording import Renderer, sentence, source_line
 from bot.reading.forms import Form, Measure
 from bot.reading.frame import Question, step_matches, understand
@@ -91,7 +92,8 @@ class Answerer:
         """Put first what the customer most needs to hear: the verdict on a figure they stated,
         or that the document states no figure of the kind they asked for."""
         if not reply.facts:
-            return reply
+            said = verdict(question.text, reply.text) if reply.answered and question.asks(Form.YES_NO) else None
+            return replace(reply, text=f"{said}{reply.text}") if said else reply
         lead = None
         if question.asserted and question.asks(Form.EXCEEDS):
             lead = exceeds_line(question.asserted.amount, question.asserted.unit, reply.facts, question.text)
@@ -99,6 +101,10 @@ class Answerer:
             lead = premise_line(question.asserted.amount, question.asserted.unit, reply.facts)
         if not lead and question.length and question.asks(Form.YES_NO):
             lead = length_line(question.length, reply.facts)
+        if not lead and question.asks(Form.YES_NO, Form.PREMISE):
+            said = verdict(question.text, reply.facts[0].statement)
+            if said:
+                return replace(reply, text=f"{said}{reply.text}")
         unmet = unmet_measure(question.measures, reply.facts)
         if unmet and not lead:
             region = self.kb.region(reply.facts[0].region)

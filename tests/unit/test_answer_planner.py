@@ -167,3 +167,22 @@ def test_from_application_to_meter_is_the_whole_process_not_a_step(answerer):
 
 def test_over_the_threshold_is_no_zero_investment_said_first(answerer):
     assert first_line(ask(answerer, "连云港小微企业200千瓦，能零投资吗")).startswith("连云港：不能零投资")
+
+
+# 7 yes/no read off the rule: who acts, and whether the rule forbids or waives it
+@pytest.mark.parametrize(("question", "rule", "said"), [
+    ("承诺书必须签吗", "不得强制用户签订申请用电承诺书", "不需要。"),
+    ("我能自己挑设计单位吗", "不得指定用户受电工程的设计、施工单位", "可以。"),
+    ("供电所能随便停我们电吗", "不得违规对企业实施拉闸限电", "不能。"),
+    ("供电所让我先交一份材料，这合规吗", "不得要求客户提供清单以外的任何资料", "不合规。"),
+    ("普通客户还要中间检查吗", "高压普通客户一律取消设计审查和中间检查", "不需要。"),
+    ("认定以后还要多交什么", "另需提供政府部门批复", None),
+    ("要带什么材料", "不得要求客户提供清单以外的任何资料", None),
+])
+def test_the_verdict_of_a_rule(question, rule, said):
+    from bot.qa.verdicts import verdict
+    assert verdict(question, rule) == said
+
+
+def test_a_quoted_rule_answers_yes_or_no_first(answerer):
+    assert ask(answerer, "黔东南的供电局能不能随便对工厂拉闸限电？").startswith("不能。")
