@@ -28,6 +28,8 @@ HOTLINE = "95598"
 MAX_FACTS = 4
 MAX_TOPICS = 3
 MAX_CHARS = 500
+WORKS_ASPECTS = ("supporting_works", "external_works")
+WORKS_ASKED = re.compile(r"配套|外线|外部工程|施工|完工|工程")
 SENTENCE_SCORE = 8.0  # a sentence this close to the question replaces facts that miss its subject
 NUMERIC_TOPICS = ("time_limit", "reliability", "capacity", "approval", "steps")
 FIGURE_TOPICS = ("time_limit", "reliability")  # a figure answers these; general remarks only without one
@@ -298,6 +300,9 @@ class Answerer:
         """The facts of one topic for the region and customer group, narrowed to the step,
         year and policy terms the question names, most specific group first."""
         facts = self.years_asked(self.topic_facts(region, topic, context), question)
+        if topic == "time_limit" and not WORKS_ASKED.search(question.text) and not question.steps:
+            # how long the connection takes, not how long the grid's own construction works take
+            facts = [f for f in facts if f.aspect not in WORKS_ASPECTS] or facts
         facts = self._for_steps(facts, question.steps) + self._related_facts(region, topic, context)
         nearest = self.kb.nearest(facts, context.category)
         # the policy terms named narrow the facts; the group's own rules are kept even when they

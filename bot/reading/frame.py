@@ -283,10 +283,18 @@ def says(text: str, cue: str) -> bool:
     """Whether `text` uses `cue` without negating it ('不是双电源', '非居民' do not say 双电源, 居民)."""
     start = text.find(cue)
     while start >= 0:
-        if not _NEGATION.search(text[max(0, start - 3):start]):
+        if not _NEGATION.search(text[max(0, start - 3):start]) and _whole_quantity(text, cue, start):
             return True
         start = text.find(cue, start + 1)
     return False
+
+
+def _whole_quantity(text: str, cue: str, start: int) -> bool:
+    """'20千伏' is not inside '120千伏安': a number cue starts a number and a voltage is no capacity."""
+    end = start + len(cue)
+    if cue[:1].isdigit() and start > 0 and (text[start - 1].isdigit() or text[start - 1] == "."):
+        return False
+    return not (cue.endswith(("千伏", "kv")) and text[end:end + 1] in ("安", "a"))
 
 
 def category_words(category: str) -> tuple[str, ...]:

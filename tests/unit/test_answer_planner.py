@@ -186,3 +186,9 @@ def test_the_verdict_of_a_rule(question, rule, said):
 
 def test_a_quoted_rule_answers_yes_or_no_first(answerer):
     assert ask(answerer, "黔东南的供电局能不能随便对工厂拉闸限电？").startswith("不能。")
+
+
+def test_the_grids_own_construction_time_is_not_the_connection_time(answerer):
+    text = ask(answerer, "连云港10千伏单电源办电要多少个工作日")
+    assert "15个工作日" in text and "30个工作日" not in text
+    assert "30个工作日" in ask(answerer, "连云港10千伏配套电网工程多久完工")

@@ -123,3 +123,8 @@ def test_a_step_named_in_the_materials_part_is_not_the_timed_step(kb):
     question = frame(kb, "用电申请要准备啥材料？多少个工作日能接上电？")
     assert question.steps == ()
     assert {"materials", "time_limit"} <= set(question.topics)
+
+
+def test_a_capacity_in_kilovolt_amperes_does_not_name_a_voltage(kb):
+    assert frame(kb, "农村加工厂报装120千伏安").category != "hv_10kv"
+    assert frame(kb, "报装20千伏的线路").category == "hv_10kv"
