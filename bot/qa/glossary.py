@@ -23,12 +23,17 @@ def quoted_terms(clauses: list[Clause]) -> list[str]:
     return sorted(terms, key=len, reverse=True)
 
 
-def term_asked(question: str, terms: list[str]) -> str | None:
-    """The term a definition question is about: one it quotes itself, else a documented term it names."""
-    quoted = _QUOTED_IN_QUESTION.search(question)
+def terms_asked(question: str, terms: list[str], at_most: int = 3) -> list[str]:
+    """The terms a definition question is about: those it quotes itself, else the documented terms
+    it names (longest first, none inside another)."""
+    quoted = [unquoted(q) for q in _QUOTED_IN_QUESTION.findall(question)]
     if quoted:
-        return unquoted(quoted.group(1))
-    return next((t for t in terms if t in question), None)
+        return quoted[:at_most]
+    named: list[str] = []
+    for term in terms:
+        if term in question and not any(term in longer for longer in named):
+            named.append(term)
+    return named[:at_most]
 
 
 def introduction(term: str, clauses: list[Clause]) -> Clause | None:

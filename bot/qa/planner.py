@@ -16,7 +16,7 @@ from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import FactQuery, KnowledgeBase
 from bot.qa.context import TOPIC_JOIN, Context, Reply, refine_category
 from bot.qa.figures import exceeds_line, length_line, premise_line
-from bot.qa.glossary import introduction, quoted_terms, term_asked, unquoted
+from bot.qa.glossary import introduction, quoted_terms, terms_asked, unquoted
 from bot.qa.special import compare_categories, compare_regions, compare_years, step_arithmetic
 from bot.qa.unstated import measure_word, unmet_measure
 from bot.qa.verdicts import verdict
@@ -272,18 +272,21 @@ class Answerer:
         if not self.kb.seeds_dir:
             return None
         clauses = self.kb.clauses_of(region)
-        term = term_asked(question.text, quoted_terms(clauses))
-        if not term:
+        terms = terms_asked(question.text, quoted_terms(clauses))
+        definitions = [f for f in self.topic_facts(region, "definition", replace(context, category=None))]
+        if not terms or all(any(t in unquoted(f.statement) for f in definitions) for t in terms):
+            return None  # the knowledge base's own definitions answer it
+        passages = [(t, p) for t in terms if (p := introduction(t, clauses)) is not None]
+        if not passages:
             return None
-        known = [f for f in self.topic_facts(region, "definition", replace(context, category=None))
-                 if term in unquoted(f.statement)]
-        if known:
-            return None
-        passage = introduction(term, clauses)
-        if passage is None:
-            return None
-        citation = f"{passage.doc} {passage.section}" if context.agent_mode else passage.doc
-        return Reply(f"{region.name}文件中的“{term}”：{passage.text}\n（依据：{citation}）",
+        lines, quoted = [], ""
+        for term, passage in passages:
+            if passage.text not in quoted:
+                lines.append(f"“{term}”：{passage.text}")
+                quoted += passage.text
+        first = passages[0][1]
+        citation = f"{first.doc} {first.section}" if context.agent_mode else first.doc
+        return Reply(f"{region.name}文件中的" + "\n".join(lines) + f"\n（依据：{citation}）",
                      replace(context, topic="definition"))
 
     def _step_breakdown(self, region: Region, topic: str, question: Question, context: Context,

@@ -44,7 +44,8 @@ TOPIC_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("transfer", ("过户",)),
     ("service", ("客户经理", "项目经理", "双经理", "专员", "代办")),
     ("definition", ("是什么", "什么意思", "指的是", "定义", "啥意思", "算不算", "哪些算", "适用于",
-                    "包括哪些", "什么叫", "何为", "啥叫", "是指", "指什么", "指啥", "是啥", "是哪")),
+                    "包括哪些", "什么叫", "何为", "啥叫", "是指", "指什么", "指啥", "是啥", "是哪", "含义", "界定",
+                    "怎么算", "咋理解", "怎么理解")),
 )
 # Policy terms that make a question a definition question when nothing else is asked.
 DEFINITION_TERMS = ("三零", "三省", "三公开", "双经理", "开门接电", "阳光业扩")
