@@ -13,10 +13,12 @@ import re
 FORBIDDEN = re.compile(r"不得|严禁|禁止|不允许|不准|杜绝")
 WAIVED = re.compile(r"免于|免除|免办|无需|无须|不需要|不再|取消|不用")
 # the customer asking whether they may do something themselves
-CUSTOMER_MAY = re.compile(r"我们?(能|可以|可不可以|能不能)|(能|可以)自己|自己(选|找|定|挑|做|办)|自主|能不能不|可以不|可不可以不")
+CUSTOMER_MAY = re.compile(r"我们?(能|可以|可不可以|能不能)|(能|可以)自己|自己(选|找|定|挑|做|办)|自主"
+                          r"|能不能不|可以不|可不可以不")
 # asking whether something is required of the customer
 _ASKS = r"[^，。？?]{0,12}(?:吗|(?<![什怎多这那])么)"
-REQUIRED = re.compile(rf"必须|一定要|非得|要不要|需不需要|用不用|还要{_ASKS}|需要{_ASKS}|得{_ASKS}|少不了")
+REQUIRED = re.compile(rf"必须|一定要|非得|要不要|需不需要|用不用|还要{_ASKS}|需要{_ASKS}|得{_ASKS}"
+                      r"|少不了")
 # asking whether the utility (or its staff) may do something
 UTILITY_MAY = re.compile(r"(供电|电网|他们|工作人员|供电局|公司|物业)[^，。？?]{0,10}(能|可以|能不能|可不可以|随便|让|要求|就)")
 
