@@ -20,7 +20,8 @@ _ASKS = r"[^，。？?]{0,12}(?:吗|(?<![什怎多这那])么)"
 REQUIRED = re.compile(rf"必须|一定要|非得|要不要|需不需要|用不用|还要{_ASKS}|需要{_ASKS}|得{_ASKS}"
                       r"|少不了")
 # asking whether the utility (or its staff) may do something
-UTILITY_MAY = re.compile(r"(供电|电网|他们|工作人员|供电局|公司|物业)[^，。？?]{0,10}(能|可以|能不能|可不可以|随便|让|要求|就)")
+UTILITY_MAY = re.compile(r"(供电|电网|他们|工作人员|供电局|公司|物业)[^，。？?]{0,10}"
+                         r"(能|可以|能不能|可不可以|随便|让|要求|就)")
 
 
 def verdict(question: str, rule: str) -> str | None:
