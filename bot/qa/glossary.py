@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bot.knowledge.models import Clause
 
@@ -14,7 +15,8 @@ MAX_CHARS = 260
 
 
 def unquoted(text: str) -> str:
-    return _QUOTES.sub("", text)
+    """Without quotation marks, punctuation folded to half width as the question reader folds it."""
+    return unicodedata.normalize("NFKC", _QUOTES.sub("", text))
 
 
 def quoted_terms(clauses: list[Clause]) -> list[str]:

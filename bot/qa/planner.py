@@ -273,9 +273,14 @@ class Answerer:
             return None
         clauses = self.kb.clauses_of(region)
         terms = terms_asked(question.text, quoted_terms(clauses))
-        definitions = [f for f in self.topic_facts(region, "definition", replace(context, category=None))]
-        if not terms or all(any(t in unquoted(f.statement) for f in definitions) for t in terms):
-            return None  # the knowledge base's own definitions answer it
+        if not terms:
+            return None
+        definitions = self.topic_facts(region, "definition", replace(context, category=None))
+        known = [f for f in definitions if any(t in unquoted(f.statement) for t in terms)]
+        if all(any(t in unquoted(f.statement) for f in known) for t in terms):
+            known.sort(key=lambda f: _first_use(f, (tuple(terms),)))  # a definition names its term first
+            return Reply(self.render.facts(region, known[:MAX_FACTS], replace(context, category=None)),
+                         replace(context, topic="definition"), facts=tuple(known[:MAX_FACTS]))
         passages = [(t, p) for t in terms if (p := introduction(t, clauses)) is not None]
         if not passages:
             return None
