@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.gaps import note_gap
 from actions.identity import AGENT_MODE_DENIED, agent_mode, is_staff
+from bot.metrics import answer_timer, record_turn
 from bot.qa.context import Context
 from bot.services import answerer
 
@@ -43,12 +44,14 @@ class ActionAnswer(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: dict[str, Any]) -> list[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        context = context_from(tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        reply = answerer().reply(text, context, topic_hint=INTENT_TOPICS.get(intent or ""))
-        buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
-        dispatcher.utter_message(text=reply.text, buttons=buttons or None)
+        with answer_timer():
+            text = tracker.latest_message.get("text") or ""
+            context = context_from(tracker)
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            reply = answerer().reply(text, context, topic_hint=INTENT_TOPICS.get(intent or ""))
+            buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
+            dispatcher.utter_message(text=reply.text, buttons=buttons or None)
+        record_turn(intent, reply, domain)
         note_gap(tracker, reply, "no_answer")
         return slot_events(context, reply.context)
 
@@ -101,7 +104,8 @@ class ActionComplaint(ActionContact):
 
 class ActionOutOfScope(Action):
     """Out of scope for the NLU model, but answered from the knowledge base when the message
-    names a covered region and something its document states (a misread policy question)."""
+    names a covered region and something its document states (a misread policy question): a
+    fact, or the document's own sentence found by clause search before giving up."""
 
     def name(self) -> str:
         return "action_out_of_scope"
@@ -110,10 +114,13 @@ class ActionOutOfScope(Action):
             domain: dict[str, Any]) -> list[EventType]:
         context = context_from(tracker)
         reply = answerer().reply(tracker.latest_message.get("text") or "", context)
-        if reply.answered and reply.facts and reply.context.region:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if reply.answered and reply.context.region and not reply.buttons:
             dispatcher.utter_message(text=reply.text)
+            record_turn(intent, reply, domain)
             return slot_events(context, reply.context)
         dispatcher.utter_message(response="utter_out_of_scope")
+        record_turn(intent, None, domain)
         note_gap(tracker, None, "out_of_scope")
         return []
 

@@ -114,3 +114,7 @@ def test_greeting_names_the_regions_the_knowledge_base_covers():
     [message] = dispatcher.messages
     assert message["response"] == "utter_greet"
     assert message["regions"] == "烟台、枣庄、黔东南、连云港、安阳"
+
+
+def test_out_of_scope_searches_the_documents_sentences_before_giving_up():
+    assert "拉闸限电" in out_of_scope("黔东南那边供电的会不会随便拉闸限电啊")
