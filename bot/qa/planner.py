@@ -29,6 +29,9 @@ MAX_FACTS = 4
 MAX_TOPICS = 3
 MAX_CHARS = 500
 WORKS_ASPECTS = ("supporting_works", "external_works")
+# words of getting connected: a time question with none of them is about something else
+CONNECTING = re.compile(r"办电|接电|通电|用电|报装|装表|送电|新装|增容|环节|申请|方案|验收|审批|许可|配套|外线|工程|施工"
+                        r"|上门|派单|预约|受理|居民|企业|厂|店|全过程|全流程|低压|高压|千伏|电源|过户|办理|办")
 WORKS_ASKED = re.compile(r"配套|外线|外部工程|施工|完工|工程")
 SENTENCE_SCORE = 8.0  # a sentence this close to the question replaces facts that miss its subject
 NUMERIC_TOPICS = ("time_limit", "reliability", "capacity", "approval", "steps")
@@ -60,6 +63,10 @@ def _first_use(fact: Fact, focus: tuple[tuple[str, ...], ...]) -> int:
 
 FIGURES = {"time_limit": re.compile(r"\d+(\.\d+)?个?(工作日|天|小时|分钟|个月)"),
            "reliability": re.compile(r"\d+(\.\d+)?(小时|分钟|%|％)")}
+
+
+def _has_time(text: str) -> bool:
+    return bool(FIGURES["time_limit"].search(text))
 
 
 def _has_figure(fact: Fact, topic: str | None = None) -> bool:
@@ -237,6 +244,8 @@ class Answerer:
             result = low_voltage_access(self.kb, region, capacity, context.area, context.district, on)
             if result.verdict is not Verdict.NO_RULE:
                 return self._eligibility(region, capacity, result, replace(context, topic=topic), question.text)
+        if topic == "time_limit" and not self._about_connecting(question, context):
+            return self._other_time(region, question, context)
         facts = self.select_facts(region, topic, question, context)
         if across and _focus_score(across[0], question.anchors) > max(
                 (_focus_score(f, question.focus) for f in facts), default=0):
@@ -407,6 +416,22 @@ class Answerer:
             return Reply(f"{region.name}按地区类型规定不同的低压接入容量，请问用电地点在{'还是'.join(names)}？",
                          replace(context, pending=pending), tuple((n, n) for n in names), answered=False)
         return self.render.eligibility(region, capacity, result, context, (context.topics or ("capacity",))[0])
+
+    @staticmethod
+    def _about_connecting(question: Question, context: Context) -> bool:
+        """Whether a 'how long' question is about getting connected (or the steps, works and approvals
+        of it) rather than about something else the utility does (抢修到场, 复电)."""
+        return bool(context.category or question.steps or question.focus or question.capacity
+                    or question.business or CONNECTING.search(question.text))
+
+    def _other_time(self, region: Region, question: Question, context: Context) -> tuple[str, list[Fact]]:
+        """A time asked about something other than connecting: the document's sentence when one
+        names it, else plainly that the document sets no such time."""
+        clause = self.render.best_clause(region, question.text, context)
+        if clause and _has_time(clause):
+            return clause, []
+        return (f"{region.document.number}未规定这项时限。为避免给您不准确的信息，具体情况请拨打供电服务热线"
+                f"{HOTLINE}咨询。", [])
 
     def _not_covered(self, region: Region, topic: str, question: Question | None, context: Context) -> str:
         silence = self.kb.silence(region, topic, context.category)

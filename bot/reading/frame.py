@@ -134,6 +134,8 @@ CATEGORY_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 BUSINESS_CUES = ("企业", "公司", "厂", "商铺", "门店", "工商业", "店铺", "单位", "饭店", "超市", "商户")
+# the utility is no customer's business: '供电公司抢修' says nothing about who is asking
+_UTILITY = re.compile(r"供电(公司|企业|单位|所|局)|电网(公司|企业)|电力公司|国家电网")
 
 _STEP_COUNT = re.compile(r"几个环节|哪些环节|几步|多少个?环节|什么环节|哪几个|哪几步|几个步骤")
 # "Which city is fastest": the question is asked of every covered region.
@@ -356,7 +358,7 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
         places=_dedupe_regions(places),
         topics=find_topics(text),
         category=find_category(text),
-        business=any(c in text for c in BUSINESS_CUES),
+        business=any(c in _UTILITY.sub("", text) for c in BUSINESS_CUES),
         area=find_area(kb, text),
         capacity=find_capacity(text),
         steps=find_steps(_FROM_TO.sub("", _time_clauses(text))),

@@ -192,3 +192,15 @@ def test_the_grids_own_construction_time_is_not_the_connection_time(answerer):
     text = ask(answerer, "连云港10千伏单电源办电要多少个工作日")
     assert "15个工作日" in text and "30个工作日" not in text
     assert "30个工作日" in ask(answerer, "连云港10千伏配套电网工程多久完工")
+
+
+# 13 a time asked about something other than getting connected: not stated, no connection figures
+def test_a_repair_time_the_document_never_sets_is_not_answered_with_connection_times(answerer):
+    text = ask(answerer, "枣庄电线坏了，供电公司的抢修师傅多长时间能赶到？")
+    assert "未规定" in first_line(text) and "工作日" not in text
+
+
+def test_the_utility_named_in_a_question_is_not_the_customers_business(kb):
+    from bot.reading.frame import understand
+    assert not understand(kb, "供电公司多久能来修").business
+    assert understand(kb, "我们公司要接电").business
