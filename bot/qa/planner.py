@@ -30,7 +30,8 @@ MAX_TOPICS = 3
 MAX_CHARS = 500
 WORKS_ASPECTS = ("supporting_works", "external_works")
 # words of getting connected: a time question with none of them is about something else
-CONNECTING = re.compile(r"办电|接电|通电|用电|报装|装表|送电|新装|增容|环节|申请|方案|验收|审批|许可|配套|外线|工程|施工"
+CONNECTING = re.compile(r"办电|接电|通电|用电|报装|装表|送电|新装|增容|环节|申请|方案|验收|审批|许可|配套|外线|工程"
+                        r"|施工"
                         r"|上门|派单|预约|受理|居民|企业|厂|店|全过程|全流程|低压|高压|千伏|电源|过户|办理|办")
 WORKS_ASKED = re.compile(r"配套|外线|外部工程|施工|完工|工程")
 SENTENCE_SCORE = 8.0  # a sentence this close to the question replaces facts that miss its subject
