@@ -66,6 +66,15 @@ FIGURES = {"time_limit": re.compile(r"\d+(\.\d+)?个?(工作日|天|小时|分�
            "reliability": re.compile(r"\d+(\.\d+)?(小时|分钟|%|％)")}
 
 
+def _one_citation(text: str) -> str:
+    """Customers get one citation line: a part's '（依据：X）' is dropped when the last line cites X too."""
+    lines = text.split("\n")
+    last = lines[-1]
+    if not (last.startswith("（依据：") and last.endswith("）")):
+        return text
+    return "\n".join([line for line in lines[:-1] if line != last] + [last])
+
+
 def _has_time(text: str) -> bool:
     return bool(FIGURES["time_limit"].search(text))
 
@@ -212,7 +221,7 @@ class Answerer:
         sentence = self._better_sentence(region, question, facts, context)
         if sentence:
             return Reply(sentence, replace(context, topic=topics[0]))
-        text = "\n".join(p for p in parts if p)
+        text = _one_citation("\n".join(p for p in parts if p))
         # a follow-up ('那赣榆呢') asks again everything this question asked
         return Reply(text, replace(context, topic=TOPIC_JOIN.join(topics[:MAX_TOPICS])), answered=bool(facts),
                      facts=tuple(facts))
