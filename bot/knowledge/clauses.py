@@ -30,6 +30,8 @@ _STOPWORDS = frozenset((
 ))
 # '（责任单位：州发展改革委、凯里供电局）' after a task names who is responsible, not what is done
 # '25\t\t不得增设…': the row number of a table the seed was typed from
+# '17. 加强故障跳闸管控和故障处理。': an item's heading says what follows, it states nothing itself
+_ITEM_HEADING = re.compile(r"^\d+[.．、]\s*[^，。；]{2,24}。$")
 _TABLE_ROW = re.compile(r"(?<![\d.])\d{1,3}\t+")
 _RESPONSIBLE = re.compile(r"[（(]责任单位[:：][^）)]*[）)]")
 _SENTENCE_END = re.compile(r"(?<=[。；])")
@@ -89,7 +91,8 @@ def split_sentences(clause: Clause) -> list[Clause]:
     """A clause's sentences (。 and ；), each citing the clause's section."""
     text = _TABLE_ROW.sub("", _RESPONSIBLE.sub("", clause.text))
     parts = [p.strip() for p in _SENTENCE_END.split(text)]
-    return [Clause(clause.region, clause.doc, clause.section, p) for p in parts if len(normalize(p)) >= 8]
+    return [Clause(clause.region, clause.doc, clause.section, p) for p in parts
+            if len(normalize(p)) >= 8 and not _ITEM_HEADING.match(p)]
 
 
 @dataclass

@@ -209,6 +209,12 @@ class KnowledgeBase:
         return self.clause_index.search_sentences(self.in_document_words(text), _region_id(region), limit,
                                                   frozenset(self.gazetteer))
 
+    def subject_words(self, text: str) -> set[str]:
+        """What a question is about, in the documents' words: its rare words and the documents'
+        words for its customer words (thesaurus)."""
+        extra = {w for word, words in self.vocab.thesaurus.items() if word in text for w in words}
+        return self.rare_terms(text) | extra
+
     def in_document_words(self, text: str) -> str:
         extra = [w for word, words in self.vocab.thesaurus.items() if word in text for w in words]
         return " ".join([text, *extra])

@@ -440,8 +440,10 @@ class Answerer:
         clause = self.render.best_clause(region, question.text, context)
         if clause and _has_time(clause):
             return clause, []
-        return (f"{region.document.number}未规定这项时限。为避免给您不准确的信息，具体情况请拨打供电服务热线"
-                f"{HOTLINE}咨询。", [])
+        unset = f"{region.document.number}未规定这项时限"
+        if clause and any(term in clause for term in self.kb.subject_words(question.text)):
+            return f"{unset}。文件的相关规定：\n{clause}", []
+        return f"{unset}。为避免给您不准确的信息，具体情况请拨打供电服务热线{HOTLINE}咨询。", []
 
     def _not_covered(self, region: Region, topic: str, question: Question | None, context: Context) -> str:
         silence = self.kb.silence(region, topic, context.category)
