@@ -43,7 +43,7 @@ kb-check: install       ## validate the knowledge base against the seed document
 	@source scripts/env.sh && $$PY -m bot.knowledge.check
 
 lint: install           ## ruff and mypy
-	@source scripts/env.sh && $$VENV_BIN/ruff check bot actions tests && $$VENV_BIN/mypy bot actions
+	@source scripts/env.sh && $$VENV_BIN/ruff check bot actions tests rasa_sdk_plugins && $$VENV_BIN/mypy bot actions rasa_sdk_plugins
 
 eval: install           ## score the public question set against a freshly started server
 	@scripts/eval.sh

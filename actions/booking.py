@@ -20,10 +20,11 @@ from bot.booking.reply import summary
 from bot.booking.sealed import fernet, seal, unseal
 from bot.booking.service import IncompleteBooking, confirm_booking
 from bot.calendar import china_now
-from bot.orders.runtime import dedupe_window, orders_session
+from bot.orders.runtime import dedupe_window
 from bot.orders.store import conversation_key
 from bot.services import knowledge_base
 from bot.settings import Settings
+from bot.store.runtime import open_session
 
 logger = logging.getLogger(__name__)
 REQUESTED = "requested_slot"
@@ -169,7 +170,7 @@ class ActionConfirmBooking(Action):
         settings = Settings.from_env()
         staff = agent_mode(tracker, settings)  # a staff booking only from a staff message (actions/identity.py)
         try:
-            with orders_session(settings) as session:
+            with open_session(settings) as session:
                 result = confirm_booking(
                     knowledge_base(), session, booking_fields(tracker), now=china_now(),
                     actor="agent" if staff else "customer", channel="staff" if staff else "customer",

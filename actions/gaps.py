@@ -8,9 +8,9 @@ from datetime import datetime
 from rasa_sdk import Tracker
 
 from bot.feedback.store import record_unanswered
-from bot.orders.runtime import orders_session
 from bot.orders.store import conversation_key
 from bot.qa.context import Reply
+from bot.store.runtime import open_session
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def note_gap(tracker: Tracker, reply: Reply | None, reason: str) -> None:
     if reply is not None and not reply.gap:
         return
     try:
-        with orders_session() as session:
+        with open_session() as session:
             record_unanswered(session, conversation=conversation_key(tracker.sender_id),
                               question=tracker.latest_message.get("text") or "", reason=reason,
                               now=datetime.now(), region=reply.context.region if reply else None)

@@ -13,10 +13,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.qa import context_from
 from bot.livechat.store import HandoffRequest, request_handoff
 from bot.livechat.summary import handoff_summary
-from bot.orders.runtime import orders_session
 from bot.orders.store import conversation_key
 from bot.qa.context import Context
 from bot.services import answerer
+from bot.store.runtime import open_session
 
 logger = logging.getLogger(__name__)
 LIVE_CHANNELS = ("web", "wechat")  # channels that can carry an agent's messages back to the customer
@@ -47,7 +47,7 @@ class ActionHandoff(Action):
         summary = handoff_summary(answerer().kb, region=context.region, district=context.district,
                                   category=context.category, questions=user_questions(tracker), order_number=order)
         try:
-            with orders_session() as session:
+            with open_session() as session:
                 return request_handoff(session, conversation=conversation_key(tracker.sender_id),
                                        channel=str(channel), summary=summary, now=datetime.now(),
                                        region=context.region, category=context.category, order_number=order)

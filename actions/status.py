@@ -16,12 +16,14 @@ from bot.booking.business import BY_ID as BUSINESS
 from bot.booking.interpret import is_interruption
 from bot.booking.status import interpret_status
 from bot.calendar import china_now
+from bot.metrics import record_status_lookup
 from bot.orders.lookup import Outcome, lookup_order
 from bot.orders.report import status_text
-from bot.orders.runtime import lookup_policy, orders_session
+from bot.orders.runtime import lookup_policy
 from bot.orders.store import conversation_key
 from bot.services import knowledge_base
 from bot.settings import Settings
+from bot.store.runtime import open_session
 
 logger = logging.getLogger(__name__)
 REQUESTED = "requested_slot"
@@ -90,14 +92,16 @@ class ActionCheckStatus(Action):
         agent = identity.staff and bool(tracker.get_slot("agent_mode"))
         now = china_now()
         try:
-            with orders_session(settings) as session:
+            with open_session(settings) as session:
                 result = lookup_order(session, number, tracker.get_slot("status_suffix"), now=now, agent=agent,
                                       conversation=conversation_key(tracker.sender_id),
                                       client=lookup_client(identity), policy=lookup_policy(settings))
         except SQLAlchemyError:
             logger.exception("status lookup failed")
+            record_status_lookup("error")
             dispatcher.utter_message(response="utter_status_store_failed")
             return reset_status()
+        record_status_lookup(result.outcome.value)
         if result.outcome is Outcome.FOUND and result.order:
             business = BUSINESS.get(result.order.business)
             text = status_text(knowledge_base(), result.order, now, business.name if business else "")

@@ -7,8 +7,8 @@ of the answer (what the action server does besides HTTP). A replayed booking con
 sender id and a one-microsecond dedupe window, so it writes a new order as the original call did.
 
 The slowest turn type is the one with the highest assistant p50 in the latency run (results/latency.json).
-The replay runs as the product does (bot/db.py: SQLite files get a connection pool). On SQLite it is
-repeated with two variants of bot.db.make_engine applied in this process only: without a pool (NullPool,
+The replay runs as the product does (bot/store/engine.py: SQLite files get a connection pool). On SQLite it is
+repeated with two variants of bot.store.engine.make_engine applied in this process only: without a pool (NullPool,
 SQLAlchemy 1.4's default for files: every session connects, runs its PRAGMAs and, closing the last
 connection to a WAL database, checkpoints it), and the pool plus `PRAGMA synchronous=NORMAL` (measured,
 not applied: the product keeps SQLite's default synchronous=FULL for durability).
@@ -52,16 +52,16 @@ VARIANTS = ("nullpool", "pool+normal")
 
 
 def database_variant(name: str, url: str) -> Callable[[], None]:
-    """Apply a variant of bot.db.make_engine (one of VARIANTS) for SQLite in this process; returns the undo.
+    """Apply a variant of bot.store.engine.make_engine (one of VARIANTS) for SQLite in this process; returns the undo.
 
     The engine in use for `url` is disposed first: connections idle in its pool would keep the WAL database
     open, and a NullPool session closing "the last connection" would then not checkpoint it."""
     from sqlalchemy import event
     from sqlalchemy.pool import NullPool
 
-    import bot.db
+    import bot.store.runtime as store
 
-    original = bot.db.make_engine
+    original = store.make_engine
 
     def make_engine(engine_url: str, **kwargs: Any) -> Any:
         if not engine_url.startswith("sqlite"):
@@ -73,9 +73,10 @@ def database_variant(name: str, url: str) -> Callable[[], None]:
         return engine
 
     def use(make: Callable[..., Any]) -> None:
-        bot.db.engine_for(url).dispose()
-        bot.db.engine_for.cache_clear()
-        bot.db.make_engine = make
+        store.engine_for(url).dispose()
+        store.engine_for.cache_clear()
+        store.sessions_for.cache_clear()
+        store.make_engine = make  # the name engine_for calls
 
     use(make_engine)
     return lambda: use(original)

@@ -339,14 +339,14 @@ def profile_section(actions: dict[str, Any] | None, rasa: dict[str, Any] | None,
             f"encode; no HTTP). Mean request body: {actions['request_bytes_mean'] / 1024:.0f} KiB (Rasa sends the "
             "tracker and the whole domain with every action call).\n\n")
     text += table(header, rows)
-    text += ("\n\np50 and p95: as the product (`bot/db.py`; on SQLite, the `make run` database, files get a "
+    text += ("\n\np50 and p95: as the product (`bot/store/engine.py`; on SQLite, the `make run` database, files get a "
              "connection pool).")
     if variants:
-        text += (" The other columns repeat the replay with a variant of `bot.db.make_engine` in the bench process "
-                 "only: without a pool (NullPool, SQLAlchemy 1.4's default for SQLite files: every session opens "
-                 "the file and runs its PRAGMAs and, closing the last connection, checkpoints the WAL), and the pool "
-                 "with `PRAGMA synchronous=NORMAL` (measured, not applied: the product keeps SQLite's default, "
-                 "FULL, for durability).")
+        text += (" The other columns repeat the replay with a variant of `bot.store.engine.make_engine` in the "
+                 "bench process only: without a pool (NullPool, SQLAlchemy 1.4's default for SQLite files: every "
+                 "session opens the file and runs its PRAGMAs and, closing the last connection, checkpoints the "
+                 "WAL), and the pool with `PRAGMA synchronous=NORMAL` (measured, not applied: the product keeps "
+                 "SQLite's default, FULL, for durability).")
     text += (f"\n\ncProfile of the slowest turn type's actions ({', '.join(f'`{a}`' for a in actions['actions'])}; "
              f"{actions['calls_profiled']} calls; `{actions['profile_file']}`), cumulative:\n\n")
     text += _profile_table(actions["profile_cumtime"][:12], "cumtime_ms")

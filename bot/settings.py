@@ -68,6 +68,8 @@ class Settings:
     rasa_request_timeout: int = 20  # seconds a request to Rasa may take to arrive (SANIC_REQUEST_TIMEOUT wins)
     web_read_timeout: float = 15.0  # seconds the web app waits for a request's headers, and for its body
     tracker_max_events: int = 1000  # a conversation session longer than this starts afresh (slots kept)
+    actions_metrics_port: int = 0  # the action server's Prometheus endpoint (actions/metrics.py); 0: none
+    actions_metrics_host: str = "127.0.0.1"  # ... and its interface (0.0.0.0 in a container)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -108,6 +110,8 @@ class Settings:
             rasa_request_timeout=int(env.get("BANDIAN_RASA_REQUEST_TIMEOUT") or cls.rasa_request_timeout),
             web_read_timeout=float(env.get("BANDIAN_WEB_READ_TIMEOUT") or cls.web_read_timeout),
             tracker_max_events=int(env.get("BANDIAN_TRACKER_MAX_EVENTS") or cls.tracker_max_events),
+            actions_metrics_port=int(env.get("BANDIAN_ACTIONS_METRICS_PORT") or 0),
+            actions_metrics_host=env.get("BANDIAN_ACTIONS_METRICS_HOST") or cls.actions_metrics_host,
         )
 
 

@@ -13,10 +13,22 @@
 : "${PROD_REDIS_PORT:=6079}"                 # Redis (lock store), no persistence
 : "${PROD_LIMIT_RATE:=10r/s}"                # nginx: chat messages per client address (web chat, REST) ...
 : "${PROD_LIMIT_BURST:=100}"                 # ... and how many more at once before 429
+: "${PROD_METRICS_PORT_OFFSET:=100}"         # action server N's Prometheus endpoint: its port + this (6155, 6156)
+: "${PROD_PROMETHEUS_PORT:=6095}"            # Prometheus: scrapes the web apps and the action servers
+: "${PROD_SCRAPE_INTERVAL:=15s}"             # ... this often,
+: "${PROD_PROMETHEUS_RETENTION:=15d}"        # ... and keeps what it scraped this long
 export PROD_DIR PROD_NGINX_PORT PROD_ACTIONS_LB_PORT PROD_RASA_PORTS PROD_ACTIONS_PORTS PROD_WEB_PORTS \
-  PROD_PG_PORT PROD_REDIS_PORT PROD_LIMIT_RATE PROD_LIMIT_BURST
+  PROD_PG_PORT PROD_REDIS_PORT PROD_LIMIT_RATE PROD_LIMIT_BURST PROD_METRICS_PORT_OFFSET PROD_PROMETHEUS_PORT \
+  PROD_SCRAPE_INTERVAL PROD_PROMETHEUS_RETENTION
 
 PROD_SECRETS="$PROD_DIR/secrets.env"
+
+# The action servers' metrics ports (each one's port + PROD_METRICS_PORT_OFFSET), space-separated.
+actions_metrics_ports() {
+  local port out=""
+  for port in $PROD_ACTIONS_PORTS; do out+="$((port + PROD_METRICS_PORT_OFFSET)) "; done
+  echo "${out% }"
+}
 
 # Export the settings every process of the topology reads: the secrets (generated once into
 # $PROD_SECRETS by `scripts/prod-services.sh start`; variables already set win), the database and

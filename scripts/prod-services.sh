@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# PostgreSQL, Redis and nginx of the one-machine production topology, on 127.0.0.1 only.
+# PostgreSQL, Redis, nginx and Prometheus of the one-machine production topology, on 127.0.0.1 only.
 #
 #   scripts/prod-services.sh start    install what is missing (apt), start what is not running
-#   scripts/prod-services.sh stop     stop all three
+#   scripts/prod-services.sh stop     stop all four
 #   scripts/prod-services.sh status
 #
-# `start` is idempotent: a running service is left alone (nginx re-reads its generated config).
+# `start` is idempotent: a running service is left alone (nginx and Prometheus re-read their generated
+# configs).
 # Ports are in deploy/local.sh; data, logs, pid files, generated configs and the secrets
 # (var/prod/secrets.env, created once) are under var/prod/ ($PROD_DIR), which only its owner may
 # enter (mode 0700, as if the checkout sat under a private directory; it holds the secrets and the
 # data). Nothing here depends on other users reaching the checkout: nginx's worker processes run as
 # the user that starts nginx (`user` directive when that is root; they write request bodies to
-# $PROD_DIR/nginx/tmp), Redis runs as that user too, and PostgreSQL, which refuses to run as root,
-# belongs as root to the `postgres` system user, with its data directory in var/prod/pg when that
-# user can reach it, else /tmp/bandian-prod-pg-<port>, and its socket in /tmp.
+# $PROD_DIR/nginx/tmp), Redis and Prometheus (data in $PROD_DIR/prometheus) run as that user too,
+# and PostgreSQL, which refuses to run as root, belongs as root to the `postgres` system user, with
+# its data directory in var/prod/pg when that user can reach it, else /tmp/bandian-prod-pg-<port>,
+# and its socket in /tmp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=deploy/local.sh
@@ -26,6 +28,9 @@ NGINX_DIR="$PROD_DIR/nginx"
 NGINX_CONF="$NGINX_DIR/nginx.conf"
 NGINX_PID="$RUN_DIR/nginx.pid"
 REDIS_PID="$RUN_DIR/redis.pid"
+PROM_DIR="$PROD_DIR/prometheus"
+PROM_CONF="$PROM_DIR/prometheus.yml"
+PROM_PID="$RUN_DIR/prometheus.pid"
 
 say() { printf 'prod-services: %s\n' "$*"; }
 die() { printf 'prod-services: %s\n' "$*" >&2; exit 1; }
@@ -57,11 +62,13 @@ install_missing() {
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   [ -n "$(nginx_bin)" ] || missing+=(nginx)
   command -v envsubst >/dev/null 2>&1 || missing+=(gettext-base)
+  command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
   [ "${#missing[@]}" -eq 0 ] && return 0
   as_root true || die "missing ${missing[*]}: run as root or with passwordless sudo, or install them:
   apt-get install -y --no-install-recommends ${missing[*]}"
   say "installing ${missing[*]} (apt-get; log in $LOG_DIR/apt.log) ..."
-  # keep the packages from starting their own services (PostgreSQL :5432, Redis :6379, nginx :80)
+  # keep the packages from starting their own services (PostgreSQL :5432, Redis :6379, nginx :80,
+  # Prometheus :9090)
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
     as_root chmod 755 "$policy"
@@ -267,6 +274,63 @@ stop_nginx() {
   fi
 }
 
+# ---------------------------------------------------------------- Prometheus
+# scrape targets for deploy/prometheus.yml: PORTS -> '127.0.0.1:PORT', '127.0.0.1:PORT'
+prometheus_targets() {
+  local port out=""
+  for port in $1; do out+="${out:+, }'127.0.0.1:$port'"; done
+  echo "$out"
+}
+
+# ours: the pid file's process is a prometheus (not a later process that got the same pid)
+prometheus_alive() {
+  pid_alive "$PROM_PID" && tr '\0' ' ' <"/proc/$(cat "$PROM_PID")/cmdline" 2>/dev/null | grep -q "prometheus --config.file=$PROM_CONF"
+}
+prometheus_ready() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PROD_PROMETHEUS_PORT/-/ready" 2>/dev/null; }
+
+start_prometheus() {
+  command -v prometheus >/dev/null 2>&1 || die "Prometheus is not installed"
+  mkdir -p "$PROM_DIR/data"
+  # shellcheck disable=SC2016  # envsubst's SHELL-FORMAT, not a shell expansion
+  SCRAPE_INTERVAL="$PROD_SCRAPE_INTERVAL" PROMETHEUS_TARGET="127.0.0.1:$PROD_PROMETHEUS_PORT" \
+  WEB_TARGETS=$(prometheus_targets "$PROD_WEB_PORTS") ACTIONS_TARGETS=$(prometheus_targets "$(actions_metrics_ports)") \
+    envsubst '${SCRAPE_INTERVAL} ${WEB_TARGETS} ${ACTIONS_TARGETS} ${PROMETHEUS_TARGET}' \
+    <deploy/prometheus.yml >"$PROM_CONF"
+  if command -v promtool >/dev/null 2>&1; then
+    promtool check config "$PROM_CONF" >"$LOG_DIR/promtool.log" 2>&1 \
+      || { cat "$LOG_DIR/promtool.log" >&2; die "promtool rejected $PROM_CONF"; }
+  fi
+  if prometheus_alive; then
+    kill -HUP "$(cat "$PROM_PID")"  # re-read the generated config
+  else
+    # its own session, so a Ctrl+C in the terminal that started the profile leaves it to `stop`
+    setsid prometheus --config.file="$PROM_CONF" --storage.tsdb.path="$PROM_DIR/data" \
+      --storage.tsdb.retention.time="$PROD_PROMETHEUS_RETENTION" \
+      --web.listen-address="127.0.0.1:$PROD_PROMETHEUS_PORT" </dev/null >>"$LOG_DIR/prometheus.log" 2>&1 &
+    echo $! >"$PROM_PID"
+  fi
+  local _
+  for _ in $(seq 1 100); do
+    prometheus_ready && break
+    prometheus_alive || break
+    sleep 0.3
+  done
+  prometheus_ready || { tail -20 "$LOG_DIR/prometheus.log" >&2; die "Prometheus did not start (log: $LOG_DIR/prometheus.log)"; }
+  say "Prometheus  127.0.0.1:$PROD_PROMETHEUS_PORT -> web [$PROD_WEB_PORTS], actions [$(actions_metrics_ports)]" \
+      "every $PROD_SCRAPE_INTERVAL  (data: $PROM_DIR/data; log: $LOG_DIR/prometheus.log)"
+}
+
+stop_prometheus() {
+  if prometheus_alive; then
+    kill "$(cat "$PROM_PID")"
+    local _
+    for _ in $(seq 1 50); do prometheus_alive || break; sleep 0.2; done
+    if prometheus_alive; then kill -KILL "$(cat "$PROM_PID")"; fi
+    rm -f "$PROM_PID"
+    say "Prometheus stopped"
+  fi
+}
+
 # ---------------------------------------------------------------- main
 mkdir -p "$LOG_DIR" "$RUN_DIR"
 chmod 700 "$PROD_DIR"  # secrets, data, logs: the owner's only
@@ -278,8 +342,10 @@ case "${1:-start}" in
     start_postgres
     start_redis
     start_nginx
+    start_prometheus
     ;;
   stop)
+    stop_prometheus
     stop_nginx
     stop_redis
     stop_postgres
@@ -289,6 +355,7 @@ case "${1:-start}" in
     if [ -n "$PG_BIN" ] && pg_running; then say "PostgreSQL running ($PGDATA)"; else say "PostgreSQL stopped"; fi
     if pid_alive "$REDIS_PID"; then say "Redis running"; else say "Redis stopped"; fi
     if pid_alive "$NGINX_PID"; then say "nginx running"; else say "nginx stopped"; fi
+    if prometheus_alive; then say "Prometheus running"; else say "Prometheus stopped"; fi
     ;;
   *)
     echo "usage: $0 [start|stop|status]" >&2

@@ -2,8 +2,9 @@
 # The production profile on one machine (`make run-prod`): PostgreSQL, Redis and nginx
 # (scripts/prod-services.sh), then 2 action servers, 2 Rasa replicas (conversations in
 # PostgreSQL, conversation locks in Redis: deploy/endpoints.prod.yml) and 2 web apps, all behind
-# nginx on 127.0.0.1:6080 (ports in deploy/local.sh). Stops everything it started on exit
-# (Ctrl+C); PROD_KEEP_SERVICES=1 leaves PostgreSQL, Redis and nginx running for the next start.
+# nginx on 127.0.0.1:6080 (ports in deploy/local.sh), scraped by Prometheus (127.0.0.1:6095). Stops
+# everything it started on exit (Ctrl+C); PROD_KEEP_SERVICES=1 leaves PostgreSQL, Redis, nginx and
+# Prometheus running for the next start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/env.sh
@@ -45,7 +46,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in $PROD_RASA_PORTS $PROD_ACTIONS_PORTS $PROD_WEB_PORTS; do
+for port in $PROD_RASA_PORTS $PROD_ACTIONS_PORTS $(actions_metrics_ports) $PROD_WEB_PORTS; do
   if port_in_use "$port"; then
     echo "port $port is already in use (another run-prod still running? see deploy/local.sh to change ports)" >&2
     exit 1
@@ -56,8 +57,10 @@ services_started=1
 scripts/prod-services.sh start
 load_prod_env
 
-# Tables and the console admin once, before any replica starts (replicas creating the tables
-# of an empty PostgreSQL database at the same moment collide), then the demo customer managers.
+# The database migrated to head (bot/store/migrations; a database made before migrations is adopted
+# with its rows) and the console admin, once, before any replica starts, then the demo customer
+# managers. The replicas check the schema again when they start (one query at head; an advisory
+# lock if they had to upgrade), so a failed migration stops the start here, loudly.
 "$PY" deploy/init_db.py
 "$PY" -m bot.orders demo >/dev/null
 
@@ -71,8 +74,10 @@ start() {  # NAME COMMAND... (output to $LOG_DIR/NAME.log)
 
 echo "starting $(wc -w <<<"$PROD_ACTIONS_PORTS") action servers, $(wc -w <<<"$PROD_RASA_PORTS") Rasa replicas" \
      "and $(wc -w <<<"$PROD_WEB_PORTS") web apps with $model (logs in $LOG_DIR/) ..."
+# each action server exports its metrics on a port of its own (actions/metrics.py), its port + the offset
 for port in $PROD_ACTIONS_PORTS; do
-  start "actions-$port" "$RASA" run actions --actions actions --port "$port"
+  start "actions-$port" env BANDIAN_ACTIONS_METRICS_PORT=$((port + PROD_METRICS_PORT_OFFSET)) \
+    "$RASA" run actions --actions actions --port "$port"
 done
 for port in $PROD_RASA_PORTS; do
   start "rasa-$port" "$RASA" run --model "$model" --interface 127.0.0.1 --port "$port" \
@@ -86,9 +91,11 @@ done
 ok() { curl -fsS -o /dev/null --max-time 5 "$1" 2>/dev/null; }
 ready() {
   local port
-  for port in $PROD_ACTIONS_PORTS; do ok "http://127.0.0.1:$port/health" || return 1; done
+  # /readyz: the replica answers and so does its database (SELECT 1 through bot/store)
+  for port in $PROD_ACTIONS_PORTS; do ok "http://127.0.0.1:$port/readyz" || return 1; done
+  for port in $(actions_metrics_ports); do ok "http://127.0.0.1:$port/metrics" || return 1; done
   for port in $PROD_RASA_PORTS; do ok "http://127.0.0.1:$port/status?token=$RASA_TOKEN" || return 1; done
-  for port in $PROD_WEB_PORTS; do ok "http://127.0.0.1:$port/healthz" || return 1; done
+  for port in $PROD_WEB_PORTS; do ok "http://127.0.0.1:$port/readyz" || return 1; done
   ok "$BANDIAN_PROD_URL/healthz" && ok "$BANDIAN_PROD_URL/status?token=$RASA_TOKEN"
 }
 
@@ -117,6 +124,8 @@ cat <<MSG
   Rasa HTTP API:  $BANDIAN_PROD_URL/conversations/<id>/tracker?token=\$RASA_TOKEN   (token in $PROD_SECRETS)
   replicas:       Rasa :${PROD_RASA_PORTS// /, :}  actions :${PROD_ACTIONS_PORTS// /, :}  web :${PROD_WEB_PORTS// /, :}
   stores:         PostgreSQL 127.0.0.1:$PROD_PG_PORT ($APP_DATABASE, $DB_DATABASE), Redis 127.0.0.1:$PROD_REDIS_PORT
+  metrics:        web :${PROD_WEB_PORTS// /, :} /metrics, actions :$(actions_metrics_ports | sed 's/ /, :/g') /metrics;
+                  Prometheus http://127.0.0.1:$PROD_PROMETHEUS_PORT (dashboard: deploy/grafana/bandian-dashboard.json)
   try:            curl -si $BANDIAN_PROD_URL/webhooks/rest/webhook -d '{"sender":"me","message":"枣庄10千伏双电源办电要多久"}'
 Press Ctrl+C to stop.
 MSG

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 model=$(scripts/train.sh)
 mkdir -p var/log
+# The database (DATABASE_URL, default var/bandian.db) migrated to head before anything uses it
+# (bot/store/migrations; a database made before migrations is adopted with its rows).
+"$PY" -m bot.store upgrade
 # Demo customer managers, one per district, so bookings are assigned (idempotent; real managers
 # are managed with `python -m bot.orders managers`).
 "$PY" -m bot.orders demo >/dev/null
@@ -48,8 +51,8 @@ pids+=($!)
 echo "starting (logs in var/log/) ..."
 for _ in $(seq 1 180); do
   if curl -fs --get --data-urlencode "token=$rasa_token" "http://$rasa_here:$RASA_PORT/status" >/dev/null 2>&1 \
-     && curl -fs "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null 2>&1 \
-     && curl -fs "http://127.0.0.1:$WEB_PORT/healthz" >/dev/null 2>&1; then
+     && curl -fs "http://127.0.0.1:$ACTIONS_PORT/readyz" >/dev/null 2>&1 \
+     && curl -fs "http://127.0.0.1:$WEB_PORT/readyz" >/dev/null 2>&1; then
     cat <<MSG
 
 办电助手 is running.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make test-scale`: bring up the production topology on this machine with the trained model
-# (scripts/run-prod.sh: PostgreSQL, Redis, nginx, 2 Rasa replicas, 2 action servers, 2 web apps,
-# ports in deploy/local.sh), run the multi-replica tests (tests/scale) through nginx, and tear it
-# all down again - also when something fails or the run is interrupted.
+# (scripts/run-prod.sh: PostgreSQL, Redis, nginx, Prometheus, 2 Rasa replicas, 2 action servers,
+# 2 web apps, ports in deploy/local.sh), run the multi-replica tests (tests/scale) through nginx, and
+# tear it all down again - also when something fails or the run is interrupted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/env.sh
@@ -45,7 +45,7 @@ until grep -q "is running" "$log" 2>/dev/null; do
   fi
   sleep 1
 done
-grep -E "ready in|replicas:" "$log"
+grep -E "ready in|replicas:|metrics:" "$log"
 load_prod_env
 
 step "multi-replica tests (tests/scale) through nginx at $BANDIAN_PROD_URL"

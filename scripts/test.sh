@@ -10,8 +10,8 @@ source scripts/env.sh
 step() { printf '\n== %s\n' "$*"; }
 mkdir -p var/results
 
-step "lint (ruff)";         "$VENV_BIN/ruff" check bot actions tests scripts
-step "types (mypy)";        "$VENV_BIN/mypy" bot actions
+step "lint (ruff)";         "$VENV_BIN/ruff" check bot actions tests scripts rasa_sdk_plugins
+step "types (mypy)";        "$VENV_BIN/mypy" bot actions rasa_sdk_plugins
 step "knowledge base";      "$PY" -m bot.knowledge.check
 step "unit + action + security tests"; "$PY" -m pytest -q tests/unit tests/actions tests/security
 step "model";               model=$(scripts/train.sh)

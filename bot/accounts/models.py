@@ -1,12 +1,11 @@
-"""Tables of the agent console: who may log in, and failed logins (shared by every web replica; kept
-outside bot.web so that the action server, which creates every table, does not import the console)."""
+"""Tables of the agent console: who may log in, failed logins, revoked sessions (shared by every web replica;
+kept outside bot.web so that the store's list of models, bot/store/models.py, does not import the console)."""
 
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String
-from sqlalchemy.engine import Connection, Engine
 
-from bot.orders.models import Base
+from bot.store.base import Base
 
 
 class ConsoleUser(Base):
@@ -39,10 +38,3 @@ class RevokedSession(Base):
     digest = Column(String(64), primary_key=True)
     expires_at = Column(DateTime, nullable=False, index=True)
 
-
-CONSOLE_TABLES = (ConsoleUser.__table__, LoginFailure.__table__, RevokedSession.__table__)
-
-
-def ensure_console_tables(bind: Engine | Connection) -> None:
-    """Create the console's tables when missing (bot.db.ensure_all_tables does it too once it imports us)."""
-    Base.metadata.create_all(bind, tables=list(CONSOLE_TABLES), checkfirst=True)

@@ -60,10 +60,11 @@ from bot.channels.wechat_xml import (
 from bot.limits import TOO_MANY, Rate, RateLimiter
 from bot.livechat.store import Routed, customer_message, remember_target
 from bot.masking import mask_text
-from bot.orders.runtime import orders_session
 from bot.orders.store import conversation_key
+from bot.rasa_plugins import patches
 from bot.senders import openid_of, wechat_sender
 from bot.settings import Settings
+from bot.store.runtime import open_session as orders_session
 from bot.untrusted import ascii_int
 
 logger = logging.getLogger(__name__)
@@ -327,6 +328,7 @@ class WeChatInput(InputChannel):
                  settings: Settings | None = None, router: Router | None = None,
                  now: Callable[[], datetime] = datetime.now, clock: Callable[[], float] = time.time,
                  rate: Rate | None = None) -> None:
+        patches.install()  # Rasa builds its channels at start-up, before the first message
         self.token, self.app_id = token, app_id
         self.cipher = WeChatCipher(aes_key, app_id) if aes_key else None
         # the token is shared with the account's other processes through the settings' database (opened on

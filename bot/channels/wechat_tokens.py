@@ -15,26 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
-from sqlalchemy import Column, DateTime, String, Text, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import engine_for, session_factory, session_scope
-from bot.orders.models import Base
+from bot.channels.wechat_models import WeChatAccessToken
+from bot.store.engine import session_scope
+from bot.store.runtime import sessions_for
 
 REFRESH_MARGIN = timedelta(seconds=300)  # a token this close to its expiry is no longer handed out
 T = TypeVar("T")
-
-
-class WeChatAccessToken(Base):
-    """The current access token of one app (one row per app id)."""
-
-    __tablename__ = "wechat_access_tokens"
-    app_id = Column(String(64), primary_key=True)
-    token = Column(Text, nullable=False)  # WeChat asks for at least 512 characters of room
-    expires_at = Column(DateTime, nullable=False)  # UTC: when WeChat stops accepting it
-    fetched_at = Column(DateTime, nullable=False)  # UTC
 
 
 def utc_now() -> datetime:
@@ -124,5 +115,5 @@ class DatabaseTokenStore:
         with self._opening:
             if self._factory is None:
                 assert self._url is not None
-                self._factory = session_factory(engine_for(self._url))
+                self._factory = sessions_for(self._url)
             return self._factory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, Integer, String, Text
 
-from bot.orders.models import Base
+from bot.store.base import Base
 
 
 class Exchange(Base):
@@ -17,6 +17,8 @@ class Exchange(Base):
     created_at = Column(DateTime, nullable=False, index=True)
     rating = Column(Integer, nullable=True)  # 1 = 👍, -1 = 👎
     rated_at = Column(DateTime, nullable=True)
+    handled_at = Column(DateTime, nullable=True)  # an agent marked the rated answer handled (revision 0003)
+    handled_by = Column(String(64), nullable=True)
 
 
 class Unanswered(Base):

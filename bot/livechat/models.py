@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship
 
-from bot.orders.models import Base
+from bot.store.base import Base
 
 
 class Handoff(Base):

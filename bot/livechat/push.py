@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.livechat.models import DeliveryTarget, OutboxMessage
+from bot.metrics import record_push
 
 logger = logging.getLogger(__name__)
 Send = Callable[[str, str], Awaitable[None]]
@@ -58,8 +59,10 @@ async def push_once(run_db: Callable, send: Send, now: Callable[[], datetime]) -
         try:
             await send(message.address, message.text)
             sent += 1
+            record_push(sent=True)
         except Exception:
             logger.warning("WeChat message %s not sent; will retry", message.id, exc_info=True)
+            record_push(sent=False)
             await run_db(lambda s, message_id=message.id: release(s, message_id))
     return sent
 

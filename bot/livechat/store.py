@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.livechat.models import AgentPresence, DeliveryTarget, Handoff, HandoffMessage, OutboxMessage
 from bot.masking import mask_text
+from bot.metrics import observe_handoff_wait
 
 logger = logging.getLogger(__name__)
 OPEN = ("waiting", "active")
@@ -175,6 +176,7 @@ def take_handoff(session: Session, handoff_id: int, agent: str, now: datetime) -
     row = session.get(Handoff, handoff_id, populate_existing=True)
     row.messages.append(HandoffMessage(at=now, sender="system", text=f"人工客服 {agent} 已接入"))
     session.commit()
+    observe_handoff_wait(row.created_at, now)
     queue_for_customer(session, row.conversation, "您好，人工客服已接入，请问有什么可以帮您？", now, kind="agent")
     return row
 

@@ -13,7 +13,6 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from bot.calendar import china_now
-from bot.db import engine_for, session_factory
 from bot.knowledge.service import KnowledgeBase
 from bot.orders import numbers
 from bot.orders.demo import load_demo
@@ -32,6 +31,8 @@ from bot.orders.store import (
 )
 from bot.orders.views import OrderView
 from bot.settings import Settings
+from bot.store.runtime import sessions_for
+from bot.store.schema import SchemaError
 from bot.untrusted import ascii_int, has_lone_surrogate
 
 CSV_FIELDS = ("number", "region", "district", "business", "stage", "stage_since", "manager", "contact_name", "phone",
@@ -116,10 +117,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
 
 def _database(url: str) -> sessionmaker:
     try:
-        return session_factory(engine_for(url))
+        return sessions_for(url)
     except ArgumentError as exc:  # not a URL, or no such dialect
         raise CliError("数据库地址无效，请检查 --database-url 或 DATABASE_URL") from exc
-    except (SQLAlchemyError, ImportError, OSError) as exc:
+    except (SQLAlchemyError, SchemaError, ImportError, OSError) as exc:
         raise CliError(f"无法打开数据库：{_first_line(exc)}") from exc
 
 

@@ -1,8 +1,6 @@
-"""Tables of the work-order store (SQLAlchemy 1.4, 2.0 style) and the schema version check."""
+"""Tables of the work-order store: orders, their history, customer managers, status lookups (on the store's Base)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -14,24 +12,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    select,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import relationship
 
-SCHEMA_VERSION = 1
-
-Base: Any = declarative_base()
-
-
-class SchemaVersionError(RuntimeError):
-    """The database was created by a different version of this code."""
-
-
-class SchemaInfo(Base):
-    __tablename__ = "orders_schema"
-    component = Column(String(32), primary_key=True)
-    version = Column(Integer, nullable=False)
+from bot.store.base import Base
 
 
 class CustomerManager(Base):
@@ -100,23 +84,10 @@ class LookupAttempt(Base):
 
 class LookupClientFailure(Base):
     """A failed status lookup, by the client's address: lookups from one address are limited whatever
-    sender id it uses (a table of its own, so databases made before it need no migration)."""
+    sender id it uses."""
 
     __tablename__ = "lookup_client_failures"
     id = Column(Integer, primary_key=True)
     at = Column(DateTime, nullable=False, index=True)
     client = Column(String(64), nullable=False, index=True)
 
-
-def ensure_schema(engine: Engine) -> None:
-    """Create missing tables; refuse to run on a database of another schema version."""
-    Base.metadata.create_all(engine, checkfirst=True)
-    with engine.begin() as connection:
-        row = connection.execute(select(SchemaInfo.version).where(SchemaInfo.component == "orders")).first()
-        if row is None:
-            connection.execute(SchemaInfo.__table__.insert().values(component="orders", version=SCHEMA_VERSION))
-        elif row.version != SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"orders schema is version {row.version}, this code needs {SCHEMA_VERSION}: "
-                "migrate the database or point DATABASE_URL at a new one"
-            )

@@ -1,23 +1,11 @@
-"""The process's order database, opened on first use from the settings (never at import time)."""
+"""The order rules of this deployment, from the settings: the status-lookup limits, the booking dedupe window."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy.orm import Session
-
-from bot.db import engine_for, session_factory, session_scope
 from bot.orders.lookup import LookupPolicy
 from bot.settings import Settings
-
-
-@contextmanager
-def orders_session(settings: Settings | None = None) -> Iterator[Session]:
-    settings = settings or Settings.from_env()
-    with session_scope(session_factory(engine_for(settings.database_url))) as session:
-        yield session
 
 
 def lookup_policy(settings: Settings) -> LookupPolicy:

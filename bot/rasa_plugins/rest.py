@@ -38,6 +38,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.limits import TOO_MANY, Rate, RateLimiter, retry_after
+from bot.rasa_plugins import patches
 from bot.senders import WebSessions, rest_sender, session_key
 from bot.settings import Settings
 from bot.trust import ENVELOPE, request_identity, seal_identity, staff_token, trust_key
@@ -70,6 +71,10 @@ class CheckedRestInput(RestInput):
     _trust: tuple[Settings, bytes, str] | None = None
     _sessions: WebSessions | None = None
     _limiter: RateLimiter | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        patches.install()  # Rasa builds its channels at start-up, before the first message
+        super().__init__(*args, **kwargs)
 
     def sessions(self) -> WebSessions:
         if self._sessions is None:

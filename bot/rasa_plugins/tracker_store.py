@@ -41,6 +41,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.booking.sealed import fernet, seal, unseal
 from bot.masking import NAME_SLOTS, REQUESTED_SLOT, SEALED_PREFIX, mask_event, mask_events
+from bot.rasa_plugins import patches
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,10 @@ def new_session(tracker: DialogueStateTracker) -> list[Event]:
 
 class _Masking:
     """Masked event streaming, sealed contact names, and the size bound (mixed into Rasa's stores)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        patches.install()  # Rasa builds its tracker store at start-up, whatever the channels
+        super().__init__(*args, **kwargs)
 
     domain: Domain
     event_broker: Any

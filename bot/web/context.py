@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import session_scope
 from bot.settings import Settings
+from bot.store.engine import session_scope
 
 T = TypeVar("T")
 

@@ -19,10 +19,10 @@ from actions.booking import (
     ValidateBookingForm,
     booking_fields,
 )
-from bot.db import engine_for, session_factory
 from bot.orders import seed_demo_managers
 from bot.orders.models import WorkOrder
 from bot.services import knowledge_base
+from bot.store.runtime import sessions_for
 
 NOW = datetime(2025, 11, 26, 10, 0)  # a Wednesday
 ASK_ACTIONS = {"booking_confirmed": ActionAskBookingConfirmed(), "booking_district": ActionAskBookingDistrict()}
@@ -35,13 +35,13 @@ def database(tmp_path: Path, monkeypatch) -> str:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("BANDIAN_SECRET_KEY", "test-secret")
     monkeypatch.setattr(booking, "china_now", lambda: NOW)
-    with session_factory(engine_for(url))() as session:
+    with sessions_for(url)() as session:
         seed_demo_managers(session, knowledge_base().regions)
     return url
 
 
 def orders(url: str) -> list[WorkOrder]:
-    with session_factory(engine_for(url))() as session:
+    with sessions_for(url)() as session:
         return list(session.execute(select(WorkOrder)).scalars())
 
 

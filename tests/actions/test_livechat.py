@@ -11,18 +11,18 @@ from sqlalchemy import select
 
 from actions.livechat import ActionHandoff
 from actions.qa import CONTEXT_SLOTS, ActionAnswer, ActionOutOfScope
-from bot.db import engine_for, session_factory
 from bot.feedback.models import Unanswered
 from bot.livechat.models import Handoff
 from bot.livechat.store import mark_present
 from bot.orders.store import conversation_key
+from bot.store.runtime import sessions_for
 
 
 @pytest.fixture
 def database(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'live.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    return session_factory(engine_for(url))
+    return sessions_for(url)
 
 
 def tracker(texts: list[str], channel: str = "web", **slots) -> Tracker:

@@ -11,11 +11,11 @@ from booking_sim import Sim
 
 import actions.status as status
 from actions.status import ActionCancelStatus, ActionCheckStatus, ValidateStatusForm
-from bot.db import engine_for, session_factory
 from bot.orders import advance_order, create_booking, numbers, seed_demo_managers
 from bot.orders.views import BookingDraft
 from bot.services import knowledge_base
 from bot.settings import Settings
+from bot.store.runtime import sessions_for
 from bot.trust import ENVELOPE, Identity, seal_identity, trust_key
 
 NOW = datetime(2025, 11, 26, 10, 0)
@@ -26,7 +26,7 @@ def order_number(tmp_path: Path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'orders.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setattr(status, "china_now", lambda: NOW + timedelta(minutes=25))
-    with session_factory(engine_for(url))() as session:
+    with sessions_for(url)() as session:
         seed_demo_managers(session, knowledge_base().regions)
         draft = BookingDraft("张三", "13912345678", "anyang", "文峰区", "安阳市文峰区中华路1号", "resident_new",
                              "resident")

@@ -17,8 +17,8 @@ from tests.scale.topology import app_database, tracker_database
 
 REQUIRED = ("BANDIAN_PROD_URL", "RASA_TOKEN", "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD",
             "DB_DATABASE", "PROD_DIR", "PROD_NGINX_PORT", "PROD_ACTIONS_LB_PORT", "PROD_RASA_PORTS",
-            "PROD_ACTIONS_PORTS", "PROD_WEB_PORTS", "PROD_LIMIT_BURST", "BANDIAN_CONSOLE_USER",
-            "BANDIAN_CONSOLE_PASSWORD")
+            "PROD_ACTIONS_PORTS", "PROD_WEB_PORTS", "PROD_LIMIT_BURST", "PROD_METRICS_PORT_OFFSET",
+            "PROD_PROMETHEUS_PORT", "BANDIAN_CONSOLE_USER", "BANDIAN_CONSOLE_PASSWORD")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -18,9 +18,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from sanic import Sanic
 
-from bot.db import ensure_all_tables, make_engine, session_factory
 from bot.rasa_plugins.rest import CheckedRestInput
 from bot.settings import Settings
+from bot.store.engine import make_engine, session_factory
+from bot.store.schema import upgrade
 from bot.web.app import create_app
 from bot.web.context import WebContext
 
@@ -118,7 +119,7 @@ def run_web(tmp_path: Path, body: Body, **overrides: Any) -> None:
         rasa_app.router.add_post("/webhooks/rest/webhook", fake.webhook)
         async with TestServer(rasa_app) as rasa:
             engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
-            ensure_all_tables(engine)
+            upgrade(engine)
             settings = replace(Settings.from_env(), database_url=str(engine.url),
                                rasa_url=str(rasa.make_url("")).rstrip("/"), console_password="test-password",
                                **overrides)

@@ -115,11 +115,12 @@ def test_handoff_requests_are_limited_per_client(tmp_path):
 
 
 def test_a_conversation_queues_at_most_three_handoffs_an_hour(tmp_path):
-    from bot.db import ensure_all_tables, make_engine, session_factory
     from bot.livechat import store as live
+    from bot.store.engine import make_engine, session_factory
+    from bot.store.schema import upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'live.db'}")
-    ensure_all_tables(engine)
+    upgrade(engine)
     with session_factory(engine)() as session:
         live.mark_present(session, "agent1", NOW)
         queued = []

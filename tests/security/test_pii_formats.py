@@ -257,12 +257,13 @@ def test_tracker_events_are_stored_masked_and_read_back_with_the_name_slot(tmp_p
 
 
 def test_exchanges_are_stored_masked_with_their_sources_intact(tmp_path):
-    from bot.db import ensure_all_tables, make_engine, session_factory
     from bot.feedback.models import Exchange
     from bot.feedback.store import record_exchange
+    from bot.store.engine import make_engine, session_factory
+    from bot.store.schema import upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'feedback.db'}")
-    ensure_all_tables(engine)
+    upgrade(engine)
     with session_factory(engine)() as session:
         record_exchange(session, conversation="c1", channel="web", question=DIRTY,
                         answer="依据：安供电营销〔2022〕24号。请问联系人怎么称呼？", now=NOW)
@@ -274,11 +275,12 @@ def test_exchanges_are_stored_masked_with_their_sources_intact(tmp_path):
 
 
 def test_handoff_messages_and_summaries_are_stored_masked(tmp_path):
-    from bot.db import ensure_all_tables, make_engine, session_factory
     from bot.livechat import store as live
+    from bot.store.engine import make_engine, session_factory
+    from bot.store.schema import upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'live.db'}")
-    ensure_all_tables(engine)
+    upgrade(engine)
     with session_factory(engine)() as session:
         live.mark_present(session, "agent1", NOW)
         request = live.request_handoff(session, conversation="c1", channel="web", summary=DIRTY, now=NOW)

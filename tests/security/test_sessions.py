@@ -123,13 +123,14 @@ def test_the_wechat_live_chat_keys_its_conversation_in_the_wechat_namespace(tmp_
     from dataclasses import replace
 
     from bot.channels.wechat import route_in_database
-    from bot.db import ensure_all_tables, make_engine, session_factory
     from bot.livechat.models import DeliveryTarget
     from bot.settings import Settings
+    from bot.store.engine import make_engine, session_factory
+    from bot.store.schema import upgrade
 
     url = f"sqlite:///{tmp_path / 'live.db'}"
     engine = make_engine(url)
-    ensure_all_tables(engine)
+    upgrade(engine)
     route_in_database(OPENID, "你好", replace(Settings.from_env(), database_url=url), NOW)
     with session_factory(engine)() as session:
         assert session.get(DeliveryTarget, conversation_key(OPENID)) is None
@@ -139,13 +140,14 @@ def test_the_wechat_live_chat_keys_its_conversation_in_the_wechat_namespace(tmp_
 
 
 def test_a_delivery_target_changes_only_inside_its_own_channel(tmp_path):
-    from bot.db import ensure_all_tables, make_engine, session_factory
     from bot.livechat.models import DeliveryTarget
     from bot.livechat.push import claim_wechat_messages
     from bot.livechat.store import queue_for_customer, remember_target
+    from bot.store.engine import make_engine, session_factory
+    from bot.store.schema import upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'live.db'}")
-    ensure_all_tables(engine)
+    upgrade(engine)
     with session_factory(engine)() as session:
         remember_target(session, "c1", "wechat", OPENID, NOW)
         remember_target(session, "c1", "web", "", NOW)  # another channel claiming the conversation

@@ -25,10 +25,10 @@ from actions.booking import ActionConfirmBooking, ValidateBookingForm
 from actions.identity import agent_mode, is_staff
 from actions.qa import ActionAnswer, ActionSetAgentMode
 from actions.status import ActionCheckStatus, ValidateStatusForm
-from bot.db import engine_for, session_factory
 from bot.orders import numbers
 from bot.orders.models import WorkOrder
 from bot.settings import Settings
+from bot.store.runtime import sessions_for
 from bot.trust import ENVELOPE, Identity, open_identity, seal_identity, trust_key
 from tests.actions.booking_sim import Sim
 
@@ -162,7 +162,7 @@ def book(sim: Sim, text: str, intent: str = "inform") -> None:
 
 
 def stored_orders() -> list[WorkOrder]:
-    with session_factory(engine_for(Settings.from_env().database_url))() as session:
+    with sessions_for(Settings.from_env().database_url)() as session:
         return list(session.execute(select(WorkOrder)).scalars())
 
 

@@ -17,10 +17,10 @@ from trust_helpers import NOW, identity_metadata, make_order
 import actions.status as status
 from actions.identity import lookup_client
 from actions.status import ActionCheckStatus, ValidateStatusForm
-from bot.db import engine_for, session_factory
 from bot.orders import LookupPolicy, Outcome, lookup_order, numbers
 from bot.orders.lookup import current_lockouts
 from bot.settings import Settings
+from bot.store.runtime import sessions_for
 from bot.trust import Identity
 from bot.web.console.templating import when
 from tests.actions.booking_sim import Sim
@@ -42,7 +42,7 @@ def url() -> str:
 
 
 def look(url: str, number: str, suffix: str, *, conversation: str, client: str | None, minutes: float = 0):
-    with session_factory(engine_for(url))() as session:
+    with sessions_for(url)() as session:
         return lookup_order(session, number, suffix, conversation=conversation, client=client,
                             now=NOW + timedelta(minutes=minutes), policy=POLICY).outcome
 
@@ -137,7 +137,7 @@ def test_current_lockouts_say_what_is_locked_and_until_when(url):
     number = make_order(url)
     for i in range(5):
         look(url, number, f"000{i}", conversation="c-guesser", client=GUESSER, minutes=i)
-    with session_factory(engine_for(url))() as session:
+    with sessions_for(url)() as session:
         found = {(lock.kind, lock.key): lock for lock in current_lockouts(session, NOW + timedelta(minutes=5), POLICY)}
         assert set(found) == {("order", number), ("conversation", "c-guesser"), ("client", GUESSER)}
         assert {lock.failures for lock in found.values()} == {5}

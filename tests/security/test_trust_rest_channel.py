@@ -129,7 +129,8 @@ def test_the_web_chat_signs_its_users_address_for_the_rest_channel(tmp_path):
     from aiohttp import web
     from aiohttp.test_utils import TestClient, TestServer
 
-    from bot.db import ensure_all_tables, make_engine, session_factory
+    from bot.store.engine import make_engine, session_factory
+    from bot.store.schema import upgrade
     from bot.web.app import create_app
     from bot.web.context import WebContext
 
@@ -145,7 +146,7 @@ def test_the_web_chat_signs_its_users_address_for_the_rest_channel(tmp_path):
         rasa_app.router.add_post("/webhooks/rest/webhook", webhook)
         async with TestServer(rasa_app) as rasa:
             engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
-            ensure_all_tables(engine)
+            upgrade(engine)
             settings = replace(Settings.from_env(), database_url=str(engine.url),
                                rasa_url=str(rasa.make_url("")).rstrip("/"), console_password="test-password")
             context = WebContext(settings=settings, factory=session_factory(engine),

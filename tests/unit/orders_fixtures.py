@@ -9,11 +9,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.db import ensure_all_tables, make_engine, session_factory
 from bot.knowledge.loader import load_vocabulary
 from bot.knowledge.models import District, Document, Fact, Region, Source, Value
 from bot.knowledge.service import KnowledgeBase
 from bot.orders.views import BookingDraft
+from bot.store.engine import make_engine, session_factory
+from bot.store.schema import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 11, 26, 10, 0)
@@ -22,7 +23,7 @@ NOW = datetime(2025, 11, 26, 10, 0)
 def fresh_engine(tmp_path: Path) -> Engine:
     """A new SQLite file with every table (each test gets its own)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'orders.db'}")
-    ensure_all_tables(engine)
+    upgrade(engine)
     return engine
 
 

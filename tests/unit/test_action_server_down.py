@@ -45,7 +45,7 @@ actions: [action_confirm, validate_some_form]
 
 @pytest.fixture(autouse=True)
 def installed(monkeypatch):
-    """The patch installed for the test only (importing bot.rasa_plugins installs it for good)."""
+    """The patch installed for the test only (a Rasa channel or tracker store installs it for good)."""
     monkeypatch.setattr(RemoteAction, "run", action_server_down._STOCK_REMOTE_RUN)
     monkeypatch.setattr(MessageProcessor, "_run_action", action_server_down._STOCK_RUN_ACTION)
     action_server_down.install()

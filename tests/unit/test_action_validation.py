@@ -73,7 +73,10 @@ def action() -> RemoteAction:
     return RemoteAction("action_answer", None)
 
 
-def test_installed_when_rasa_loads_the_plugins():
+def test_installed_by_the_patches_rasa_s_channels_install():
+    from bot.rasa_plugins import patches
+
+    patches.install()
     assert RemoteAction._validate_action_result is not action_validation._STOCK
 
 

@@ -16,8 +16,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import ensure_all_tables, make_engine, session_factory
 from bot.settings import Settings
+from bot.store.engine import make_engine, session_factory
+from bot.store.schema import upgrade
 from bot.web.app import create_app
 from bot.web.context import WebContext
 
@@ -38,7 +39,7 @@ def settings_for(tmp_path: Path, **changes: Any) -> Settings:
 
 def fresh_engine(tmp_path: Path) -> Engine:
     engine = make_engine(f"sqlite:///{tmp_path / 'console.db'}")
-    ensure_all_tables(engine)
+    upgrade(engine)
     return engine
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from bot.db import engine_for, session_factory
+from bot.store.runtime import sessions_for
 from bot.web.console.accounts import attempt_login, get_user
 from bot.web.console.passwords import hash_password, verify_password
 from bot.web.console.tokens import Signer
@@ -19,14 +19,14 @@ def test_add_passwd_disable_and_list(tmp_path, capsys):
     assert main(["--database-url", url, "add", "agent2"], stdin=io.StringIO("short\n")) == 1
     assert "至少 8 个字符" in capsys.readouterr().err
     assert main(["--database-url", url, "passwd", "agent1"], stdin=io.StringIO("second-password\n")) == 0
-    with session_factory(engine_for(url))() as session:
+    with sessions_for(url)() as session:
         user = get_user(session, "agent1")
         assert user is not None and user.role == "agent" and user.password_hash.startswith("scrypt$")
         assert "second-password" not in user.password_hash
         assert attempt_login(session, "agent1", "second-password", "127.0.0.1", NOW).user == "agent1"
         assert attempt_login(session, "agent1", "first-password", "127.0.0.1", NOW).user is None
     assert main(["--database-url", url, "disable", "agent1"]) == 0
-    with session_factory(engine_for(url))() as session:
+    with sessions_for(url)() as session:
         assert attempt_login(session, "agent1", "second-password", "127.0.0.1", NOW).user is None
     capsys.readouterr()
     assert main(["--database-url", url, "list"]) == 0

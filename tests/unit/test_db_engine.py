@@ -1,4 +1,4 @@
-"""bot.db.make_engine for SQLite files: pooled connections, and none left pointing at a replaced file."""
+"""bot.store.engine.make_engine for SQLite files: pooled connections, and none left pointing at a replaced file."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
-from bot.db import make_engine
+from bot.store.engine import make_engine
 
 
 def _count(engine) -> int:

@@ -81,7 +81,7 @@ def test_a_stage_change_notifies_only_customer_bookings(session):
 
 
 def test_wechat_outbox_is_pushed_once_and_failures_are_retried(session, engine):
-    from bot.db import session_factory
+    from bot.store.engine import session_factory
 
     factory = session_factory(engine)
     store.remember_target(session, "wx", "wechat", "openid-1", NOW)

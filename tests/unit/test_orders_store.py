@@ -9,7 +9,6 @@ import pytest
 from orders_fixtures import NOW, draft, synthetic_kb
 from sqlalchemy import func, select, text
 
-from bot.db import session_factory
 from bot.orders import (
     InvalidTransition,
     add_manager,
@@ -20,8 +19,9 @@ from bot.orders import (
     reassign_order,
     seed_demo_managers,
 )
-from bot.orders.models import SCHEMA_VERSION, SchemaVersionError, WorkOrder, ensure_schema
+from bot.orders.models import WorkOrder
 from bot.orders.store import add_note
+from bot.store.engine import session_factory
 
 
 def book(session, **kwargs):
@@ -36,14 +36,6 @@ def count_orders(session) -> int:
 def test_sqlite_file_is_in_wal_mode(engine):
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-
-
-def test_schema_version_is_checked(engine):
-    ensure_schema(engine)  # same version: fine, idempotent
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE orders_schema SET version = :v"), {"v": SCHEMA_VERSION + 1})
-    with pytest.raises(SchemaVersionError):
-        ensure_schema(engine)
 
 
 def test_booking_is_committed_with_history_and_manager(engine, session):

@@ -30,7 +30,7 @@ def sanic_test_mode(monkeypatch):
 
 @pytest.fixture()
 def stock(monkeypatch):
-    """Sanic's own property for the test (importing bot.rasa_plugins installs the patch for good)."""
+    """Sanic's own property for the test (a Rasa channel or tracker store installs it for good)."""
     monkeypatch.setattr(Request, "accept", sanic_accept._STOCK)
 
 

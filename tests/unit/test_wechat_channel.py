@@ -548,11 +548,12 @@ def test_a_routing_notice_comes_before_the_answer_and_routing_failures_do_not_si
 
 
 def test_live_chat_with_a_real_database(tmp_path):
-    from bot.db import ensure_all_tables, make_engine, session_factory
+    from bot.store.engine import make_engine, session_factory
+    from bot.store.schema import upgrade
 
     url = f"sqlite:///{tmp_path / 'livechat.db'}"
     engine = make_engine(url)
-    ensure_all_tables(engine)
+    upgrade(engine)
     factory = session_factory(engine)
     now = datetime.now()
     with factory() as session:

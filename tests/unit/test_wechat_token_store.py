@@ -30,8 +30,10 @@ from bot.channels.wechat_tokens import (
     utc_now,
     valid_token,
 )
-from bot.db import engine_for, ensure_all_tables, make_engine, session_factory
 from bot.settings import Settings
+from bot.store.engine import make_engine, session_factory
+from bot.store.runtime import engine_for
+from bot.store.schema import upgrade
 
 APP = "wxapp"
 
@@ -41,7 +43,7 @@ def database(tmp_path: Path) -> Iterator[str]:
     """The URL of a fresh SQLite file with every table."""
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     engine = make_engine(url)
-    ensure_all_tables(engine)
+    upgrade(engine)
     engine.dispose()
     yield url
 

@@ -12,8 +12,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.db import ensure_all_tables, make_engine, session_factory
 from bot.settings import Settings
+from bot.store.engine import make_engine, session_factory
+from bot.store.schema import upgrade
 from bot.web.app import create_app
 from bot.web.context import WebContext
 
@@ -53,7 +54,7 @@ async def _run(tmp_path: Path, body: Callable[..., Awaitable[None]], rasa_up: bo
     if not rasa_up:
         await rasa.close()
     engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
-    ensure_all_tables(engine)
+    upgrade(engine)
     settings = replace(Settings.from_env({}), database_url=str(engine.url), rasa_url=url,
                        console_password="test-password", secret_key="")
     context = WebContext(settings=settings, factory=session_factory(engine), now=lambda: NOW,

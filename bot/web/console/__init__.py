@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.accounts.models import ConsoleUser, LoginFailure  # noqa: F401  (registers the console tables)
-from bot.web.console import feedback, handoffs, login, lookup, orders
+from bot.web.console import dashboard, export, feedback, handoffs, login, lookup, orders
 from bot.web.console.state import CONSOLE_KEY, Console, console_lifetime
 
 __all__ = ["add_console_routes"]
@@ -29,6 +29,8 @@ def add_console_routes(app: web.Application) -> None:
     add.add_post("/agent/login", login.login)
     add.add_post("/agent/logout", login.logout)
     add.add_get("/agent/orders", orders.orders_page)
+    add.add_post("/agent/orders/export.csv", export.export_csv)
+    add.add_post("/agent/orders/export.xlsx", export.export_xlsx)
     add.add_get("/agent/orders/{number}", orders.order_page)
     add.add_post("/agent/orders/{number}/reveal", orders.reveal)
     add.add_post("/agent/orders/{number}/advance", orders.advance)
@@ -40,6 +42,10 @@ def add_console_routes(app: web.Application) -> None:
     add.add_post("/agent/handoffs/{id}/reply", handoffs.reply)
     add.add_post("/agent/handoffs/{id}/hand-back", handoffs.give_back)
     add.add_get("/agent/feedback", feedback.feedback_page)
+    add.add_post("/agent/feedback/{id}/handled", feedback.mark_handled)
+    add.add_get("/agent/conversations/{key}", feedback.conversation_page)
+    add.add_get("/agent/dashboard", dashboard.dashboard_page)
+    add.add_get("/agent/api/dashboard", dashboard.dashboard_api)
     add.add_get("/agent/api/lookup", lookup.lookup_api)
     add.add_get("/agent/api/handoffs", handoffs.queue_api)
     add.add_get("/agent/api/handoffs/{id}/messages", handoffs.messages_api)

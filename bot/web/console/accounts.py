@@ -31,6 +31,7 @@ class LoginOutcome:
     user: str | None
     limited: bool = False
     version: str = ""  # fingerprint of the password hash the session is bound to
+    remaining: int | None = None  # after a failure: how many more before the login is refused
 
 
 def valid_name(name: str) -> str:
@@ -111,8 +112,9 @@ def attempt_login(session: Session, name: str, password: str, address: str, now:
         LoginFailure.username == key, LoginFailure.address == address, LoginFailure.at >= since)
     for_address = select(func.count()).select_from(LoginFailure).where(
         LoginFailure.address == address, LoginFailure.at >= since)
-    if (session.execute(for_name).scalar_one() >= LOGIN_MAX_FAILURES
-            or session.execute(for_address).scalar_one() >= LOGIN_MAX_FAILURES_PER_ADDRESS):
+    name_failures = session.execute(for_name).scalar_one()
+    address_failures = session.execute(for_address).scalar_one()
+    if name_failures >= LOGIN_MAX_FAILURES or address_failures >= LOGIN_MAX_FAILURES_PER_ADDRESS:
         return LoginOutcome(None, limited=True)
     user = active_user(session, name)
     if user is None:
@@ -124,7 +126,9 @@ def attempt_login(session: Session, name: str, password: str, address: str, now:
     session.execute(delete(LoginFailure).where(LoginFailure.at < since))
     session.add(LoginFailure(at=now, username=key, address=address))
     session.commit()
-    return LoginOutcome(None)
+    # the same for a name that does not exist: the count tells nothing about which names do
+    remaining = min(LOGIN_MAX_FAILURES - name_failures - 1, LOGIN_MAX_FAILURES_PER_ADDRESS - address_failures - 1)
+    return LoginOutcome(None, remaining=max(remaining, 0))
 
 
 def bootstrap_admin(session: Session, name: str, configured: str, now: datetime) -> str | None:

@@ -18,7 +18,15 @@ from bot.orders import numbers
 from bot.web.console.auth import PATH, Agent, action, api, page
 from bot.web.console.forms import field, record_id
 from bot.web.console.knowledge import category_name, kb_of, region_name
-from bot.web.console.queries import messages_after
+from bot.web.console.paging import Pager, Sorting, page_number
+from bot.web.console.queries import (
+    HANDOFF_SORTS,
+    HANDOFF_STATUSES,
+    count_handoffs,
+    find_handoffs,
+    messages_after,
+    newest_waiting,
+)
 from bot.web.console.render import redirect, render
 from bot.web.console.templating import age
 from bot.web.context import web_context
@@ -39,6 +47,7 @@ class HandoffRow:
     agent: str
     age: str
     created_at: datetime
+    waited: str = ""  # until an agent took it (or until it closed untaken, or until now)
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,10 @@ class Line:
 
 def _row(handoff: Handoff, region: str, category: str, now: datetime) -> HandoffRow:
     order = numbers.display(handoff.order_number) if handoff.order_number else ""
+    until = handoff.taken_at or handoff.closed_at or now
     return HandoffRow(handoff.id, handoff.status, STATUS_NAMES.get(handoff.status, handoff.status), region, category,
                       handoff.summary or "", order, handoff.agent or "", age(now - handoff.created_at),
-                      handoff.created_at)
+                      handoff.created_at, age(until - handoff.created_at))
 
 
 def _line(message: HandoffMessage) -> Line:
@@ -80,31 +90,49 @@ def _url(handoff_id: int) -> str:
     return f"{PATH}/handoffs/{handoff_id}"
 
 
+STATUS_FILTERS = (("open", "等待和服务中"), ("waiting", "等待接入"), ("active", "服务中"), ("closed", "已结束"),
+                  ("all", "全部"))
+
+
 @page
 async def queue_page(request: web.Request, agent: Agent) -> web.StreamResponse:
     context = web_context(request)
     kb = await asyncio.to_thread(kb_of, context)
     now = context.now()
+    status = request.query.get("status", "open")
+    status = status if status in HANDOFF_STATUSES else "open"
+    region = request.query.get("region", "")
+    region = region if any(r.id == region for r in kb.regions) else ""
+    sorting = Sorting.read(request.query, HANDOFF_SORTS, "created", default_descending=status in ("closed", "all"))
+    requested = page_number(request.query)
 
-    def load(session: Session) -> list[HandoffRow]:
-        return [_row(h, region_name(kb, h.region), category_name(kb, h.category), now)
-                for h in waiting_and_active(session)]
+    def load(session: Session) -> tuple[Pager, list[HandoffRow], list[tuple[int, str, str]], int]:
+        total = count_handoffs(session, status, region)
+        pager = Pager.make(f"{PATH}/handoffs", {"status": status if status != "open" else "", "region": region},
+                           requested, total, sorting)
+        found = find_handoffs(session, status, region, sorting, offset=pager.offset, limit=pager.size)
+        rows = [_row(h, region_name(kb, h.region), category_name(kb, h.category), now) for h in found]
+        queue = [(h.id, h.status, h.agent or "") for h in waiting_and_active(session)]
+        return pager, rows, queue, newest_waiting(session)
 
-    rows = await context.run_db(load)
-    return render(request, "handoffs.html", agent, active="handoffs", rows=rows,
-                  signature=signature([(r.id, r.status, r.agent) for r in rows]))
+    pager, rows, queue, newest = await context.run_db(load)
+    # the signature covers the whole queue (not this page): the page reloads when the queue changes
+    return render(request, "handoffs.html", agent, active="handoffs", rows=rows, pager=pager, status_filter=status,
+                  region=region, regions=[(r.id, r.name) for r in kb.regions], statuses=STATUS_FILTERS,
+                  signature=signature(queue), newest=newest)
 
 
 @api
 async def queue_api(request: web.Request, agent: Agent) -> web.StreamResponse:
-    def load(session: Session) -> list[tuple[int, str, str]]:
-        return [(h.id, h.status, h.agent or "") for h in waiting_and_active(session)]
+    def load(session: Session) -> tuple[list[tuple[int, str, str]], int]:
+        return [(h.id, h.status, h.agent or "") for h in waiting_and_active(session)], newest_waiting(session)
 
-    items = await web_context(request).run_db(load)
+    items, newest = await web_context(request).run_db(load)
     return web.json_response({
         "waiting": sum(1 for _, status, _ in items if status == "waiting"),
         "mine": sum(1 for _, status, who in items if status == "active" and who == agent.name),
         "signature": signature(items),
+        "newest": newest,  # the newest waiting handoff's id: the console rings when it grows
     }, headers={"Cache-Control": "no-store"})
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.feedback.store import audit
 from bot.livechat.models import AgentPresence
 from bot.livechat.store import mark_present
-from bot.web.console.accounts import LOGIN_WINDOW, attempt_login, revoke_session
+from bot.web.console.accounts import LOGIN_MAX_FAILURES, LOGIN_WINDOW, attempt_login, revoke_session
 from bot.web.console.auth import (
     CSRF_FIELD,
     PATH,
@@ -40,12 +40,22 @@ def safe_next(value: str | None) -> str:
     return PATH
 
 
+def failed_message(remaining: int | None) -> str:
+    minutes = int(LOGIN_WINDOW / timedelta(minutes=1))
+    if remaining is None:
+        return "用户名或密码不正确。"
+    if remaining <= 0:
+        return f"用户名或密码不正确。失败次数已达上限，登录已暂停 {minutes} 分钟。"
+    return f"用户名或密码不正确。还可以再试 {remaining} 次，之后将暂停登录 {minutes} 分钟。"
+
+
 def _form(request: web.Request, *, status: int = 200, message: str | None = None, name: str = "",
           next_url: str = PATH) -> web.Response:
     token = secrets.token_urlsafe(24)
     exp = int(web_context(request).now().timestamp()) + LOGIN_FORM_SECONDS
     response = render(request, "login.html", None, status=status, login_token=token, username=name,
-                      next_url=next_url, messages=(("error", message),) if message else ())
+                      next_url=next_url, messages=(("error", message),) if message else (),
+                      max_failures=LOGIN_MAX_FAILURES, window_minutes=int(LOGIN_WINDOW / timedelta(minutes=1)))
     value = console_of(request).sign().sign("login", {"csrf": token, "exp": exp})
     response.set_cookie(LOGIN_COOKIE, value, **cookie_options(request, LOGIN_FORM_SECONDS))  # type: ignore[arg-type]
     return response
@@ -78,7 +88,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _form(request, status=429, name=name, next_url=next_url,
                      message=f"登录失败次数过多，为保护账号安全已暂停登录，请 {minutes} 分钟后再试或联系管理员。")
     if outcome.user is None:
-        return _form(request, status=401, message="用户名或密码不正确。", name=name, next_url=next_url)
+        return _form(request, status=401, message=failed_message(outcome.remaining), name=name, next_url=next_url)
     user_name = outcome.user
 
     def record(session: Session) -> None:

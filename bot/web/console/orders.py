@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
@@ -26,12 +26,22 @@ from bot.orders.views import HistoryEntry, ManagerView, OrderView
 from bot.web.console.auth import PATH, Agent, action, page
 from bot.web.console.forms import field, record_id
 from bot.web.console.knowledge import business_name, category_name, kb_of, region_name, stage_name
-from bot.web.console.queries import manager_in_region, region_managers, search_orders
+from bot.web.console.paging import Pager, Sorting, page_number
+from bot.web.console.queries import (
+    ORDER_SORTS,
+    OrderFilters,
+    count_orders,
+    find_orders,
+    manager_in_region,
+    open_order_keys,
+    region_managers,
+)
 from bot.web.console.render import redirect, render
+from bot.web.console.roles import needs
 from bot.web.context import web_context
 
-LIST_LIMIT = 100
-OVERDUE_SCAN = 1000  # open orders examined for the overdue filter
+OVERDUE_SCAN = 1000  # open orders examined for the overdue filter (the longest in their stage first)
+MAX_EXPORT_ROWS = 10_000  # one export at most
 MAX_NOTE = 500
 ACTIONS = {"reveal": "查看完整信息", "advance": "推进阶段", "reassign": "改派", "note": "备注"}
 
@@ -103,31 +113,49 @@ def detail_url(number: str) -> str:
     return f"{PATH}/orders/{number}"
 
 
+def read_filters(values: Mapping[str, str], kb: KnowledgeBase) -> OrderFilters:
+    """The orders page's filters from a query string or a posted form (unknown values ignored)."""
+    region = values.get("region", "")
+    stage_id = values.get("stage", "")
+    return OrderFilters(text=values.get("q", "").strip()[:64],
+                        region=region if any(r.id == region for r in kb.regions) else "",
+                        stage=stage_id if stage_id in BY_ID else "", overdue=values.get("overdue") == "1")
+
+
+def read_sorting(values: Mapping[str, str]) -> Sorting:
+    return Sorting.read(values, ORDER_SORTS, "created")
+
+
+def overdue_ids(session: Session, kb: KnowledgeBase, filters: OrderFilters, now: datetime) -> list[int]:
+    """The open orders of the filters past their current step's deadline (computed in working days from the
+    region's document, as `python -m bot.orders show`), among the OVERDUE_SCAN longest in their stage."""
+    return [order_id for order_id, order in open_order_keys(session, filters, OVERDUE_SCAN)
+            if (deadline := deadline_of(kb, order, now)) is not None and deadline.overdue]
+
+
 @page
 async def orders_page(request: web.Request, agent: Agent) -> web.StreamResponse:
     context = web_context(request)
     kb = await asyncio.to_thread(kb_of, context)
-    text = request.query.get("q", "").strip()[:64]
-    region = request.query.get("region", "")
-    region = region if any(r.id == region for r in kb.regions) else ""
-    stage_id = request.query.get("stage", "")
-    stage_id = stage_id if stage_id in BY_ID else ""
-    overdue = request.query.get("overdue") == "1"
+    filters = read_filters(request.query, kb)
+    sorting = read_sorting(request.query)
+    requested = page_number(request.query)
     now = context.now()
     policy = lookup_policy(context.settings)
 
-    def load(session: Session) -> tuple[list[OrderView], list[Lockout]]:
-        found = search_orders(session, text=text, region=region or None, stage_id=stage_id or None,
-                              open_only=overdue, limit=OVERDUE_SCAN if overdue else LIST_LIMIT)
-        return found, current_lockouts(session, now, policy)
+    def load(session: Session) -> tuple[Pager, list[OrderView], list[Lockout]]:
+        ids = overdue_ids(session, kb, filters, now) if filters.overdue else None
+        total = count_orders(session, filters, ids)
+        pager = Pager.make(f"{PATH}/orders", filters.params(), requested, total, sorting)
+        found = find_orders(session, filters, sorting, offset=pager.offset, limit=pager.size, ids=ids) if total else []
+        return pager, found, current_lockouts(session, now, policy)
 
-    found, lockouts = await context.run_db(load)
+    pager, found, lockouts = await context.run_db(load)
     rows = [order_row(kb, order, now) for order in found]
-    if overdue:
-        rows = [row for row in rows if row.overdue][:LIST_LIMIT]
-    return render(request, "orders.html", agent, active="orders", rows=rows, text=text, region=region,
-                  stage=stage_id, overdue=overdue, regions=[(r.id, r.name) for r in kb.regions],
-                  stages=[(s.id, s.name) for s in STAGES], limit=LIST_LIMIT, lockouts=lockouts,
+    return render(request, "orders.html", agent, active="orders", rows=rows, text=filters.text,
+                  region=filters.region, stage=filters.stage, overdue=filters.overdue, pager=pager,
+                  regions=[(r.id, r.name) for r in kb.regions], stages=[(s.id, s.name) for s in STAGES],
+                  lockouts=lockouts, max_export=MAX_EXPORT_ROWS, overdue_scan=OVERDUE_SCAN,
                   lookup_window=int(policy.window.total_seconds() // 60), lookup_max=policy.max_failures)
 
 
@@ -169,6 +197,7 @@ async def order_page(request: web.Request, agent: Agent) -> web.StreamResponse:
 
 
 @action
+@needs("reveal")
 async def reveal(request: web.Request, agent: Agent) -> web.StreamResponse:
     return await _detail(request, agent, canonical_number(request.match_info["number"]), revealed=True)
 

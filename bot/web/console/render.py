@@ -7,13 +7,15 @@ from typing import Any
 from aiohttp import web
 
 from bot.web.console.auth import PATH, Agent, cookie_options
+from bot.web.console.roles import allowed, role_name
 from bot.web.console.state import console_of
 from bot.web.context import web_context
 
 FLASH_COOKIE = "bandian_console_flash"
 FLASH_SECONDS = 120
 NAV = (("lookup", "政策查询", PATH), ("orders", "工单", f"{PATH}/orders"),
-       ("handoffs", "转人工", f"{PATH}/handoffs"), ("feedback", "反馈", f"{PATH}/feedback"))
+       ("handoffs", "转人工", f"{PATH}/handoffs"), ("feedback", "反馈", f"{PATH}/feedback"),
+       ("dashboard", "统计", f"{PATH}/dashboard"))
 Flash = tuple[str, str]  # (kind: ok | error, text)
 
 
@@ -30,9 +32,10 @@ def render(request: web.Request, template: str, agent: Agent | None, *, status: 
     console = console_of(request)
     flashes = [*_flashes(request), *messages]
     values.setdefault("active", "")
+    values.setdefault("scripts", ())  # page scripts under /static/console/, after console.js
     html = console.templates.get_template(template).render(
         agent=agent, csrf=agent.csrf if agent else "", flashes=flashes, nav=NAV, base=PATH,
-        version=console.static_version, **values)
+        version=console.static_version, may=allowed, role_name=role_name, **values)
     response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8",
                             headers={"Cache-Control": "no-store"})
     if FLASH_COOKIE in request.cookies:

@@ -1,4 +1,4 @@
-"""The console's per-application state and its start-up: tables, the first admin, the cookie key."""
+"""The console's per-application state and its start-up: the first admin, the cookie key."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from aiohttp import web
 from jinja2 import Environment
 from sqlalchemy.orm import Session
 
-from bot.accounts.models import ensure_console_tables
 from bot.secretfile import write_private
 from bot.web.console.accounts import bootstrap_admin
 from bot.web.console.templating import environment
@@ -65,7 +64,7 @@ def announce(text: str) -> None:
 
 
 async def console_lifetime(app: web.Application) -> AsyncIterator[None]:
-    """At start-up: create the console tables, make sure the admin exists, load the cookie key."""
+    """At start-up: make sure the admin exists, load the cookie key (the store made the tables)."""
     context = web_context(app)
     console = app[CONSOLE_KEY]
     key_file = context.extras.get("console_key_file", KEY_FILE)
@@ -83,13 +82,13 @@ async def console_lifetime(app: web.Application) -> AsyncIterator[None]:
 
 
 def _setup(session: Session, context: WebContext) -> str | None:
-    ensure_console_tables(session.get_bind())
     settings = context.settings
     return bootstrap_admin(session, settings.console_user, settings.console_password, context.now())
 
 
 def _static_version() -> str:
     digest = hashlib.sha256()
-    for path in sorted(STATIC.glob("*")):
-        digest.update(path.read_bytes())
+    for path in sorted(STATIC.rglob("*")):  # vendor/ included (Chart.js)
+        if path.is_file():
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:10]

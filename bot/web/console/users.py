@@ -14,10 +14,9 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot.accounts.models import ensure_console_tables
 from bot.calendar import china_now
-from bot.db import engine_for, session_factory
 from bot.settings import Settings
+from bot.store.runtime import sessions_for
 from bot.web.console.accounts import AccountError, add_user, list_users, set_active, set_password
 from bot.web.console.passwords import WeakPassword
 
@@ -48,10 +47,9 @@ def read_password(stdin: TextIO) -> str:
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     args = parser().parse_args(argv)
     stdin, out = stdin or sys.stdin, out or sys.stdout
-    engine = engine_for(args.database_url or Settings.from_env().database_url)
-    ensure_console_tables(engine)
+    sessions = sessions_for(args.database_url or Settings.from_env().database_url)  # upgraded to head
     now = china_now()
-    with session_factory(engine)() as session:
+    with sessions() as session:
         try:
             if args.command == "add":
                 add_user(session, args.name, read_password(stdin), now, role="admin" if args.admin else "agent")

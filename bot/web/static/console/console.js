@@ -1,9 +1,11 @@
-/* 办电助手坐席控制台: copy button, taking handoffs, presence heartbeat, queue refresh, live chat polling.
+/* 办电助手坐席控制台: copy button, taking handoffs, presence heartbeat, queue refresh, new-handoff alerts,
+   live chat polling.
    Served from /static/console/ (the CSP allows no inline script). Every page works without it. */
 (function () {
   "use strict";
 
   var HEARTBEAT_MS = 30000;
+  var ALERT_MS = 10000;  /* the heartbeat while new-handoff alerts are on */
   var QUEUE_MS = 5000;
   var CHAT_MS = 2000;
 
@@ -72,7 +74,106 @@
     });
   }
 
-  /* Heartbeat: keeps this agent "online" for customers and shows the number of waiting requests. */
+  /* New-handoff alert: a browser notification (permission asked on the agent's click of 开启提醒) and a
+     short beep made with WebAudio (no audio file). Browsers let a page make sound only after a click on
+     it, so the sound is unlocked by the click on the button and, after a reload, by any click on the page. */
+  var alerts = (function () {
+    var KEY = "bandian.console.alerts";
+    var NEWEST = "bandian.console.newestHandoff";
+    var audio = null;
+    var button = document.getElementById("notify-toggle");
+
+    function storage(kind) { try { return window[kind]; } catch (e) { return null; } }
+    function enabled() { var s = storage("localStorage"); return !!s && s.getItem(KEY) === "on"; }
+    function setEnabled(on) {
+      var s = storage("localStorage");
+      if (s) { if (on) { s.setItem(KEY, "on"); } else { s.removeItem(KEY); } }
+      show();
+    }
+    function show() {
+      if (!button) { return; }
+      var on = enabled();
+      button.textContent = on ? "🔔 提醒已开启" : "🔕 开启提醒";
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      button.title = on ? "点击关闭新请求提醒" : "新的转人工请求到达时弹出通知并提示音";
+    }
+    function unlockAudio() {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) { return null; }
+      if (!audio) { audio = new Context(); }
+      if (audio.state === "suspended" && audio.resume) { audio.resume().catch(function () {}); }
+      return audio;
+    }
+    function beep() {
+      var context = audio;
+      if (!context || context.state !== "running") { return false; }
+      [0, 0.22].forEach(function (offset) {
+        var start = context.currentTime + offset;
+        var tone = context.createOscillator();
+        var gain = context.createGain();
+        tone.type = "sine";
+        tone.frequency.value = 880;
+        gain.gain.setValueAtTime(0.0001, start);
+        gain.gain.exponentialRampToValueAtTime(0.25, start + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.18);
+        tone.connect(gain);
+        gain.connect(context.destination);
+        tone.start(start);
+        tone.stop(start + 0.2);
+      });
+      return true;
+    }
+    function notify(waiting) {
+      if (!("Notification" in window) || window.Notification.permission !== "granted") { return false; }
+      var note = new window.Notification("新的转人工请求", {
+        body: "有客户在等待人工客服（等待中 " + waiting + " 个），请到转人工队列接入。", tag: "bandian-handoff"
+      });
+      note.onclick = function () { window.focus(); window.location.href = "/agent/handoffs"; note.close(); };
+      return true;
+    }
+    function ring(waiting) {
+      if (!enabled()) { return; }
+      var shown = notify(waiting);
+      var sounded = beep();
+      document.body.setAttribute("data-alerted", String((parseInt(document.body.getAttribute("data-alerted"), 10) || 0) + 1));
+      document.body.setAttribute("data-alert-kinds", (shown ? "notification" : "") + (sounded ? " sound" : ""));
+    }
+    /* Called with each heartbeat: rings when the newest waiting handoff is one this browser has not seen. */
+    function seen(newest, waiting) {
+      var s = storage("sessionStorage");
+      var before = s ? parseInt(s.getItem(NEWEST), 10) : NaN;
+      if (s) { s.setItem(NEWEST, String(Math.max(newest, isNaN(before) ? 0 : before))); }
+      if (!isNaN(before) && newest > before) { ring(waiting); return true; }
+      return false;
+    }
+    function setup() {
+      if (!button) { return; }
+      if (!("Notification" in window) && !(window.AudioContext || window.webkitAudioContext)) { return; }
+      button.hidden = false;
+      show();
+      button.addEventListener("click", function () {
+        if (enabled()) { setEnabled(false); return; }
+        unlockAudio();
+        var asked = ("Notification" in window && window.Notification.permission === "default")
+          ? window.Notification.requestPermission() : Promise.resolve(null);
+        Promise.resolve(asked).catch(function () {}).then(function () {
+          setEnabled(true);
+          beep();  /* the agent hears what the alert sounds like */
+        });
+      });
+      var unlockOnce = function () {
+        if (enabled()) { unlockAudio(); }
+        document.removeEventListener("pointerdown", unlockOnce, true);
+        document.removeEventListener("keydown", unlockOnce, true);
+      };
+      document.addEventListener("pointerdown", unlockOnce, true);
+      document.addEventListener("keydown", unlockOnce, true);
+    }
+    return { setup: setup, seen: seen, enabled: enabled };
+  })();
+
+  /* Heartbeat: keeps this agent "online" for customers, shows the number of waiting requests and rings for
+     a new one. The queue page reloads when the queue changes (after the alert has rung). */
   function setupHeartbeat() {
     var badge = document.getElementById("waiting-badge");
     if (!badge) { return; }
@@ -82,11 +183,17 @@
       getJSON("/agent/api/handoffs").then(function (data) {
         badge.textContent = data.waiting;
         badge.hidden = !data.waiting;
-        if (signature !== null && data.signature !== signature) { window.location.reload(); }
+        var rang = alerts.seen(data.newest || 0, data.waiting);
+        if (signature !== null && data.signature !== signature) {
+          window.setTimeout(function () { window.location.reload(); }, rang ? 800 : 0);
+        }
       }).catch(function () { /* the next beat retries */ });
     }
+    function next() {  /* every 5 s on the queue page, 10 s while alerts are on, else 30 s */
+      window.setTimeout(function () { beat(); next(); }, queue ? QUEUE_MS : (alerts.enabled() ? ALERT_MS : HEARTBEAT_MS));
+    }
     beat();
-    window.setInterval(beat, queue ? QUEUE_MS : HEARTBEAT_MS);
+    next();
   }
 
   /* Live chat: poll for new messages every 2 s, send replies without reloading. */
@@ -185,6 +292,7 @@
     setupCopy();
     setupTake();
     setupAdvance();
+    alerts.setup();
     setupHeartbeat();
     setupChat();
   });

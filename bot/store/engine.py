@@ -1,20 +1,22 @@
-"""Database engines and sessions from a SQLAlchemy URL (SQLite under var/ by default)."""
+"""Engines and sessions from a SQLAlchemy URL (SQLite under var/ by default, PostgreSQL in production)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-SCHEMA_LOCK_ID = 0x62616E6469616E  # "bandian": PostgreSQL advisory lock held while creating tables
+logger = logging.getLogger(__name__)
+READY_TIMEOUT = 2.0  # seconds: a database that has not answered `SELECT 1` by then counts as unreachable
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -23,7 +25,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, future=True, pool_pre_ping=True, **kwargs)
-    file = Path(parsed.database) if parsed.database and parsed.database != ":memory:" else None
+    file = sqlite_file(url)
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("poolclass", QueuePool)
@@ -32,6 +34,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if file is not None:
         _drop_connections_to_a_replaced_file(engine, file)
     return engine
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
 
 
 def _file_identity(file: Path) -> tuple[int, int] | None:
@@ -83,32 +93,18 @@ def session_scope(factory: sessionmaker) -> Iterator[Session]:
         session.close()
 
 
-@lru_cache(maxsize=4)
-def engine_for(url: str) -> Engine:
-    """One engine per URL per process, created on first use (never at import time)."""
-    engine = make_engine(url)
-    ensure_all_tables(engine)
-    return engine
+def ping(factory: sessionmaker) -> None:
+    """`SELECT 1` through a pooled connection; raises when the database cannot be reached."""
+    with session_scope(factory) as session:
+        session.execute(select(1))
 
 
-def ensure_all_tables(engine: Engine) -> None:
-    """Create the tables of every store (orders, live chat, feedback, console) on one metadata.
-
-    Processes creating the tables of an empty PostgreSQL database at the same moment collide
-    (duplicate pg_type rows), so there every caller queues on one advisory lock first.
-    """
-    import bot.accounts.models  # noqa: F401
-    import bot.channels.wechat_tokens  # noqa: F401
-    import bot.feedback.models  # noqa: F401  (registers its tables)
-    import bot.livechat.models  # noqa: F401
-    from bot.orders.models import ensure_schema
-
-    if engine.dialect.name != "postgresql":
-        ensure_schema(engine)
-        return
-    with engine.connect() as lock:
-        lock.execute(text("SELECT pg_advisory_lock(:id)"), {"id": SCHEMA_LOCK_ID})
-        try:
-            ensure_schema(engine)
-        finally:
-            lock.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": SCHEMA_LOCK_ID})
+async def database_ready(sessions: Callable[[], sessionmaker], timeout: float = READY_TIMEOUT) -> bool:
+    """Whether the database answers `SELECT 1` within the timeout, in a worker thread (readiness endpoints).
+    `sessions` gives the sessionmaker there (opening the database may be part of what is checked)."""
+    try:
+        await asyncio.wait_for(asyncio.to_thread(lambda: ping(sessions())), timeout)
+    except Exception as error:  # whatever it is, not ready; the reason goes to the log
+        logger.warning("database not ready: %s", (str(error).strip().splitlines() or [type(error).__name__])[0])
+        return False
+    return True

@@ -1,0 +1,3 @@
+from bot.store.cli import main
+
+raise SystemExit(main())
