@@ -144,13 +144,30 @@ def premise_line(amount: float, unit: str, facts: Sequence[Fact]) -> str | None:
     return f"不对，不是{spoken(amount, unit)}，文件规定为{spoken(actual.amount, actual.unit)}。"
 
 
-def length_line(length: Quantity, facts: Sequence[Fact]) -> str | None:
+_EXCEPT = re.compile(r"[（(]([^（）()]{2,60})除外[）)]")
+
+
+def exception_named(rule: str, question: str) -> str | None:
+    """The rule's '（在城市主次干道…挖掘占路施工的除外）' when the question names one of its cases."""
+    match = _EXCEPT.search(rule)
+    if not match:
+        return None
+    cases = match.group(1)
+    named = [question[i:i + 2] for i in range(len(question) - 1) if question[i:i + 2] in cases]
+    meaningful = [n for n in named if n not in ("的", "施工", "工程", "管线", "电力", "用户", "城市")]
+    return cases if meaningful else None
+
+
+def length_line(length: Quantity, facts: Sequence[Fact], question: str = "") -> str | None:
     """'管线有250米，能免办行政许可吗' → measured against the length limit a fact sets; for an
     exemption the verdict says whether the approval is still needed."""
     rule = next((f for f in facts if f.max_length and f.max_length.unit == length.unit), None)
     if rule is None or rule.max_length is None:
         return None
     limit, within = rule.max_length, length.amount <= rule.max_length.amount
+    excepted = exception_named(rule.statement, question)
+    if excepted:
+        return f"不一定：{length}虽在{limit}以内，但文件规定{excepted}除外，这种情况仍需按规定办理。"
     if "免" in rule.statement:
         return (f"不需要：{length}在{limit}以内，符合免办条件。" if within
                 else f"不符合免办条件：{length}超过了{limit}的上限，仍需按规定办理。")

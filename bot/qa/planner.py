@@ -22,7 +22,7 @@ from bot.qa.unstated import measure_word, unmet_measure
 from bot.qa.verdicts import verdict
 from bot.qa.wording import Renderer, sentence, source_line
 from bot.reading.forms import Form, Measure
-from bot.reading.frame import Question, step_matches, understand
+from bot.reading.frame import Question, category_words, step_matches, understand
 
 HOTLINE = "95598"
 MAX_FACTS = 4
@@ -43,6 +43,11 @@ AREA_TOPICS = ("reliability", "capacity", "investment")  # topics whose figures 
 RELATED_TOPICS = {"materials": ("cert_mode",), "cert_mode": ("materials",), "booking": ("channels",),
                   "channels": ("booking", "hotline", "service"), "investment": ("fees", "capacity"),
                   "fees": ("investment",), "capacity": ("investment",), "definition": ("investment", "capacity")}
+# groups every document covers under a wider rule (居民, 低压, 高压 …): never "not mentioned"
+PLAIN_GROUPS = ("all", "lv", "hv", "resident", "lv_nonresident", "lv_enterprise", "small_micro",
+                "lv_nonresident_sanling", "lv_nonresident_no_sanling", "hv_10kv", "hv_35kv", "hv_single",
+                "hv_double", "hv_10kv_single", "hv_10kv_double", "hv_35kv_single", "hv_35kv_double",
+                "lv_no_works", "lv_with_works")
 RESIDENT_CATEGORIES = ("resident", "resident_estate", "charging_resident")
 REGION_FREE_TOPICS = ("definition",)
 TOPIC_BUTTONS = (("要带什么资料", "materials"), ("办电要几个环节", "steps"),
@@ -119,7 +124,7 @@ class Answerer:
         elif question.asserted:
             lead = premise_line(question.asserted.amount, question.asserted.unit, reply.facts)
         if not lead and question.length and question.asks(Form.YES_NO):
-            lead = length_line(question.length, reply.facts)
+            lead = length_line(question.length, reply.facts, question.text)
         if not lead and question.asks(Form.YES_NO, Form.PREMISE):
             said = verdict(question.text, reply.facts[0].statement)
             if said:
@@ -373,7 +378,10 @@ class Answerer:
             return ""
         if not any(f.area for f in region.facts if f.topic == topic):
             return ""
-        area = self.kb.vocab.areas[context.area]["name"]
+        entry = self.kb.vocab.areas[context.area]
+        if any(word in f.statement for f in facts for word in (entry["name"], *entry.get("synonyms", []))):
+            return ""  # the rule shown names the area itself ('省级及以上园区')
+        area = entry["name"]
         return f"{region.document.number}未单列{area}的规定，以下为文件的相关规定。"
 
     def topic_facts(self, region: Region, topic: str, context: Context) -> list[Fact]:
@@ -509,6 +517,9 @@ class Answerer:
                 return Reply(self.render.facts(region, facts, context), context, facts=tuple(facts))
         if context.region:
             region = self.kb.region(context.region)
+            unnamed = self._group_not_named(region, context)
+            if unnamed:
+                return Reply(unnamed, context, answered=False)
             clause = self.render.best_clause(region, question.text, context) if len(question.text) > 6 else None
             if clause:
                 return Reply(clause, context)
@@ -518,6 +529,20 @@ class Answerer:
             return self._ask_region(replace(context, pending=question.text))
         return Reply("抱歉，我没太理解您的问题。您可以问我办电要带什么资料、有几个环节、要多久、要不要花钱，"
                      f"或者拨打{HOTLINE}咨询。", context, self._topic_buttons(), answered=False)
+
+    def _group_not_named(self, region: Region, context: Context) -> str | None:
+        """A special group (5G基站, 充电桩, 机井 …) that the region's document never mentions: say so
+        rather than quote a sentence about something else."""
+        category = context.category
+        if not category or category in PLAIN_GROUPS or any(f.category == category for f in region.facts):
+            return None
+        words = [w for w in category_words(category) if len(w) >= 2]
+        document = "".join(clause.text for clause in self.kb.clauses_of(region)) if self.kb.seeds_dir else ""
+        if not words or any(word.lower() in document.lower() for word in words):
+            return None
+        name = self.kb.vocab.categories[category]["name"]
+        return (f"{region.document.number}未单独规定{name}的办电政策。为避免给您不准确的信息，"
+                f"具体情况请拨打供电服务热线{HOTLINE}咨询。")
 
     def _compare(self, question: Question, topic: str, context: Context, regions: list[Region]) -> Reply:
         computed = compare_regions(self, topic, question, context, regions) if topic in FIGURE_COMPARED else None

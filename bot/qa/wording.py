@@ -86,6 +86,8 @@ class Renderer:
             lines[0] = f"{region.name}：不能零投资，{lines[0].split('：', 1)[1]}"
         shown = [rule]
         refused = [f for f in result.investment_rules if f.max_capacity and f.max_capacity.unit == capacity.unit]
+        if topic == "investment" and within and result.investment:
+            lines[0] = f"{region.name}：可以零投资，{lines[0].split('：', 1)[1]}"
         if topic == "investment" and within and not result.investment and refused:
             limit = refused[0]
             lines[0:0] = [f"{region.name}：不能零投资，您的容量{capacity}超过了{limit.max_capacity}的零投资标准。",

@@ -204,3 +204,23 @@ def test_the_utility_named_in_a_question_is_not_the_customers_business(kb):
     from bot.reading.frame import understand
     assert not understand(kb, "供电公司多久能来修").business
     assert understand(kb, "我们公司要接电").business
+
+
+def test_a_length_within_the_limit_but_in_an_excepted_case_is_not_waived(answerer):
+    text = ask(answerer, "烟台外线就100米，但要在主干道上挖路，能免审批吗")
+    assert first_line(text).startswith("不一定") and "除外" in first_line(text)
+    assert first_line(ask(answerer, "烟台外线就100米，只占人行道，能免审批吗")).startswith("不需要")
+
+
+def test_zero_investment_within_the_threshold_is_said_first(answerer):
+    assert first_line(ask(answerer, "凯里城区的小厂100千瓦，能零投资吗")).startswith("黔东南：可以零投资")
+
+
+def test_a_special_group_the_document_never_mentions_is_not_answered_with_another_rule(answerer):
+    text = ask(answerer, "枣庄 5G基站 用电报装 政策")
+    assert "未单独规定5G基站" in text
+
+
+def test_no_area_caveat_when_the_rule_names_the_area(answerer):
+    text = ask(answerer, "烟台省级园区里的10千伏企业，电网投资到哪")
+    assert "未单列" not in text and "规划红线" in text
