@@ -130,7 +130,8 @@ class ClauseIndex:
 
     def rare_terms(self, text: str, ignore: frozenset[str] = frozenset(), at_most: int = 4) -> set[str]:
         """The question's words found in only a few sentences of all documents: what it is about."""
-        return {t for t in _terms(text, ignore) if 0 < self.sentence_frequency.get(t, 0) <= at_most and len(t) >= 2}
+        return {t for t in _terms(text, ignore)
+                if 0 < self.sentence_frequency.get(t, 0) <= at_most and len(t) >= 2 and not any(c.isdigit() for c in t)}
 
     def _search(self, passages: list[_Passage], frequency: Counter[str], average: float, query: set[str],
                 region: str | None, limit: int) -> list[Clause]:
