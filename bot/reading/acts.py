@@ -20,7 +20,7 @@ TOPIC_INTENTS = {
     "service": "ask_channels", "transfer": "ask_channels", "definition": "ask_definition",
     "warning": "ask_warning", "booking": "ask_channels",
 }
-QUESTION = re.compile(r"吗|么|多久|几|什么|啥|哪|怎么|多少|是否|能不能|要不要|可不可以|是不是|有没有|需不需要|用不用"
+QUESTION = re.compile(r"吗|么|多久|几|什么|啥|哪|怎么|多少|是否|能不能|要不要|可不可以|是不是|有没有|需不需要|用不用|干嘛"
                       r"|合规|违规|合法|必须|\?")
 # Asking to be booked (a request), as opposed to asking about bookings.
 REQUEST = re.compile(r"(我|咱)(要|想|想要|准备|打算)(预约|报装|办理?|申请|登记|约)|帮(我|忙)(约|预约|登记|报装|办|查)"
@@ -31,10 +31,12 @@ DOMAIN = re.compile(r"电|报装|审批|施工|工程|物业|园区|供电|客�
 ANGER = re.compile(r"[😡😠🤬💢👿😤🖕]|气死|太慢|慢死|垃圾|什么破|啥破|离谱|磨蹭|拖拖拉拉|受够|火大|烦死|坑人|骗子"
                    r"|差劲|太差")
 # Intents that end or deflect a conversation: wrong for a message that asks a policy question.
-DEFLECTING = ("complaint", "goodbye", "chitchat", "out_of_scope", "greet", "thanks")
+# (out_of_scope is not among them: its action answers from the documents first by itself)
+DEFLECTING = ("complaint", "goodbye", "chitchat", "greet", "thanks")
 BOOKING_INTENTS = ("request_booking", "check_status")
 SMALL_TALK = ("affirm", "deny", "thanks", "goodbye", "greet", "chitchat")
-AGREEMENT = re.compile(r"(是的?|对|好|行|可以|确认|没错|嗯|不是|不对|不用|不要|取消|谢谢|再见)")
+AGREEMENT = re.compile(r"是的?|对|好的?|行|可以|确认|没错|嗯|不是|不对|不用了?|不要了?|取消|谢谢|再见|的|了|啊|吧|呀|哈"
+                       r"|[\s,，。.!！~、]")
 
 
 def is_policy_question(text: str, names_place: bool) -> bool:
@@ -50,8 +52,8 @@ def corrected_intent(raw: str, intent: str | None, names_place: bool, names_situ
     """The intent the words settle, when it differs from the classifier's; None to keep it.
     `names_situation`: the message names a place, group, voltage, area or capacity."""
     text = normalize_text(raw)
-    if intent in SMALL_TALK and names_situation and not AGREEMENT.match(text):
-        return "inform"  # '城镇的', '10千伏的' answer a question; they are not a 'yes' or a 'bye'
+    if intent in SMALL_TALK and names_situation and AGREEMENT.sub("", text):
+        return "inform"  # '城镇的', '是小微' answer a question; they are not a 'yes' or a 'bye'
 
     topics = [t for t in find_topics(text) if t in TOPIC_INTENTS]
     question_intent = TOPIC_INTENTS[topics[0]] if topics else "inform"

@@ -48,7 +48,7 @@ def test_plain_conversation_is_left_alone():
     assert corrected_intent("我要投诉", "complaint", names_place=False) is None
 
 
-@pytest.mark.parametrize("text", ["城镇的", "10千伏的", "双电源"])
+@pytest.mark.parametrize("text", ["城镇的", "10千伏的", "双电源", "是小微", "是的，安阳"])
 def test_a_situation_given_in_reply_is_information_not_small_talk(text):
     for intent in ("affirm", "thanks", "goodbye"):
         assert corrected_intent(text, intent, names_place=False, names_situation=True) == "inform"
@@ -57,3 +57,7 @@ def test_a_situation_given_in_reply_is_information_not_small_talk(text):
 @pytest.mark.parametrize("text", ["是的", "好的，确认", "不用了谢谢"])
 def test_agreement_stays_agreement(text):
     assert corrected_intent(text, "affirm", names_place=False, names_situation=True) is None
+
+
+def test_out_of_scope_is_left_to_its_action_which_answers_from_the_documents_first():
+    assert corrected_intent("电费余额不足了怎么充", "out_of_scope", names_place=False) is None
