@@ -200,7 +200,9 @@ class Answerer:
             if defined:
                 return defined
         compared = topics[0] if topics[0] in FIGURE_COMPARED else None
-        if compared in (None, "steps") and ("time_limit" in topics or Measure.DURATION in question.measures):
+        summed_steps = question.asks(Form.SUM, Form.MINUS) and bool(question.steps)
+        if compared in (None, "steps") and ("time_limit" in topics or Measure.DURATION in question.measures
+                                            or summed_steps):
             compared = "time_limit"  # '这两个环节加起来几个工作日' asks for days
         computed = compare_years(self, region, compared, question, context) or \
             compare_categories(self, region, compared, question, context) if compared else None
