@@ -22,7 +22,7 @@ def test_real_booking_requests_are_left_alone(text):
     assert corrected_intent(text, "request_booking", names_place=False) is None
 
 
-@pytest.mark.parametrize("text", ["😡", "😡😡😡", "太慢了", "气死我了，什么破服务"])
+@pytest.mark.parametrize("text", ["😡", "😡😡😡", "太慢了", "气死我了，什么破服务", "等了这么久，太慢了😡"])
 def test_anger_without_a_question_is_a_complaint(text):
     for intent in ("goodbye", "chitchat", "nlu_fallback", "affirm", "out_of_scope"):
         assert corrected_intent(text, intent, names_place=False) == "complaint"
