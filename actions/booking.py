@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -19,9 +20,10 @@ from bot.booking.interpret import interpret
 from bot.booking.reply import summary
 from bot.booking.sealed import fernet, seal, unseal
 from bot.booking.service import IncompleteBooking, confirm_booking
-from bot.calendar import china_now
 from bot.orders.runtime import dedupe_window
 from bot.orders.store import conversation_key
+from bot.orders.times import utc_now
+from bot.phones import find_phone_numbers, phone_fold
 from bot.services import knowledge_base
 from bot.settings import Settings
 from bot.store.runtime import open_session
@@ -31,7 +33,23 @@ REQUESTED = "requested_slot"
 FORM = "booking_form"
 STATE_SLOTS = ("booking_editing", "booking_failures")
 SEALED = ("phone", "address")  # kept encrypted in slots: tracker events never hold them in clear
-FORM_ACTIONS = {None, "action_listen", FORM, "validate_booking_form", "status_form", "validate_status_form"}
+FORM_ACTIONS = {None, "action_listen", FORM, "validate_booking_form", "status_form", "validate_status_form",
+                "order_change_form", "validate_order_change_form"}
+KNOWN_ORDERS = "known_orders"  # the orders booked or looked up in this conversation (numbers only: no PII)
+MAX_KNOWN = 5
+AFTER_BOOKING = [{"title": "查进度", "payload": "/check_status"},
+                 {"title": "改约上门时间", "payload": "/reschedule_visit"}]
+
+
+def known_orders(tracker: Tracker) -> list[str]:
+    value = tracker.get_slot(KNOWN_ORDERS)
+    return [str(number) for number in value if number] if isinstance(value, list) else []
+
+
+def remember_order(tracker: Tracker, number: str) -> list[EventType]:
+    """Add an order to the ones this conversation knows (the latest last; the phone suffix is still asked for)."""
+    known = [n for n in known_orders(tracker) if n != number] + [number]
+    return [SlotSet(KNOWN_ORDERS, known[-MAX_KNOWN:])]
 
 
 def booking_fields(tracker: Tracker) -> dict[str, Any]:
@@ -71,6 +89,26 @@ def _latest_user_timestamp(tracker: Tracker) -> Any:
     return next((e.get("timestamp") for e in reversed(tracker.events) if e.get("event") == "user"), None)
 
 
+_STATUS_WORDS = re.compile(r"查|进度|工单|单号|订单")
+
+
+def form_intent(text: str, intent: str | None, requested: str | None) -> str | None:
+    """The intent the form reads a message with. A message that is nothing but a phone number (in any format
+    bot/phones.py reads: 0086-139…, 139-1234-5678, 一三九…, a landline 0371-12345678) is an answer, not a
+    status query, however the classifier took it (DIET reads digits and dashes like an order number): at
+    the phone prompt any such number, elsewhere a mobile number (a correction)."""
+    if intent != "check_status":
+        return intent
+    numbers = find_phone_numbers(text)
+    if not numbers or not (requested == "phone" or any(n.kind == "mobile" for n in numbers)):
+        return intent
+    bounds = [0, *(edge for n in numbers for edge in (n.start, n.end)), len(text)]
+    rest = "".join(text[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2))
+    if any(char.isdecimal() for char in phone_fold(rest)) or _STATUS_WORDS.search(rest):
+        return intent  # an order number or a status question besides the phone number
+    return "inform"
+
+
 class ValidateBookingForm(FormValidationAction):
     """Reads every answer with bot.booking.interpret: fills, corrects, rejects questions, counts failures."""
 
@@ -83,8 +121,9 @@ class ValidateBookingForm(FormValidationAction):
         if not fresh_user_message(tracker):
             return [SlotSet(REQUESTED, _slot(next_field(kb, fields)))]
         requested = field_name(tracker.get_slot(REQUESTED))
-        turn = interpret(kb, tracker.latest_message.get("text") or "", now=china_now(), requested=requested,
-                         intent=(tracker.latest_message.get("intent") or {}).get("name"), filled=fields)
+        text = tracker.latest_message.get("text") or ""
+        intent = form_intent(text, (tracker.latest_message.get("intent") or {}).get("name"), requested)
+        turn = interpret(kb, text, now=utc_now(), requested=requested, intent=intent, filled=fields)
         if turn.reject:
             return []
         note = acknowledgement(kb, fields, turn.updates, requested)
@@ -172,7 +211,7 @@ class ActionConfirmBooking(Action):
         try:
             with open_session(settings) as session:
                 result = confirm_booking(
-                    knowledge_base(), session, booking_fields(tracker), now=china_now(),
+                    knowledge_base(), session, booking_fields(tracker), now=utc_now(),
                     actor="agent" if staff else "customer", channel="staff" if staff else "customer",
                     request_id=request_id(tracker), conversation=conversation_key(tracker.sender_id),
                     dedupe_window=dedupe_window(settings))
@@ -184,8 +223,9 @@ class ActionConfirmBooking(Action):
             dispatcher.utter_message(response="utter_booking_store_failed")
             return [SlotSet("booking_confirmed", None)]
         logger.info("booking %s %s", result.order.number, "created" if result.created else "already existed")
-        dispatcher.utter_message(text=result.text)
-        return reset_events() + [SlotSet("booking_order", result.order.number)]
+        dispatcher.utter_message(text=result.text, buttons=AFTER_BOOKING)
+        return reset_events() + [SlotSet("booking_order", result.order.number)] + remember_order(
+            tracker, result.order.number)
 
 
 class ActionCancelBooking(Action):

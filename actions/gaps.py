@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from rasa_sdk import Tracker
 
 from bot.feedback.store import record_unanswered
 from bot.orders.store import conversation_key
+from bot.orders.times import naive_utc_now
 from bot.qa.context import Reply
 from bot.store.runtime import open_session
 
@@ -23,6 +23,6 @@ def note_gap(tracker: Tracker, reply: Reply | None, reason: str) -> None:
         with open_session() as session:
             record_unanswered(session, conversation=conversation_key(tracker.sender_id),
                               question=tracker.latest_message.get("text") or "", reason=reason,
-                              now=datetime.now(), region=reply.context.region if reply else None)
+                              now=naive_utc_now(), region=reply.context.region if reply else None)
     except Exception:
         logger.exception("unanswered question not recorded")

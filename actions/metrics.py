@@ -21,14 +21,14 @@ SERVER_KEY = "bandian_metrics"
 
 def orders_snapshot() -> OrderCounts:
     """The work orders by stage and region, and the overdue ones (a scrape; in the metrics thread)."""
-    from bot.calendar import china_now
     from bot.orders.gauges import order_counts
+    from bot.orders.times import utc_now
     from bot.services import knowledge_base
     from bot.store.runtime import open_session
 
     kb = knowledge_base()  # loaded once per process; the actions use it anyway
     with open_session() as session:
-        return order_counts(session, kb, china_now())
+        return order_counts(session, kb, utc_now())
 
 
 def start(settings: Settings | None = None) -> MetricsServer | None:

@@ -15,6 +15,7 @@ from bot.metrics import answer_timer, record_turn
 from bot.qa.context import Context
 from bot.services import answerer
 
+HANDOFF_BUTTON = {"title": "转人工", "payload": "/human_handoff"}
 CONTEXT_SLOTS = ("region", "district", "topic", "category", "area", "capacity", "pending", "step")
 INTENT_TOPICS = {
     "ask_materials": "materials", "ask_steps": "steps", "ask_time_limit": "time_limit",
@@ -99,7 +100,16 @@ class ActionContact(Action, ABC):
 
 
 class ActionComplaint(ActionContact):
+    """Anger or a complaint: an apology, the hotlines, and a person offered (the 转人工 button goes to the
+    handoff: the queue, or a call-back when nobody is online) — never a goodbye."""
+
     kind = "complaint"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        reply = answerer().contact(self.kind, context_from(tracker))
+        dispatcher.utter_message(text=reply.text, buttons=[HANDOFF_BUTTON])
+        return []
 
 
 class ActionOutOfScope(Action):

@@ -7,19 +7,29 @@ bound. Buckets of clients that have been quiet for a while are dropped (at most 
 
 Clients on the loopback interface (this machine's own tools and tests, or a proxy that does not report
 the client's address) are not limited unless BANDIAN_RATE_LIMIT_LOOPBACK is set; behind our own nginx
-(BANDIAN_TRUST_PROXY) the client is the address nginx reports.
+(BANDIAN_TRUST_PROXY) the client is the address nginx reports - only for a request that comes from one of
+BANDIAN_TRUSTED_PROXIES (loopback by default): anyone else's X-Real-IP or X-Forwarded-For is ignored, so a
+client that reaches the port directly cannot pick its own address, or claim 127.0.0.1 (`forwarded_client`).
+
+A client is an IPv4 address or an IPv6 /64 (`client_bucket`): a subscriber gets a whole /64 to pick addresses
+from, so counting single IPv6 addresses would give it 2^64 budgets. nginx counts the same way
+(deploy/nginx.conf, `map $binary_remote_addr $limit_client`).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.settings import is_loopback
 
+logger = logging.getLogger(__name__)
 MAX_KEYS = 50_000
 TOO_MANY = "您发送得太频繁了，请稍等片刻再试；紧急情况请拨打 95598。"
 
@@ -60,6 +70,7 @@ class RateLimiter:
     def take(self, key: str, cost: float = 1.0) -> float | None:
         if not self.rate.enabled or (not self.limit_loopback and is_loopback(key.removeprefix("::ffff:"))):
             return None
+        key = client_bucket(key)  # an IPv6 client by its /64 (anything else, e.g. an openid, as it is)
         now = self.clock()
         per_second = self.rate.requests / self.rate.seconds
         tokens, updated = self._buckets.pop(key, (float(self.rate.requests), now))
@@ -81,10 +92,66 @@ def retry_after(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
 
 
-def client_of(peer: str | None, headers: Mapping[str, str], trust_proxy: bool) -> str:
-    """The client's address: behind our own proxy (BANDIAN_TRUST_PROXY) the one it reports, else the peer's."""
-    if trust_proxy:
-        forwarded = headers.get("X-Real-IP") or (headers.get("X-Forwarded-For") or "").split(",")[0]
-        if forwarded.strip():
-            return forwarded.strip()[:64]
-    return peer or "unknown"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address((text or "").strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def client_bucket(address: str) -> str:
+    """What a client is counted as: an IPv4 address as it is (also written IPv4-mapped), an IPv6 address as
+    its /64 ("2001:db8:1:2::/64"); anything that is no IP address (an openid, "unknown") unchanged."""
+    parsed = _address(address)
+    if parsed is None:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+@lru_cache(maxsize=16)
+def trusted_networks(text: str) -> tuple[Network, ...]:
+    """BANDIAN_TRUSTED_PROXIES: addresses or CIDRs separated by commas or spaces; a part that is neither is
+    left out (trusting less is safe) with a warning, once."""
+    networks = []
+    for part in text.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            logger.warning("BANDIAN_TRUSTED_PROXIES: %r is no address or CIDR; not trusted", part[:64])
+    return tuple(networks)
+
+
+def _trusted(address: str | None, networks: Iterable[Network]) -> bool:
+    parsed = _address(address)
+    return parsed is not None and any(parsed.version == net.version and parsed in net for net in networks)
+
+
+def is_trusted_proxy(peer: str | None, trusted: str) -> bool:
+    """Whether a request's peer is one of the proxies in `trusted` (BANDIAN_TRUSTED_PROXIES)."""
+    return _trusted(peer, trusted_networks(trusted))
+
+
+def forwarded_client(peer: str | None, headers: Mapping[str, str], trust_proxy: bool, trusted: str) -> str | None:
+    """The client's address. Behind our own proxy (BANDIAN_TRUST_PROXY) and only for a request whose peer is
+    one of the trusted proxies (`trusted`, BANDIAN_TRUSTED_PROXIES): the X-Real-IP it sets, else the last
+    X-Forwarded-For entry that is not itself a trusted proxy (entries before it are the client's own
+    words). A header that is no IP address is ignored. Otherwise the peer's address (None: no peer)."""
+    if trust_proxy and is_trusted_proxy(peer, trusted):
+        real = (headers.get("X-Real-IP") or "").strip()
+        if _address(real) is not None:
+            return real[:64]
+        chain = [part.strip() for part in (headers.get("X-Forwarded-For") or "").split(",") if part.strip()]
+        for hop in reversed(chain):
+            if _address(hop) is None:
+                break
+            if not _trusted(hop, trusted_networks(trusted)):
+                return hop[:64]
+    return peer or None

@@ -7,7 +7,11 @@ What is masked, wherever text is stored or logged (conversation events, exchange
   139****5678, 0539-****4567;
 - house, building, unit and room numbers: 中华路12号3单元502室 → 中华路*号*单元*室 (never a document number
   such as 连政办传〔2021〕56号, a date such as 12月1号, or 第3号);
-- contact names given after a cue ("我叫张三", "联系人：张三", "登记零证预约：张三 …") → 张*.
+- contact names given after a cue ("我叫张三", "联系人：张三", "登记零证预约：张三 …") → 张*; and, where the
+  conversation is known (its tracker events, the web chat's and WeChat's exchanges), the contact name the
+  booking form took in that conversation, wherever it appears (`mask_names`).
+
+Phone numbers may be written with Chinese numerals (一三九一二三四五六七八, 幺 for 1, 〇/零 for 0): bot/phones.py.
 
 Amounts, years and section numbers (8000千伏安, 2021年, 第三条) are left alone.
 """
@@ -22,7 +26,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from bot.booking.name import find_names, parse_name
-from bot.phones import PhoneNumber, find_phone_numbers, fold
+from bot.phones import PhoneNumber, find_phone_numbers, fold, is_phone_digit, with_chinese_digits
 
 _DIGIT_RUN = re.compile(r"[0-9A-Za-z]+")
 # house, building, unit and room numbers in (folded) free text: 中华路12号3单元502室 → 中华路*号*单元*室.
@@ -66,8 +70,9 @@ def mask_text(text: str | None) -> str:
     if not text:
         return text or ""
     masked, folded = text, fold(text)  # folding keeps positions: spans found in it are spans of the text
-    if _DIGIT.search(folded):  # phone and house numbers have digits
-        phones = [(n.start, n.end, _masked_number(text, n)) for n in find_phone_numbers(text, folded)
+    digits = with_chinese_digits(folded)  # Chinese numerals too, for phone numbers (bot/phones.py)
+    if _DIGIT.search(digits):  # phone and house numbers have digits
+        phones = [(n.start, n.end, _masked_number(text, n)) for n in find_phone_numbers(text, digits)
                   if n.kind == "landline" or n.digits[1] in "3456789"]
         if phones:
             masked = _replace(text, phones)
@@ -81,6 +86,21 @@ def mask_text(text: str | None) -> str:
     return _replace(masked, [(start, end, mask_name(masked[start:end])) for start, end in names])
 
 
+def contact_names(values: Iterable[Any]) -> tuple[str, ...]:
+    """The names among slot values that can be masked in text (two characters or more, not sealed), longest first."""
+    names = {value.strip() for value in values
+             if isinstance(value, str) and len(value.strip()) >= 2 and not value.startswith(SEALED_PREFIX)}
+    return tuple(sorted(names, key=lambda name: (-len(name), name)))
+
+
+def mask_names(text: str, names: Iterable[str]) -> str:
+    """Each known contact name of the conversation masked wherever it appears (呼延灼灼 → 呼***)."""
+    for name in names:
+        if len(name) >= 2 and name in text:
+            text = text.replace(name, mask_name(name))
+    return text
+
+
 def mask_name_answer(text: str | None) -> str:
     """A message that answers "what is the contact's name" ("张三", "我姓李，李四"): the name masked too."""
     masked = mask_text(text)
@@ -92,7 +112,7 @@ def mask_name_answer(text: str | None) -> str:
 
 def _masked_number(text: str, number: PhoneNumber) -> str:
     """The country and area code as written; a mobile number's first three and last four digits."""
-    digits = [i for i in range(number.number_start, number.end) if fold(text[i]).isdecimal()]
+    digits = [i for i in range(number.number_start, number.end) if is_phone_digit(text[i])]
     head = text[number.start:number.number_start]
     if number.kind == "mobile":
         head += "".join(text[i] for i in digits[:3])
@@ -111,27 +131,31 @@ def _replace(text: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(parts) + text[last:]
 
 
-def mask_value(value: Any, depth: int = 0) -> Any:
-    """Strings masked inside any JSON-like value (keys too), e.g. a message's metadata."""
+def mask_value(value: Any, depth: int = 0, names: tuple[str, ...] = ()) -> Any:
+    """Strings masked inside any JSON-like value (keys too), e.g. a message's metadata (`names`: mask_names)."""
     if isinstance(value, str):
-        return mask_text(value)
+        return mask_names(mask_text(value), names)
     if depth >= _MAX_DEPTH:
         return None
     if isinstance(value, dict):
-        return {mask_text(str(key)): mask_value(item, depth + 1) for key, item in value.items()}
+        return {mask_names(mask_text(str(key)), names): mask_value(item, depth + 1, names)
+                for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [mask_value(item, depth + 1) for item in value]
+        return [mask_value(item, depth + 1, names) for item in value]
     return value
 
 
-def mask_event(event: dict[str, Any], requested: str | None = None) -> dict[str, Any]:
+def mask_event(event: dict[str, Any], requested: str | None = None, names: tuple[str, ...] = ()) -> dict[str, Any]:
     """A serialised conversation event with personal data masked in its texts, slot values and metadata.
 
     `requested`: the slot the assistant asked for when this event happened (a user message answering
-    "请问联系人怎么称呼？" is a name)."""
+    "请问联系人怎么称呼？" is a name); `names`: the conversation's contact names (masked wherever they appear)."""
     masked = dict(event)
     kind = masked.get("event")
-    mask = mask_name_answer if kind == "user" and requested in NAME_SLOTS else mask_text
+    base = mask_name_answer if kind == "user" and requested in NAME_SLOTS else mask_text
+
+    def mask(text: str) -> str:
+        return mask_names(base(text), names)
     if kind in ("user", "bot") and isinstance(masked.get("text"), str):
         masked["text"] = mask(masked["text"])
     if kind == "user" and isinstance(masked.get("parse_data"), dict):
@@ -140,17 +164,17 @@ def mask_event(event: dict[str, Any], requested: str | None = None) -> dict[str,
             parse["text"] = mask(parse["text"])
         for key in ("entities", "metadata"):
             if key in parse:
-                parse[key] = mask_value(parse[key])
+                parse[key] = mask_value(parse[key], names=names)
         masked["parse_data"] = parse
     if kind == "bot" and "data" in masked:
-        masked["data"] = mask_value(masked["data"])
+        masked["data"] = mask_value(masked["data"], names=names)
     if masked.get("metadata"):
-        masked["metadata"] = mask_value(masked["metadata"])
+        masked["metadata"] = mask_value(masked["metadata"], names=names)
     value = masked.get("value")
     if kind == "slot" and isinstance(value, str) and not value.startswith(SEALED_PREFIX):
-        masked["value"] = mask_name(value) if masked.get("name") in NAME_SLOTS else mask_text(value)
+        masked["value"] = mask_name(value) if masked.get("name") in NAME_SLOTS else mask_names(mask_text(value), names)
     elif kind == "slot" and isinstance(value, (dict, list)):
-        masked["value"] = mask_value(value)
+        masked["value"] = mask_value(value, names=names)
     return masked
 
 
@@ -165,11 +189,12 @@ def requested_after(event: dict[str, Any], requested: str | None) -> str | None:
     return requested
 
 
-def mask_events(events: Iterable[dict[str, Any]], requested: str | None = None) -> list[dict[str, Any]]:
+def mask_events(events: Iterable[dict[str, Any]], requested: str | None = None,
+                names: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Serialised events masked in order, each user message read with the slot asked for before it."""
     masked = []
     for event in events:
-        masked.append(mask_event(event, requested))
+        masked.append(mask_event(event, requested, names))
         requested = requested_after(event, requested)
     return masked
 

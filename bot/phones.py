@@ -15,6 +15,11 @@ positions in the folded text are positions in the original. A digit is any Unico
   7- or 8-digit subscriber number: 0539-1234567, (0371)12345678, 010 1234 5678, +86 371 1234 5678.
 
 Neither may touch another digit: 139123456789 (12 digits) is not a mobile number.
+
+Digits may also be written as Chinese numerals, as people say a number aloud: 一三九一二三四五六七八,
+幺三九 幺二三四 五六七八 (幺 for 1), 〇 or 零 for 0, mixed with Arabic digits and the same separators
+(`phone_fold`: each numeral read as its digit, one character for one, so positions still match). Only
+phone numbers are read this way; house numbers and amounts in Chinese numerals are left alone.
 """
 
 from __future__ import annotations
@@ -63,6 +68,28 @@ def fold(text: str) -> str:
     return text.translate(_fold_table())
 
 
+# Chinese numerals as digits, for phone numbers only (一 and 幺 are 1; 〇 and 零 are 0)
+CHINESE_DIGITS = {ord(char): str(value) for value, chars in enumerate(
+    ("〇零", "一幺", "二", "三", "四", "五", "六", "七", "八", "九")) for char in chars}
+_CHINESE_DIGIT = re.compile("[" + "".join(map(chr, CHINESE_DIGITS)) + "]")
+
+
+def phone_fold(text: str) -> str:
+    """`fold`, then each Chinese numeral as its ASCII digit (same length: positions are positions in `text`)."""
+    return with_chinese_digits(fold(text))
+
+
+def with_chinese_digits(folded: str) -> str:
+    """Folded text with each Chinese numeral as its ASCII digit."""
+    return folded.translate(CHINESE_DIGITS) if _CHINESE_DIGIT.search(folded) else folded
+
+
+def is_phone_digit(char: str) -> bool:
+    """Whether a character of the original text is a digit of a phone number (any decimal digit, full-width
+    and other compatibility forms, Chinese numerals)."""
+    return phone_fold(char).isdecimal()
+
+
 def ascii_digits(text: str) -> str:
     """The digits of (folded) text as ASCII digits, everything else dropped."""
     return "".join(str(unicodedata.decimal(char)) for char in text if char.isdecimal())
@@ -87,8 +114,8 @@ def mobile_problem(digits: str) -> str | None:
 
 
 def find_mobiles(text: str, folded: str | None = None) -> list[PhoneNumber]:
-    """Every mobile-shaped number in the text (valid prefix or not), in order."""
-    folded = fold(text) if folded is None else folded
+    """Every mobile-shaped number in the text (valid prefix or not), in order (`folded`: `phone_fold(text)`)."""
+    folded = phone_fold(text) if folded is None else folded
     found = []
     for match in MOBILE.finditer(folded):
         found.append(PhoneNumber("mobile", ascii_digits(match["number"]), match.start(), match.end(),
@@ -97,15 +124,15 @@ def find_mobiles(text: str, folded: str | None = None) -> list[PhoneNumber]:
 
 
 def find_landlines(text: str, folded: str | None = None) -> list[PhoneNumber]:
-    folded = fold(text) if folded is None else folded
+    folded = phone_fold(text) if folded is None else folded
     return [PhoneNumber("landline", "0" + ascii_digits(match["area"]) + ascii_digits(match["number"]),
                         match.start(), match.end(), match.start("number"))
             for match in LANDLINE.finditer(folded)]
 
 
 def find_phone_numbers(text: str, folded: str | None = None) -> list[PhoneNumber]:
-    """Mobile numbers, then landlines that do not overlap them, in text order."""
-    folded = fold(text) if folded is None else folded
+    """Mobile numbers, then landlines that do not overlap them, in text order (`folded`: `phone_fold(text)`)."""
+    folded = phone_fold(text) if folded is None else folded
     if not _SEVEN_DIGITS.search(folded):  # the common case (log lines, answers): nothing to look for
         return []
     mobiles = find_mobiles(text, folded)
@@ -121,4 +148,4 @@ def find_mobile(text: str) -> PhoneNumber | None:
 
 def digit_runs(text: str) -> list[str]:
     """Runs of digits with at most three separators between two digits, as ASCII digits (for diagnostics)."""
-    return [ascii_digits(match.group()) for match in DIGIT_RUN.finditer(fold(text))]
+    return [ascii_digits(match.group()) for match in DIGIT_RUN.finditer(phone_fold(text))]

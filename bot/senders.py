@@ -6,7 +6,9 @@ namespace of its own, so that nobody can speak in, or read the outbox of, anothe
 
 - WeChat: `wechat:<openid>` (bot/channels/wechat.py; the openid comes from a signed request);
 - web chat: `web:<session id>`, where the session id was issued by the web app (`WebSessions.issue`): 22
-  random characters and 22 of an HMAC over them, so any replica can check it without a database;
+  characters (when it was issued and 88 random bits) and 22 of an HMAC over them, so any replica can check
+  it without a database; an id older than MAX_SESSION_AGE (30 days) is refused like a forged one (the page
+  then asks for a new one), so a leaked id does not read the conversation's outbox for ever;
 - REST: the caller's own `sender`, which may not start with `web:` or `wechat:` (bot/rasa_plugins/rest.py
   refuses it, except `web:` with a session id the web app issued: that is the web app forwarding a chat).
 
@@ -20,6 +22,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,6 +39,9 @@ RESERVED_PREFIXES = (WEB_PREFIX, WECHAT_PREFIX)
 KEY_FILE = PROJECT_ROOT / "var" / "secret.key"  # the key file bot.booking.sealed and bot.trust use
 _PURPOSE = b"bandian web chat session ids v1"
 _NONCE_BYTES = 16
+_TIME_BYTES = 5  # the nonce starts with the second it was issued (big-endian), then random bytes
+MAX_SESSION_AGE = 30 * 24 * 3600  # seconds a web chat session id is accepted after it was issued
+_CLOCK_SKEW = 300  # ... and how far in the future (replicas' clocks differ a little)
 _MAC_BYTES = 16
 _B64_CHARS = 22  # 16 bytes in unpadded base64url
 SESSION_CHARS = 2 * _B64_CHARS
@@ -72,21 +79,25 @@ def session_key(settings: Settings, key_file: Path = KEY_FILE) -> bytes:
 class WebSessions:
     """Issues web chat session ids and recognises the ones it issued (with the same key)."""
 
-    def __init__(self, key: bytes) -> None:
-        self._key = key
+    def __init__(self, key: bytes, max_age: float = MAX_SESSION_AGE, clock: Callable[[], float] = time.time) -> None:
+        self._key, self._max_age, self._clock = key, max_age, clock
 
     def _mac(self, nonce: str) -> str:
         return _b64(hmac.new(self._key, f"web-session:{nonce}".encode("ascii"), hashlib.sha256).digest()[:_MAC_BYTES])
 
     def issue(self) -> str:
-        nonce = _b64(secrets.token_bytes(_NONCE_BYTES))
+        issued = int(self._clock()).to_bytes(_TIME_BYTES, "big")
+        nonce = _b64(issued + secrets.token_bytes(_NONCE_BYTES - _TIME_BYTES))
         return nonce + self._mac(nonce)
 
     def valid(self, session: object) -> bool:
         if not isinstance(session, str) or not _SESSION.fullmatch(session):
             return False
         nonce, mac = session[:_B64_CHARS], session[_B64_CHARS:]
-        return hmac.compare_digest(mac.encode("ascii"), self._mac(nonce).encode("ascii"))
+        if not hmac.compare_digest(mac.encode("ascii"), self._mac(nonce).encode("ascii")):
+            return False
+        issued = int.from_bytes(base64.urlsafe_b64decode(nonce + "==")[:_TIME_BYTES], "big")
+        return -_CLOCK_SKEW <= self._clock() - issued <= self._max_age
 
 
 def rest_sender(sender: str, sessions: WebSessions) -> tuple[str, str]:

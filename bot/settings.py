@@ -51,7 +51,8 @@ class Settings:
     console_user: str = "admin"
     console_password: str = ""  # empty: a random password is generated once and printed
     cookie_secure: bool = False  # true behind HTTPS: console cookies carry the Secure flag
-    trust_proxy: bool = False  # behind our nginx: the client address is its X-Real-IP (login rate limit)
+    trust_proxy: bool = False  # behind our nginx: the client address is its X-Real-IP (login rate limit) ...
+    trusted_proxies: str = "127.0.0.0/8,::1"  # ... when the request comes from one of these (CIDRs, comma-separated)
     wechat_token: str = ""  # the official account's server token (signature check)
     wechat_app_id: str = ""
     wechat_app_secret: str = ""
@@ -62,10 +63,15 @@ class Settings:
     session_rate: str = "60/3600"  # new web chat sessions (/api/session) per client address
     handoff_rate: str = "5/3600"  # 转人工 requests queued from the web chat per client address
     rest_rate: str = "30/60"  # REST webhook messages per client address (web chat: the address the web app signed)
+    updates_rate: str = "600/60"  # web chat polls (/api/updates) per client address (a tab: one every 2 s; a NAT: many)
+    feedback_rate: str = "30/60"  # 👍/👎 ratings (/api/feedback) per client address
+    leave_rate: str = "20/60"  # new conversations (/api/leave) per client address
     wechat_rate: str = "20/60"  # WeChat messages per openid
     rate_limit_loopback: bool = False  # also limit clients on 127.0.0.1/::1 (this machine's tools and tests)
     rasa_max_body_bytes: int = 1024 * 1024  # Rasa's Sanic REQUEST_MAX_SIZE (SANIC_REQUEST_MAX_SIZE wins)
-    rasa_request_timeout: int = 20  # seconds a request to Rasa may take to arrive (SANIC_REQUEST_TIMEOUT wins)
+    rasa_request_timeout: int = 20  # seconds a request to Rasa may take to arrive, headers and body from its first
+    # byte (SANIC_REQUEST_TIMEOUT wins; bot/rasa_plugins/sanic_timeouts.py)
+    rasa_keep_alive_timeout: int = 20  # seconds Rasa keeps an idle connection open (SANIC_KEEP_ALIVE_TIMEOUT wins)
     web_read_timeout: float = 15.0  # seconds the web app waits for a request's headers, and for its body
     tracker_max_events: int = 1000  # a conversation session longer than this starts afresh (slots kept)
     actions_metrics_port: int = 0  # the action server's Prometheus endpoint (actions/metrics.py); 0: none
@@ -95,6 +101,7 @@ class Settings:
             console_password=env.get("BANDIAN_CONSOLE_PASSWORD", ""),
             cookie_secure=_flag(env.get("BANDIAN_COOKIE_SECURE")),
             trust_proxy=_flag(env.get("BANDIAN_TRUST_PROXY")),
+            trusted_proxies=env.get("BANDIAN_TRUSTED_PROXIES") or cls.trusted_proxies,
             wechat_token=env.get("WECHAT_TOKEN", ""),
             wechat_app_id=env.get("WECHAT_APP_ID", ""),
             wechat_app_secret=env.get("WECHAT_APP_SECRET", ""),
@@ -104,10 +111,14 @@ class Settings:
             session_rate=env.get("BANDIAN_SESSION_RATE") or cls.session_rate,
             handoff_rate=env.get("BANDIAN_HANDOFF_RATE") or cls.handoff_rate,
             rest_rate=env.get("BANDIAN_REST_RATE") or cls.rest_rate,
+            updates_rate=env.get("BANDIAN_UPDATES_RATE") or cls.updates_rate,
+            feedback_rate=env.get("BANDIAN_FEEDBACK_RATE") or cls.feedback_rate,
+            leave_rate=env.get("BANDIAN_LEAVE_RATE") or cls.leave_rate,
             wechat_rate=env.get("BANDIAN_WECHAT_RATE") or cls.wechat_rate,
             rate_limit_loopback=_flag(env.get("BANDIAN_RATE_LIMIT_LOOPBACK")),
             rasa_max_body_bytes=int(env.get("BANDIAN_RASA_MAX_BODY_BYTES") or cls.rasa_max_body_bytes),
             rasa_request_timeout=int(env.get("BANDIAN_RASA_REQUEST_TIMEOUT") or cls.rasa_request_timeout),
+            rasa_keep_alive_timeout=int(env.get("BANDIAN_RASA_KEEP_ALIVE_TIMEOUT") or cls.rasa_keep_alive_timeout),
             web_read_timeout=float(env.get("BANDIAN_WEB_READ_TIMEOUT") or cls.web_read_timeout),
             tracker_max_events=int(env.get("BANDIAN_TRACKER_MAX_EVENTS") or cls.tracker_max_events),
             actions_metrics_port=int(env.get("BANDIAN_ACTIONS_METRICS_PORT") or 0),

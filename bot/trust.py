@@ -32,6 +32,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
+
+from bot.booking.sealed import PREFIX as SEALED
+from bot.booking.sealed import seal, unseal
+from bot.limits import forwarded_client
 from bot.secretfile import read_or_create_secret
 from bot.settings import PROJECT_ROOT, Settings
 
@@ -45,6 +50,7 @@ MAX_AGE_SECONDS = 600  # a signed envelope older than this (or this far in the f
 MAX_ADDRESS_CHARS = 64
 ADDRESS_NOISE = re.compile(r"[^0-9A-Za-z.:%\[\]_-]")  # what no IPv4/IPv6 address (or host name) has
 _PURPOSE = b"bandian channel trust v1"
+LOOPBACK = Settings.trusted_proxies  # the proxies trusted unless BANDIAN_TRUSTED_PROXIES says otherwise
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,9 @@ def _read(path: Path) -> str:
 
 
 def _mac(key: bytes, *parts: str) -> str:
-    message = json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # surrogatepass: a lone surrogate in a sender id (valid JSON) must not make this raise (the REST channel
+    # refuses such a sender with 400, but its rate limit reads the body first)
+    message = json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
@@ -127,19 +135,37 @@ def forward_headers(key: bytes, sender: str, address: str) -> dict[str, str]:
 
 
 def request_identity(key: bytes, token: str, sender: str, headers: Mapping[str, str], peer: str | None,
-                     trust_proxy: bool) -> Identity:
+                     trust_proxy: bool, trusted_proxies: str = LOOPBACK) -> Identity:
     """Who sent a REST request: staff with the staff token; the address the web app signed, else the
-    proxy's X-Real-IP (only behind our own proxy), else the peer's."""
+    proxy's X-Real-IP (only behind our own proxy, for a request from one of `trusted_proxies`:
+    bot/limits.py `forwarded_client`), else the peer's."""
     given = headers.get(STAFF_HEADER) or ""
     staff = bool(token) and bool(given) and _same(given, token)
     forwarded = (headers.get(CLIENT_HEADER) or "").strip()
     if forwarded and _same(headers.get(CLIENT_SIGNATURE_HEADER), sign_client(key, sender, forwarded)):
         client: str | None = forwarded
-    elif trust_proxy and (headers.get("X-Real-IP") or "").strip():
-        client = (headers.get("X-Real-IP") or "").strip()
     else:
-        client = peer or None
+        client = forwarded_client(peer, headers, trust_proxy, trusted_proxies)
     return Identity(staff=staff, client=client[:MAX_ADDRESS_CHARS] if client else None)
+
+
+NAMES_HEADER = "X-Bandian-Contact-Names"  # the REST channel → the web app: the conversation's contact names, sealed
+
+
+def seal_names(names: tuple[str, ...], box: Fernet) -> str:
+    """The contact names the booking form took in a conversation, encrypted for the web app (which masks them
+    in the exchanges it stores: bot/masking.py `mask_names`)."""
+    return str(seal(json.dumps(list(names), ensure_ascii=False), box))
+
+
+def open_names(value: str | None, box: Fernet) -> tuple[str, ...]:
+    """The names in a NAMES_HEADER value; () when there is none or it does not open (another key, altered)."""
+    opened = unseal(value, box) if value and value.startswith(SEALED) else None
+    try:
+        names = json.loads(opened) if opened else []
+    except ValueError:
+        return ()
+    return tuple(name for name in names if isinstance(name, str)) if isinstance(names, list) else ()
 
 
 def main(argv: list[str]) -> int:

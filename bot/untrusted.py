@@ -20,6 +20,12 @@ def has_lone_surrogate(text: str) -> bool:
     return any(0xD800 <= ord(char) <= 0xDFFF for char in text)
 
 
+def has_control_or_surrogate(text: str) -> bool:
+    """A lone surrogate or a control character (C0, DEL, C1: NUL, newline, ESC …): not in an identifier (a
+    REST sender id). PostgreSQL text refuses NUL; logs and terminals should not get the others."""
+    return any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F or 0xD800 <= ord(char) <= 0xDFFF for char in text)
+
+
 MAX_METADATA_BYTES = 4096  # a REST message's `metadata`, as compact UTF-8 JSON
 
 

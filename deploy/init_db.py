@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runnable as a
 
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bot.calendar import china_now  # noqa: E402
+from bot.orders.times import naive_utc_now  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store.engine import make_engine, session_factory  # noqa: E402
 from bot.store.schema import upgrade  # noqa: E402
@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(settings.database_url)
     before, now = upgrade(engine)
     with session_factory(engine)() as session:
-        generated = bootstrap_admin(session, settings.console_user, settings.console_password, china_now())
+        generated = bootstrap_admin(session, settings.console_user, settings.console_password,
+                                    naive_utc_now())  # the web app's clock: naive UTC
     engine.dispose()
     if generated:
         print(banner(settings.console_user, generated), flush=True)

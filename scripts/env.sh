@@ -5,6 +5,9 @@ export RASA_TELEMETRY_ENABLED=false PYTHONPATH="${PWD}${PYTHONPATH:+:$PYTHONPATH
 DEFAULT_ACTIONS_URL=http://127.0.0.1:5055/webhook
 export ACTIONS_URL="${ACTIONS_URL:-http://127.0.0.1:${ACTIONS_PORT:-5055}/webhook}"
 VENV_BIN="${PWD}/.venv/bin"
+# var/ holds the database (names, phone numbers, addresses), keys, tokens and logs: its owner's only
+# (the database files themselves are 0600: bot/store/engine.py)
+mkdir -p var && chmod 700 var
 RASA="$VENV_BIN/rasa"
 PY="$VENV_BIN/python"
 

@@ -36,7 +36,8 @@ FIELDS = ("name", "phone", "address", "region", "district", "business", "capacit
 INTERRUPTIONS = frozenset({"ask_policy", "compare", "check_status", "human_handoff", "complaint", "chitchat",
                            "out_of_scope", "greet", "goodbye", "thanks", "agent", "customer", "nlu_fallback",
                            "cancel"})
-ALWAYS_INTERRUPT = frozenset({"cancel", "check_status", "human_handoff", "goodbye", "agent", "customer"})
+ALWAYS_INTERRUPT = frozenset({"cancel", "check_status", "human_handoff", "goodbye", "agent", "customer",
+                              "cancel_order"})
 REGISTRATION = re.compile(r"^\s*(?:帮客户|代客户?|客户)?(?:登记|代登记|录入|新建|建)?(?:一个|一下|一条)?(?:零证)?"
                           r"(?:预约|工单)(?:办电)?(?:工单)?\s*[:：]")
 _AFFIRM = re.compile(r"^(?:是的?|对的?|对|确认|确定|确认无误|没问题|没错|正确|好的?|可以|行|提交|嗯+|ok|yes|就这样"

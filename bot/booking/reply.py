@@ -12,6 +12,7 @@ from bot.knowledge.models import Fact
 from bot.knowledge.service import FactQuery, KnowledgeBase
 from bot.masking import mask_address, mask_name, mask_phone
 from bot.orders.deadlines import dispatch_limit
+from bot.orders.times import beijing_date, shown_clock
 from bot.orders.views import OrderView
 
 
@@ -42,12 +43,12 @@ def summary(kb: KnowledgeBase, fields: dict[str, Any]) -> str:
 
 def _materials(kb: KnowledgeBase, region: str, category: str, on: datetime) -> list[Fact]:
     facts = kb.best_facts(region, FactQuery(topic="materials", category=category))
-    return kb.effective([f for f in facts if f.aspect == "list"], on.date())[:2]
+    return kb.effective([f for f in facts if f.aspect == "list"], beijing_date(on))[:2]
 
 
 def _steps(kb: KnowledgeBase, region: str, category: str, on: datetime) -> list[Fact]:
     facts = kb.best_facts(region, FactQuery(topic="steps", category=category, aspect="count"))
-    return kb.effective(facts, on.date())[:1]
+    return kb.effective(facts, beijing_date(on))[:1]
 
 
 def confirmation(kb: KnowledgeBase, order: OrderView, created: bool, now: datetime) -> str:
@@ -56,9 +57,7 @@ def confirmation(kb: KnowledgeBase, order: OrderView, created: bool, now: dateti
     head = "预约成功！" if created else "这笔预约之前已经登记过了，不会重复建单。"
     lines = [head, f"工单号：{order.display_number}（查询进度时需要工单号和手机号后四位，请记好）"]
     manager = order.manager.name if order.manager else "供电服务指挥中心指派的客户经理"
-    visit = ""
-    if order.visit_date:
-        visit = f"，按您希望的时间 {Visit(order.visit_date, order.visit_period or '全天').text()}"
+    visit = f"，按您希望的时间 {order.visit}" if order.visit_date else ""
     lines.append(f"客户经理：{manager}将与您（{order.masked_phone}）联系{visit}上门收取资料，您不用带任何资料。")
     lines.append(_dispatch_line(kb, order, doc))
     materials = _materials(kb, order.region, order.category or "all", now)
@@ -77,5 +76,5 @@ def _dispatch_line(kb: KnowledgeBase, order: OrderView, doc: str) -> str:
     if limit is None or order.dispatch_due is None:
         name = kb.region(order.region).name
         return f"派单时限：{name}的文件（{doc}）未规定预约工单的派单时限，客户经理会尽快与您联系。"
-    due = order.dispatch_due.strftime("%H:%M")
+    due = shown_clock(order.dispatch_due)
     return f"派单时限：按{doc}，预约工单在{limit.text}内（{due}前）派发给客户经理。"

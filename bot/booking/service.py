@@ -43,6 +43,7 @@ def draft_from(fields: dict[str, Any]) -> BookingDraft:
         category=BUSINESS[fields["business"]].category,
         capacity=capacity if capacity and capacity != NOT_GIVEN else None,
         visit_date=visit.day if visit else None, visit_period=visit.period if visit else None,
+        visit_time=visit.at if visit else None,
     )
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from bot.booking.text import Parsed, fold
 from bot.calendar import day_info, next_working_day
+from bot.orders.times import beijing, visit_text
 
 WORKING_HOURS = {"上午": (time(9, 0), time(12, 0)), "下午": (time(13, 30), time(17, 30))}
 HORIZON_DAYS = 30
@@ -49,9 +50,7 @@ class Visit:
         return cls(date.fromisoformat(parts[0]), parts[1], at)
 
     def text(self) -> str:
-        clock = f"{self.at.hour}:{self.at.minute:02d}" if self.at else ""
-        period = "（工作时间内）" if self.period == "全天" else self.period
-        return f"{self.day.month}月{self.day.day}日（周{WEEKDAYS[self.day.weekday()]}）{period}{clock}"
+        return visit_text(self.day, self.period, self.at)
 
 
 def chinese_numerals_to_digits(text: str) -> str:
@@ -149,8 +148,14 @@ def _minute(match: re.Match[str]) -> int:
     return int(match[4]) if match[4] else 0
 
 
+def wall_clock(now: datetime) -> datetime:
+    """Beijing wall clock, naive: an aware `now` is converted; a naive one is taken as Beijing wall clock already."""
+    return beijing(now).replace(tzinfo=None) if now.tzinfo is not None else now
+
+
 def find_visit(text: str, now: datetime, loose: bool = False) -> Parsed[Visit]:
-    """A visit time mentioned in the text (error when one is mentioned but cannot be used)."""
+    """A visit time mentioned in the text (error when one is mentioned but cannot be used). `now`: see wall_clock."""
+    now = wall_clock(now)
     folded = chinese_numerals_to_digits(fold(text))
     soon = _SOON.search(folded)
     day, span, error = _find_day(folded, now.date(), loose)

@@ -57,11 +57,14 @@ from bot.channels.wechat_xml import (
     parse_message,
     text_reply,
 )
+from bot.feedback.store import record_exchange
 from bot.limits import TOO_MANY, Rate, RateLimiter
 from bot.livechat.store import Routed, customer_message, remember_target
-from bot.masking import mask_text
+from bot.livechat.store import clock as livechat_clock
+from bot.masking import mask_names, mask_text
 from bot.orders.store import conversation_key
 from bot.rasa_plugins import patches
+from bot.rasa_plugins.tracker_store import contact_names_of
 from bot.senders import openid_of, wechat_sender
 from bot.settings import Settings
 from bot.store.runtime import open_session as orders_session
@@ -92,6 +95,7 @@ TRUNCATED_NOTE = "\n……（内容较长，未能全部显示，请分开提问
 UNSUPPORTED_TYPES = frozenset({"image", "voice", "video", "shortvideo", "location", "link", "file"})
 
 Router = Callable[[str, str], Routed]  # (openid, text) → Routed; runs in a worker thread
+Recorder = Callable[[str, str, str], None]  # (openid, question, answer); runs in a worker thread
 
 
 def tag(openid: str) -> str:
@@ -105,6 +109,17 @@ def route_in_database(openid: str, text: str, settings: Settings | None, now: da
     with orders_session(settings) as session:
         remember_target(session, conversation, CHANNEL, openid, now)
         return customer_message(session, conversation, text, now)
+
+
+def record_in_database(openid: str, question: str, answer: str, settings: Settings | None, now: datetime) -> None:
+    """Keep the exchange (masked, as the web chat does): an agent taking over sees the conversation so far."""
+    with orders_session(settings) as session:
+        record_exchange(session, conversation=conversation_key(wechat_sender(openid)), channel=CHANNEL,
+                        question=question, answer=answer, now=now)
+
+
+def _no_record(_openid: str, _question: str, _answer: str) -> None:
+    return None
 
 
 def render_buttons(text: str, buttons: list[dict[str, Any]]) -> str:
@@ -238,8 +253,12 @@ class InFlight:
 
 
 class Nonces:
-    """Signed requests seen within the replay window: a (timestamp, nonce) may come again only with the same
-    body (WeChat retrying the same push); with another body it is a replay of a captured signature."""
+    """Signed requests seen within the replay window: a signed (timestamp, nonce) may come again only with the
+    same body (WeChat retrying the same push); with another body it is a replay of a captured signature.
+
+    Keyed by what the signature covers: SHA-1 over the *sorted* token, timestamp and nonce, so a captured
+    query string with timestamp and nonce swapped has the same signature. The key is the sorted pair, and
+    a swapped replay is one more replay, not a new request (red team round 1, F7)."""
 
     def __init__(self, ttl: float = REPLAY_WINDOW, clock: Callable[[], float] = time.monotonic,
                  max_entries: int = MAX_NONCES) -> None:
@@ -253,10 +272,11 @@ class Nonces:
                               or len(self._seen) > self.max_entries):
             self._seen.popitem(last=False)
         fingerprint = hashlib.sha256(body).hexdigest()
-        seen = self._seen.get((timestamp, nonce))
+        key = (timestamp, nonce) if timestamp <= nonce else (nonce, timestamp)  # what the signature covers
+        seen = self._seen.get(key)
         if seen is not None:
             return seen[1] == fingerprint
-        self._seen[(timestamp, nonce)] = (now, fingerprint)
+        self._seen[key] = (now, fingerprint)
         return True
 
     def __len__(self) -> int:
@@ -326,8 +346,8 @@ class WeChatInput(InputChannel):
     def __init__(self, token: str, app_id: str = "", app_secret: str = "", aes_key: str = "",
                  api_base: str = DEFAULT_API_BASE, reply_timeout: float = REPLY_TIMEOUT,
                  settings: Settings | None = None, router: Router | None = None,
-                 now: Callable[[], datetime] = datetime.now, clock: Callable[[], float] = time.time,
-                 rate: Rate | None = None) -> None:
+                 now: Callable[[], datetime] = livechat_clock, clock: Callable[[], float] = time.time,
+                 rate: Rate | None = None, recorder: Recorder | None = None) -> None:
         patches.install()  # Rasa builds its channels at start-up, before the first message
         self.token, self.app_id = token, app_id
         self.cipher = WeChatCipher(aes_key, app_id) if aes_key else None
@@ -339,6 +359,8 @@ class WeChatInput(InputChannel):
         self.reply_timeout = reply_timeout
         self.settings = settings
         self.router: Router = router or self._route_in_database
+        # exchanges are kept with the live chat's database (a test router, no database: nothing kept)
+        self.recorder: Recorder = recorder or (self._record_in_database if router is None else _no_record)
         self.now = now
         self.clock = clock  # the wall clock request timestamps are checked against (tests inject one)
         self.rate = rate if rate is not None else Rate.parse(settings.wechat_rate if settings else None, "20/60")
@@ -350,6 +372,9 @@ class WeChatInput(InputChannel):
 
     def _route_in_database(self, openid: str, text: str) -> Routed:
         return route_in_database(openid, text, self.settings, self.now())
+
+    def _record_in_database(self, openid: str, question: str, answer: str) -> None:
+        record_in_database(openid, question, answer, self.settings, self.now())
 
     def get_output_channel(self) -> OutputChannel | None:
         return WeChatPushOutput(self.client) if self.client is not None else None
@@ -500,7 +525,17 @@ class WeChatWebhook:
             logger.info("wechat: message from %s held for the live-chat agent", tag(openid))
             return ""
         answer = await self._ask_rasa(openid, self.choices.resolve(openid, text))
-        return "\n\n".join(part for part in (routed.notice, answer) if part)
+        reply = "\n\n".join(part for part in (routed.notice, answer) if part)
+        if reply:  # the contact name the booking form took is masked in the record too (bot/masking.py)
+            question = mask_names(text, contact_names_of(wechat_sender(openid)))
+            self._track(asyncio.ensure_future(self._record(openid, question, reply)))
+        return reply
+
+    async def _record(self, openid: str, question: str, answer: str) -> None:
+        try:
+            await asyncio.to_thread(self.channel.recorder, openid, question, answer)
+        except Exception:  # the feedback store being down must not silence the assistant
+            logger.exception("wechat: the exchange with %s was not recorded", tag(openid))
 
     async def _route(self, openid: str, text: str) -> Routed:
         try:
@@ -550,9 +585,12 @@ class WeChatWebhook:
             return
         logger.info("wechat: answer to %s %s: sent through the customer-service API", tag(openid), reason)
         pending.deferred = True
-        delivery = asyncio.ensure_future(self._deliver(pending.task, openid, client))
-        self._deliveries.add(delivery)
-        delivery.add_done_callback(self._deliveries.discard)
+        self._track(asyncio.ensure_future(self._deliver(pending.task, openid, client)))
+
+    def _track(self, work: asyncio.Future[None]) -> None:
+        """Background work (an answer sent through the API, an exchange recorded) that shutdown waits for."""
+        self._deliveries.add(work)
+        work.add_done_callback(self._deliveries.discard)
 
     async def _deliver(self, task: asyncio.Future[str], openid: str, client: CustomerServiceClient) -> None:
         try:

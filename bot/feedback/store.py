@@ -34,6 +34,14 @@ def record_exchange(session: Session, *, conversation: str, channel: str, questi
     return int(row.id)
 
 
+def transcript(session: Session, conversation: str, until: datetime, limit: int = 50) -> list[Exchange]:
+    """The conversation's last `limit` exchanges up to `until`, oldest first (masked when stored): what the
+    assistant and the customer said before a handoff."""
+    query = (select(Exchange).where(Exchange.conversation == conversation, Exchange.created_at <= until)
+             .order_by(Exchange.id.desc()).limit(limit))
+    return list(reversed(session.execute(query).scalars().all()))
+
+
 def rate(session: Session, *, exchange_id: int, conversation: str, rating: int, now: datetime) -> bool:
     """Rate an exchange of this conversation (False: no such exchange in this conversation)."""
     if rating not in (1, -1):

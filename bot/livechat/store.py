@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -27,15 +27,39 @@ PRESENCE_WINDOW = timedelta(minutes=2)  # an agent whose console polled within t
 MAX_HANDOFFS_PER_HOUR = 3  # per conversation: more requests are answered as if no agent were online (95598)
 
 
+def clock() -> datetime:
+    """Now, as the live-chat tables keep it: naive UTC (the web app's clock, bot/web/context.py)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 class HandoffClosed(LookupError):
     """The handoff does not exist, is closed, or belongs to another agent."""
 
 
 @dataclass(frozen=True)
 class HandoffRequest:
-    queued: bool  # False: no agent online, the customer should call 95598
+    queued: bool  # False: no agent online (or too many requests), the customer should call 95598 or leave a call-back
     handoff_id: int | None = None
-    position: int = 0
+    position: int = 0  # 1 = next in line; 0 once an agent has taken it
+
+    @property
+    def ahead(self) -> int:
+        """Customers waiting ahead of this one."""
+        return max(self.position - 1, 0)
+
+
+def queue_acknowledgement(ahead: int) -> str:
+    """What the customer is told when the handoff is queued (or asked for again while it waits)."""
+    place = "您是下一位" if ahead <= 0 else f"您前面还有{ahead}位客户在等待"
+    return (f"好的，已为您转接人工客服，{place}，请稍候；排队有变化时会告诉您，"
+            "客服接入后会在这里回复您。")
+
+
+def queue_update(ahead: int) -> str:
+    """The outbox notice when the customer's place in the queue changes."""
+    if ahead <= 0:
+        return "排队进度：您已排在第一位，客服接入后会马上回复您。"
+    return f"排队进度：您前面还有{ahead}位客户在等待，请稍候。"
 
 
 @dataclass(frozen=True)
@@ -104,7 +128,10 @@ def request_handoff(
                   region=region, category=category, order_number=order_number, created_at=now)
     session.add(row)
     session.commit()
-    return HandoffRequest(True, row.id, _position(session, row))
+    position = _position(session, row)
+    row.announced_ahead = max(position - 1, 0)  # the acknowledgement tells the customer this place
+    session.commit()
+    return HandoffRequest(True, row.id, position)
 
 
 def recent_handoffs(session: Session, conversation: str, now: datetime, within: timedelta = timedelta(hours=1)) -> int:
@@ -118,6 +145,35 @@ def _position(session: Session, row: Handoff) -> int:
         return 0
     query = select(func.count()).select_from(Handoff).where(Handoff.status == "waiting", Handoff.id <= row.id)
     return int(session.execute(query).scalar_one())
+
+
+def waiting_ahead(session: Session, conversation: str) -> int | None:
+    """Customers waiting ahead of this conversation's waiting handoff; None when it has none waiting."""
+    row = open_handoff(session, conversation)
+    if row is None or row.status != "waiting":
+        return None
+    return max(_position(session, row) - 1, 0)
+
+
+def announce_positions(session: Session, now: datetime) -> int:
+    """Tell each waiting customer whose place in the queue moved up (an outbox notice: the web chat shows it,
+    WeChat gets it pushed). A conditional UPDATE of the place last told makes each move announced once, whichever
+    replica notices it. Returns how many customers were told."""
+    waiting = session.execute(select(Handoff.id, Handoff.conversation, Handoff.announced_ahead)
+                              .where(Handoff.status == "waiting").order_by(Handoff.id)).all()
+    told = 0
+    for ahead, (handoff_id, conversation, announced) in enumerate(waiting):
+        if announced is not None and ahead >= announced:
+            continue
+        told_before = (Handoff.announced_ahead.is_(None) if announced is None
+                       else Handoff.announced_ahead == announced)
+        won = session.execute(update(Handoff).where(Handoff.id == handoff_id, Handoff.status == "waiting", told_before)
+                              .values(announced_ahead=ahead)).rowcount
+        session.commit()
+        if won:
+            queue_for_customer(session, conversation, queue_update(ahead), now, kind="system")
+            told += 1
+    return told
 
 
 def customer_message(session: Session, conversation: str, text: str, now: datetime,
@@ -178,6 +234,7 @@ def take_handoff(session: Session, handoff_id: int, agent: str, now: datetime) -
     session.commit()
     observe_handoff_wait(row.created_at, now)
     queue_for_customer(session, row.conversation, "您好，人工客服已接入，请问有什么可以帮您？", now, kind="agent")
+    announce_positions(session, now)  # everyone behind moved up one place
     return row
 
 
@@ -205,9 +262,12 @@ def _active_for(session: Session, handoff_id: int, agent: str) -> Handoff:
 
 
 def _close(session: Session, row: Handoff, now: datetime, reason: str) -> None:
+    was_waiting = row.status == "waiting"
     row.status, row.closed_at, row.close_reason = "closed", now, reason
     row.messages.append(HandoffMessage(at=now, sender="system", text=f"会话结束：{CLOSE_REASONS[reason]}"))
     session.commit()
+    if was_waiting:  # a customer left the queue: those behind moved up
+        announce_positions(session, now)
 
 
 def queue_for_customer(session: Session, conversation: str, text: str, now: datetime,

@@ -1,4 +1,5 @@
-"""Staff command line: python -m bot.orders {list,show,advance,reassign,note,managers,stages,demo,export-csv}."""
+"""Staff command line: python -m bot.orders {list,show,advance,reassign,note,message,reschedule,cancel,managers,stages,
+demo,export-csv}. Times are shown in Beijing time (bot/orders/times.py), whatever the machine's time zone."""
 
 from __future__ import annotations
 
@@ -12,23 +13,28 @@ from typing import TextIO
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
-from bot.calendar import china_now
+from bot.booking.visit import parse_visit
 from bot.knowledge.service import KnowledgeBase
 from bot.orders import numbers
 from bot.orders.demo import load_demo
 from bot.orders.managers import list_managers
-from bot.orders.notify import notify_stage_change
-from bot.orders.report import status_text
+from bot.orders.notify import notify_message, notify_stage_change, notify_visit_change
+from bot.orders.report import staff_history_lines, status_text
 from bot.orders.stages import STAGES, stage
 from bot.orders.store import (
     InvalidTransition,
+    NotChangeable,
     OrderNotFound,
+    add_customer_message,
     add_note,
     advance_order,
+    cancel_order,
     get_order,
     list_orders,
     reassign_order,
+    reschedule_visit,
 )
+from bot.orders.times import shown, shown_seconds, utc_now
 from bot.orders.views import OrderView
 from bot.settings import Settings
 from bot.store.runtime import sessions_for
@@ -44,7 +50,7 @@ class CliError(Exception):
     """A mistake or an unusable database or file, told to the staff member in one line (exit code 1)."""
 
 
-REPORTED = (CliError, OrderNotFound, InvalidTransition, LookupError)  # main() tells these in one line
+REPORTED = (CliError, OrderNotFound, InvalidTransition, NotChangeable, LookupError)  # main() tells these in one line
 
 
 def parser() -> argparse.ArgumentParser:
@@ -65,9 +71,22 @@ def parser() -> argparse.ArgumentParser:
     re_.add_argument("number")
     re_.add_argument("manager", help="manager id or exact name")
     re_.add_argument("--note")
-    note = sub.add_parser("note", help="add a note to an order's history")
+    note = sub.add_parser("note", help="add an internal note to an order's history (staff only, never shown to the "
+                                       "customer)")
     note.add_argument("number")
     note.add_argument("text")
+    message = sub.add_parser("message", help="send the customer a message about an order (shown in their status "
+                                             "reply and pushed to their chat)")
+    message.add_argument("number")
+    message.add_argument("text")
+    visit = sub.add_parser("reschedule", help="move the customer manager's visit (e.g. \"12月5日下午\", "
+                                              "\"周五上午10点\"); the customer is told")
+    visit.add_argument("number")
+    visit.add_argument("when")
+    visit.add_argument("--note", help="internal note")
+    cancel = sub.add_parser("cancel", help="cancel an open order; the customer is told")
+    cancel.add_argument("number")
+    cancel.add_argument("--note", required=True, help="why (internal note)")
     mgr = sub.add_parser("managers", help="customer managers")
     mgr.add_argument("--region")
     sub.add_parser("stages", help="the stages of a work order")
@@ -140,7 +159,7 @@ def _kb(settings: Settings) -> KnowledgeBase:
 
 
 def _run(args: argparse.Namespace, session, settings: Settings, out: TextIO) -> int:  # noqa: C901
-    now = china_now()
+    now = utc_now()
     command = args.command
     if command in ("list", "export-csv"):
         found = list_orders(session, region=args.region, district=args.district, stage_id=args.stage,
@@ -157,6 +176,9 @@ def _run(args: argparse.Namespace, session, settings: Settings, out: TextIO) -> 
         if found_order is None:
             raise OrderNotFound(f"找不到工单 {args.number}")
         print(status_text(_kb(settings), found_order, now), file=out)
+        print("全部记录（工作人员可见，含内部备注）：", file=out)
+        for line in staff_history_lines(found_order):
+            print(line, file=out)
         if args.reveal:
             print(f"明文：{found_order.contact_name} {found_order.phone} {found_order.address}", file=out)
             add_note(session, found_order.number, "工作人员查看了明文联系方式", actor=args.actor, now=now)
@@ -173,7 +195,27 @@ def _run(args: argparse.Namespace, session, settings: Settings, out: TextIO) -> 
         return 0
     if command == "note":
         add_note(session, args.number, args.text, actor=args.actor, now=now)
-        print("已记录", file=out)
+        print("已记录（内部备注，客户不可见）", file=out)
+        return 0
+    if command == "message":
+        order = add_customer_message(session, args.number, args.text, actor=args.actor, now=now)
+        notified = notify_message(session, order.number, args.text, now) is not None
+        print("已记录（客户可见）" + ("，已推送给客户" if notified else ""), file=out)
+        return 0
+    if command == "reschedule":
+        parsed = parse_visit(args.when, now)
+        if parsed.value is None:
+            raise CliError(parsed.error or "没听懂上门时间")
+        visit = parsed.value
+        order = reschedule_visit(session, args.number, visit.day, visit.period, visit.at, actor=args.actor, now=now,
+                                 note=args.note)
+        notified = notify_visit_change(session, order.number, now) is not None
+        print(f"{order.display_number} 上门时间 → {order.visit}" + ("（已通知客户）" if notified else ""), file=out)
+        return 0
+    if command == "cancel":
+        order = cancel_order(session, args.number, actor=args.actor, now=now, note=args.note)
+        notified = notify_stage_change(session, order.number, now) is not None
+        print(f"{order.display_number} → 已取消" + ("（已通知客户）" if notified else ""), file=out)
         return 0
     if command == "managers":
         for manager in list_managers(session, args.region):
@@ -195,7 +237,7 @@ def _run(args: argparse.Namespace, session, settings: Settings, out: TextIO) -> 
 def _row(order: OrderView) -> str:
     manager = order.manager.name if order.manager else "-"
     return "\t".join((order.display_number, order.region, order.district or "-", order.business,
-                      stage(order.stage).name, f"{order.stage_since:%Y-%m-%d %H:%M}", manager, order.masked_phone))
+                      stage(order.stage).name, shown(order.stage_since), manager, order.masked_phone))
 
 
 def _export(found: list[OrderView], path: Path | None, reveal: bool, out: TextIO) -> None:
@@ -215,9 +257,9 @@ def _write_csv(found: list[OrderView], reveal: bool, handle: TextIO) -> None:
     for order in found:
         writer.writerow((
             numbers.display(order.number), order.region, order.district or "", order.business, order.stage,
-            f"{order.stage_since:%Y-%m-%d %H:%M:%S}", order.manager.name if order.manager else "",
+            shown_seconds(order.stage_since), order.manager.name if order.manager else "",
             order.contact_name if reveal else order.masked_name, order.phone if reveal else order.masked_phone,
             order.address if reveal else order.masked_address,
             order.visit_date.isoformat() if order.visit_date else "", order.visit_period or "",
-            order.channel, f"{order.created_at:%Y-%m-%d %H:%M:%S}",
+            order.channel, shown_seconds(order.created_at),
         ))

@@ -1,4 +1,7 @@
-"""Deadlines of the current step: time limits from the region's document, counted in working days."""
+"""Deadlines of the current step: time limits from the region's document, counted in working days.
+
+Days are Beijing days (a stage entered at 01:00 UTC was entered on that Beijing morning); `due` is aware.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from bot.calendar import APPROXIMATE_NOTE, WorkingCount, add_working_days, worki
 from bot.knowledge.models import Fact
 from bot.knowledge.service import FactQuery, KnowledgeBase
 from bot.orders.stages import Stage, stage
+from bot.orders.times import BEIJING, as_utc, beijing_date
 from bot.orders.views import OrderView
 from bot.orders.warnings import WarningLevel, scheme_for
 
@@ -82,8 +86,9 @@ def stage_limit(kb: KnowledgeBase, order: OrderView, on: date) -> TimeLimit | No
 
 
 def step_deadline(kb: KnowledgeBase, order: OrderView, now: datetime) -> StepDeadline:
+    now = as_utc(now)
     current = stage(order.stage)
-    limit = stage_limit(kb, order, now.date())
+    limit = stage_limit(kb, order, beijing_date(now))
     if limit is None:
         return StepDeadline(current, None)
     if limit.unit in CLOCK_UNITS:
@@ -93,8 +98,9 @@ def step_deadline(kb: KnowledgeBase, order: OrderView, now: datetime) -> StepDea
 
 def _clock_deadline(current: Stage, limit: TimeLimit, order: OrderView, now: datetime) -> StepDeadline:
     span = CLOCK_UNITS[limit.unit] * limit.amount
-    due = order.stage_since + span
-    used = (now - order.stage_since) / span
+    since = as_utc(order.stage_since)
+    due = since + span
+    used = (now - since) / span
     overrun = (now - due) / span if now > due else None
     level = scheme_for(order.region).level(used, overrun)
     minutes = int(abs((due - now).total_seconds()) // 60)
@@ -103,7 +109,7 @@ def _clock_deadline(current: Stage, limit: TimeLimit, order: OrderView, now: dat
 
 
 def _day_deadline(current: Stage, limit: TimeLimit, order: OrderView, now: datetime) -> StepDeadline:
-    start, today, amount = order.stage_since.date(), now.date(), int(limit.amount)
+    start, today, amount = beijing_date(order.stage_since), beijing_date(now), int(limit.amount)
     if limit.unit == "工作日":
         result = add_working_days(start, amount)
         due_day, approximate = result.day, result.approximate
@@ -123,6 +129,6 @@ def _day_deadline(current: Stage, limit: TimeLimit, order: OrderView, now: datet
     else:
         remaining = f"还剩{left.days}{unit}" if left.days else "今天到期"
     approximate = approximate or used_count.approximate or left.approximate
-    return StepDeadline(current, limit, datetime.combine(due_day, time(23, 59)), overdue, remaining, level,
-                        approximate)
+    return StepDeadline(current, limit, datetime.combine(due_day, time(23, 59), tzinfo=BEIJING), overdue, remaining,
+                        level, approximate)
 

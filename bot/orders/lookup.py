@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.orders import numbers
 from bot.orders.models import LookupAttempt, LookupClientFailure, WorkOrder
+from bot.orders.times import as_utc
 from bot.orders.views import OrderView
 
 
@@ -77,7 +78,7 @@ def _failures(kind: str, since: datetime) -> tuple[Any, Any]:
 def is_locked(session: Session, conversation: str, number: str, now: datetime, policy: LookupPolicy,
               client: str | None = None) -> bool:
     """Too many failures within the window for this conversation, this order number or this client address."""
-    since = now - policy.window
+    since = as_utc(now) - policy.window
     keys = {"conversation": conversation, "order": number, "client": client}
     for kind, key in keys.items():
         if key is None:
@@ -91,7 +92,7 @@ def is_locked(session: Session, conversation: str, number: str, now: datetime, p
 
 def current_lockouts(session: Session, now: datetime, policy: LookupPolicy) -> list[Lockout]:
     """Every lockout in force: the key, its failures in the window, and when the oldest of them age out."""
-    since = now - policy.window
+    since = as_utc(now) - policy.window
     found = []
     for kind in LOCK_KINDS:
         key_column, at_column = _failures(kind, since)
@@ -118,6 +119,7 @@ def lookup_order(
     lookups are refused with one answer (LOCKED, whichever limit it was) until the misses age out.
     Refused attempts are not counted, so a lockout ends `window` after the misses that caused it.
     """
+    now = as_utc(now)
     number = numbers.canonical(number_text)
     if number is None:
         return LookupResult(Outcome.BAD_NUMBER)

@@ -1,4 +1,10 @@
-"""Creating, reading and moving work orders. Every write commits before it returns."""
+"""Creating, reading and moving work orders. Every write commits before it returns.
+
+Every `now` is stored as UTC (bot/orders/times.py: aware values are converted, naive ones are read as UTC).
+Each change adds an entry to the order's history with its kind (bot/orders/models.py HISTORY_KINDS): internal
+notes (`note`) are for staff only, customer messages (`message`) and visit changes (`visit`) are what the
+customer reads besides the stages.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +21,8 @@ from sqlalchemy.orm import Session
 from bot.orders import numbers
 from bot.orders.managers import find_manager, pick_manager
 from bot.orders.models import StatusChange, WorkOrder
-from bot.orders.stages import allowed_moves, next_stage, stage
+from bot.orders.stages import BY_ID, allowed_moves, next_stage, stage
+from bot.orders.times import as_utc, visit_text
 from bot.orders.views import BookingDraft, OrderView
 
 DEFAULT_DEDUPE_WINDOW = timedelta(minutes=30)
@@ -28,6 +35,15 @@ class OrderNotFound(LookupError):
 
 class InvalidTransition(ValueError):
     pass
+
+
+class NotChangeable(ValueError):
+    """The order cannot be changed this way any more (it is closed, or past the visit)."""
+
+
+# Stages in which the customer manager has not collected the documents yet: the visit can still be moved, and
+# the customer may cancel the order from the chat. Later, staff change it (the console, the CLI).
+BEFORE_VISIT = ("submitted", "dispatched")
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,7 @@ def create_booking(
     Two concurrent submissions of the same booking race for the unique (dedupe_key, bucket)
     or request_id; the loser rolls back and finds the winner's order.
     """
+    now = as_utc(now)
     key = dedupe_key(draft)
     bucket = int(now.timestamp() // dedupe_window.total_seconds())
     for _ in range(_ATTEMPTS):
@@ -93,16 +110,16 @@ def _new_order(
         number=numbers.new_number(), region=draft.region, district=draft.district, address=draft.address,
         contact_name=draft.contact_name, phone=draft.phone, phone_suffix=draft.phone[-4:],
         business=draft.business, category=draft.category, capacity=draft.capacity,
-        visit_date=draft.visit_date, visit_period=draft.visit_period,
+        visit_date=draft.visit_date, visit_period=draft.visit_period, visit_time=draft.visit_time,
         stage="submitted", stage_since=now, manager=manager, channel=channel, created_by=actor,
         created_at=now, updated_at=now, dispatch_due=now + dispatch_within if dispatch_within else None,
         dedupe_key=key, dedupe_bucket=bucket, request_id=request_id, conversation=conversation,
     )
-    row.history.append(StatusChange(at=now, from_stage=None, to_stage="submitted", actor=actor,
+    row.history.append(StatusChange(at=now, from_stage=None, to_stage="submitted", actor=actor, kind="stage",
                                     note=f"{'客户自助' if channel == 'customer' else '工作人员代客'}零证预约"))
     if manager is not None:
         row.history.append(StatusChange(at=now, from_stage="submitted", to_stage="submitted", actor="system",
-                                        note=f"分配客户经理：{manager.name}"))
+                                        kind="manager", note=f"分配客户经理：{manager.name}"))
     session.add(row)
     return row
 
@@ -144,12 +161,15 @@ def list_orders(
 def advance_order(
     session: Session, number: str, *, actor: str, now: datetime, to_stage: str | None = None, note: str | None = None,
 ) -> OrderView:
-    """Move an order to `to_stage` (default: the next stage of the flow), with a history entry."""
+    """Move an order to `to_stage` (default: the next stage of the flow), with a history entry (its note is the
+    staff's explanation: internal)."""
+    now = as_utc(now)
     row = _row(session, number)
     target = to_stage or next_stage(row.stage)
     if target is None or target not in allowed_moves(row.stage):
         raise InvalidTransition(f"{stage(row.stage).name} 不能转到 {stage(target).name if target else '下一阶段'}")
-    row.history.append(StatusChange(at=now, from_stage=row.stage, to_stage=target, actor=actor, note=note))
+    row.history.append(StatusChange(at=now, from_stage=row.stage, to_stage=target, actor=actor, note=note,
+                                    kind="stage"))
     row.stage, row.stage_since, row.updated_at = target, now, now
     if target == "cancelled":
         row.dedupe_bucket = -row.id  # a cancelled booking no longer blocks booking the same again
@@ -159,6 +179,7 @@ def advance_order(
 
 def reassign_order(session: Session, number: str, manager: str, *, actor: str, now: datetime,
                    note: str | None = None) -> OrderView:
+    now = as_utc(now)
     row = _row(session, number)
     new = find_manager(session, manager)
     if new is None:
@@ -167,14 +188,64 @@ def reassign_order(session: Session, number: str, manager: str, *, actor: str, n
     row.manager = new
     row.updated_at = now
     text = f"改派客户经理：{old} → {new.name}" + (f"（{note}）" if note else "")
-    row.history.append(StatusChange(at=now, from_stage=row.stage, to_stage=row.stage, actor=actor, note=text))
+    row.history.append(StatusChange(at=now, from_stage=row.stage, to_stage=row.stage, actor=actor, note=text,
+                                    kind="manager"))
+    session.commit()
+    return OrderView.of(row)
+
+
+def _entry(session: Session, number: str, kind: str, note: str, actor: str, now: datetime) -> OrderView:
+    now = as_utc(now)
+    row = _row(session, number)
+    row.history.append(StatusChange(at=now, from_stage=row.stage, to_stage=row.stage, actor=actor, note=note,
+                                    kind=kind))
+    row.updated_at = now
     session.commit()
     return OrderView.of(row)
 
 
 def add_note(session: Session, number: str, note: str, *, actor: str, now: datetime) -> OrderView:
+    """An internal note: staff see it in the console and the CLI; the customer never does."""
+    return _entry(session, number, "note", note, actor, now)
+
+
+def add_customer_message(session: Session, number: str, text: str, *, actor: str, now: datetime) -> OrderView:
+    """A message for the customer: shown in their status reply (notify.notify_message pushes it)."""
+    return _entry(session, number, "message", text, actor, now)
+
+
+def reschedule_visit(
+    session: Session, number: str, day: date, period: str, at: time | None = None, *, actor: str, now: datetime,
+    note: str | None = None,
+) -> OrderView:
+    """Move the customer manager's visit (a Beijing wall-clock day and period, checked by the caller with
+    bot/booking/visit.py). Only before the documents are collected (BEFORE_VISIT); `note` is internal."""
+    now = as_utc(now)
     row = _row(session, number)
-    row.history.append(StatusChange(at=now, from_stage=row.stage, to_stage=row.stage, actor=actor, note=note))
+    if row.stage not in BEFORE_VISIT:
+        raise NotChangeable(f"工单处于「{BY_ID[row.stage].name}」，上门时间不能再改")
+    before = visit_text(row.visit_date, row.visit_period, row.visit_time) if row.visit_date else "未约定"
+    after = visit_text(day, period, at)
+    if (row.visit_date, row.visit_period, row.visit_time) == (day, period, at):
+        raise NotChangeable(f"上门时间已经是{after}")
+    row.visit_date, row.visit_period, row.visit_time = day, period, at
     row.updated_at = now
+    row.history.append(StatusChange(at=now, from_stage=row.stage, to_stage=row.stage, actor=actor, kind="visit",
+                                    note=f"预约上门时间改为{after}（原为{before}）"))
+    if note:
+        row.history.append(StatusChange(at=now, from_stage=row.stage, to_stage=row.stage, actor=actor, kind="note",
+                                        note=note))
     session.commit()
     return OrderView.of(row)
+
+
+def cancel_order(session: Session, number: str, *, actor: str, now: datetime, note: str | None = None,
+                 customer: bool = False) -> OrderView:
+    """Cancel an open order (a stage move to 已取消; `note` is internal). A customer may cancel only before the
+    documents are collected (BEFORE_VISIT); staff may cancel any open order."""
+    row = _row(session, number)
+    if stage(row.stage).final:
+        raise NotChangeable(f"工单已{BY_ID[row.stage].name}，不能取消")
+    if customer and row.stage not in BEFORE_VISIT:
+        raise NotChangeable(f"工单处于「{BY_ID[row.stage].name}」，需要由客户经理办理取消")
+    return advance_order(session, number, actor=actor, now=now, to_stage="cancelled", note=note)

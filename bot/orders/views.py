@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from bot.masking import mask_address, mask_name, mask_phone
 from bot.orders import numbers
-from bot.orders.models import CustomerManager, StatusChange, WorkOrder
+from bot.orders.models import CUSTOMER_NOTES, HISTORY_KINDS, CustomerManager, StatusChange, WorkOrder
+from bot.orders.times import visit_text
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class BookingDraft:
     capacity: str | None = None
     visit_date: date | None = None
     visit_period: str | None = None
+    visit_time: time | None = None
 
 
 @dataclass(frozen=True)
@@ -41,15 +43,32 @@ class ManagerView:
 
 @dataclass(frozen=True)
 class HistoryEntry:
+    """One entry of an order's history. `at` is aware UTC; `kind` says what it is and who may read its note."""
+
     at: datetime
     from_stage: str | None
     to_stage: str
     actor: str
     note: str | None
+    kind: str = "note"
 
     @classmethod
     def of(cls, row: StatusChange) -> HistoryEntry:
-        return cls(row.at, row.from_stage, row.to_stage, row.actor, row.note)
+        return cls(row.at, row.from_stage, row.to_stage, row.actor, row.note, row.kind or "note")
+
+    @property
+    def moved(self) -> bool:
+        """A creation or a stage change."""
+        return self.kind == "stage" and (self.from_stage is None or self.from_stage != self.to_stage)
+
+    @property
+    def customer_visible(self) -> bool:
+        """Whether the customer may read the note (customer messages and visit changes; never internal notes)."""
+        return self.kind in CUSTOMER_NOTES
+
+    @property
+    def kind_name(self) -> str:
+        return HISTORY_KINDS.get(self.kind, self.kind)
 
 
 @dataclass(frozen=True)
@@ -73,6 +92,7 @@ class OrderView:
     created_at: datetime
     dispatch_due: datetime | None
     history: tuple[HistoryEntry, ...]
+    visit_time: time | None = None
 
     @classmethod
     def of(cls, row: WorkOrder) -> OrderView:
@@ -84,7 +104,13 @@ class OrderView:
             manager=ManagerView.of(row.manager) if row.manager else None,
             channel=row.channel, created_by=row.created_by, created_at=row.created_at,
             dispatch_due=row.dispatch_due, history=tuple(HistoryEntry.of(h) for h in row.history),
+            visit_time=row.visit_time,
         )
+
+    @property
+    def visit(self) -> str:
+        """'12月2日（周二）上午', '' when no visit time was asked for (Beijing wall clock, as the customer said it)."""
+        return visit_text(self.visit_date, self.visit_period, self.visit_time) if self.visit_date else ""
 
     @property
     def display_number(self) -> str:

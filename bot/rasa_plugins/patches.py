@@ -4,14 +4,15 @@ Importing a module of this package changes nothing."""
 
 from __future__ import annotations
 
-from bot.rasa_plugins import action_server_down, action_validation, log_masking, sanic_accept
+from bot.rasa_plugins import action_server_down, action_validation, log_masking, sanic_accept, sanic_timeouts
 
 _installed = False
 
 
 def install() -> None:
     """Idempotent: validators built once, 'please try again' when the action server fails, phone
-    numbers masked in Rasa's log, a malformed Accept header no longer turning 4xx into 500."""
+    numbers masked in Rasa's log, a malformed Accept header no longer turning 4xx into 500, a deadline
+    for each request's headers and body (bot/rasa_plugins/sanic_timeouts.py)."""
     global _installed
     if _installed:
         return
@@ -19,6 +20,7 @@ def install() -> None:
     action_server_down.install()
     log_masking.install()
     sanic_accept.install()
+    sanic_timeouts.install()
     _installed = True
 
 

@@ -16,7 +16,11 @@ name masked; every event's metadata (e.g. what a REST caller sent as `metadata`)
 values (session_started_metadata) masked string by string. The live conversation is unaffected: NLU has
 already read the message, booking slots hold the phone number and address sealed (bot/booking/sealed.py),
 which masking leaves alone, and the contact name slot is sealed by the store itself and opened again
-when the conversation is read back.
+when the conversation is read back. The contact names the booking form took in the conversation (the
+name slot's values in its events) are masked wherever they appear in its texts and metadata, also
+without a cue ("呼延灼灼 139…" answering the name question, "王小明，139…，…" as a first message), and are
+kept in this process's memory for the channels (`contact_names_of`): the REST channel hands them, sealed,
+to the web app, and the WeChat channel masks them, so that exchanges are stored masked the same way.
 
 Size: a conversation session that grows past BANDIAN_TRACKER_MAX_EVENTS events (a client sending message
 after message) is closed after the turn and a new session started with the slots carried over, as Rasa
@@ -29,6 +33,7 @@ import itertools
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -40,7 +45,7 @@ from rasa.shared.core.events import ActionExecuted, Event, Restarted, SessionSta
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.booking.sealed import fernet, seal, unseal
-from bot.masking import NAME_SLOTS, REQUESTED_SLOT, SEALED_PREFIX, mask_event, mask_events
+from bot.masking import NAME_SLOTS, REQUESTED_SLOT, SEALED_PREFIX, contact_names, mask_event, mask_events
 from bot.rasa_plugins import patches
 from bot.settings import Settings
 
@@ -54,20 +59,47 @@ def _sealed_names(event: dict[str, Any], box: Fernet) -> dict[str, Any]:
     return event
 
 
-def stored_events(events: Iterable[dict[str, Any]], box: Fernet, requested: str | None = None) -> list[dict[str, Any]]:
-    """Serialised events as they are stored: contact name slots sealed, everything else masked."""
-    return mask_events((_sealed_names(event, box) for event in events), requested)
+def stored_events(events: Iterable[dict[str, Any]], box: Fernet, requested: str | None = None,
+                  names: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Serialised events as they are stored: contact name slots sealed, everything else masked (`names`: the
+    conversation's contact names, masked wherever they appear)."""
+    return mask_events((_sealed_names(event, box) for event in events), requested, names)
 
 
-def masked_events(events: Iterator[Event], requested: str | None = None) -> list[Event]:
-    masked = (Event.from_parameters(event) for event in mask_events((e.as_dict() for e in events), requested))
+def tracker_names(tracker: DialogueStateTracker) -> tuple[str, ...]:
+    """The contact names the conversation gave (every value its name slots had, opened)."""
+    return contact_names(event.value for event in tracker.events
+                         if isinstance(event, SlotSet) and event.key in NAME_SLOTS)
+
+
+MAX_REMEMBERED = 10_000  # conversations whose contact names this process keeps for its channels
+_contact_names: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+
+def remember_contact_names(sender_id: str, names: tuple[str, ...]) -> None:
+    """Kept when the tracker is saved (within the turn, before the channel answers), the oldest forgotten first."""
+    _contact_names.pop(sender_id, None)
+    if names:
+        _contact_names[sender_id] = names
+        while len(_contact_names) > MAX_REMEMBERED:
+            _contact_names.popitem(last=False)
+
+
+def contact_names_of(sender_id: str) -> tuple[str, ...]:
+    """The contact names of a conversation this process saved (empty when none was given)."""
+    return _contact_names.get(sender_id, ())
+
+
+def masked_events(events: Iterator[Event], requested: str | None = None, names: tuple[str, ...] = ()) -> list[Event]:
+    masked = (Event.from_parameters(event)
+              for event in mask_events((e.as_dict() for e in events), requested, names))
     return [event for event in masked if event is not None]
 
 
 def masked_tracker(tracker: DialogueStateTracker, domain: Domain) -> DialogueStateTracker:
     """A masked copy of the whole tracker (replays every event: only for an event broker)."""
     return DialogueStateTracker.from_events(
-        tracker.sender_id, masked_events(iter(tracker.events)), slots=domain.slots,
+        tracker.sender_id, masked_events(iter(tracker.events), names=tracker_names(tracker)), slots=domain.slots,
         max_event_history=tracker._max_event_history, sender_source=tracker.sender_source,
     )
 
@@ -174,6 +206,8 @@ class MaskingInMemoryTrackerStore(_Masking, InMemoryTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """As InMemoryTrackerStore.save, with the serialised events masked (no replay of the tracker)."""
         await self.stream_events(tracker)
+        names = tracker_names(tracker)
+        remember_contact_names(tracker.sender_id, names)
         dialogue = tracker.as_dialogue().as_dict()
         events = dialogue["events"]
         if len(events) > self.max_events:  # keep the latest session only ...
@@ -182,7 +216,7 @@ class MaskingInMemoryTrackerStore(_Masking, InMemoryTrackerStore):
                 events = events[starts[-1] - 1:]  # (from its action_session_start)
             if self.too_long(tracker):  # ... and a new one when that session is too long itself
                 events = [event.as_dict() for event in new_session(tracker)]
-        dialogue["events"] = stored_events(events, self.box)
+        dialogue["events"] = stored_events(events, self.box, names=names)
         self.store[tracker.sender_id] = json.dumps(dialogue)
 
 
@@ -192,18 +226,21 @@ class MaskingSQLTrackerStore(_Masking, SQLTrackerStore):
         stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
         requested = requested_before(itertools.islice(tracker.events, 0, stored))
         new = (event.as_dict() for event in itertools.islice(tracker.events, stored, len(tracker.events)))
-        masked = (Event.from_parameters(event) for event in stored_events(new, self.box, requested))
+        names = tracker_names(tracker)
+        masked = (Event.from_parameters(event) for event in stored_events(new, self.box, requested, names))
         return iter([event for event in masked if event is not None])
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)
+        names = tracker_names(tracker)
+        remember_contact_names(tracker.sender_id, names)
         if self.too_long(tracker):
-            self._store(tracker.sender_id, new_session(tracker))
+            self._store(tracker.sender_id, new_session(tracker), names)
 
-    def _store(self, sender_id: str, events: list[Event]) -> None:
+    def _store(self, sender_id: str, events: list[Event], names: tuple[str, ...] = ()) -> None:
         """Add events after the stored ones (as SQLTrackerStore.save adds a tracker's new events)."""
         with self.session_scope() as session:
-            for data in stored_events((event.as_dict() for event in events), self.box):
+            for data in stored_events((event.as_dict() for event in events), self.box, names=names):
                 session.add(self.SQLEvent(sender_id=sender_id, type_name=data["event"], timestamp=data.get("timestamp"),
                                           intent_name=None, action_name=data.get("name"), data=json.dumps(data)))
             session.commit()

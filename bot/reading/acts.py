@@ -20,7 +20,8 @@ TOPIC_INTENTS = {
     "service": "ask_channels", "transfer": "ask_channels", "definition": "ask_definition",
     "warning": "ask_warning", "booking": "ask_channels",
 }
-QUESTION = re.compile(r"吗|(?<![这那多要])么|多久|几|什么|啥|哪|怎么|多少|是否|能不能|要不要|可不可以|是不是|有没有|需不需要|用不用"
+QUESTION = re.compile(r"吗|(?<![这那多要])么|多久|几|什么|啥|哪|怎么|多少|是否|能不能|要不要|可不可以|是不是"
+                      r"|有没有|需不需要|用不用"
                       r"|干嘛"
                       r"|合规|违规|合法|必须|\?")
 # Asking to be booked (a request), as opposed to asking about bookings.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,14 +21,15 @@ READY_TIMEOUT = 2.0  # seconds: a database that has not answered `SELECT 1` by t
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """A 2.0-style engine; SQLite files get their directory, WAL mode, foreign keys, a busy timeout and a
-    connection pool (SQLAlchemy 1.4 would open the file and set the pragmas again for every session)."""
+    """A 2.0-style engine; SQLite files get their directory, mode 0600 (`private_sqlite_file`), WAL mode,
+    foreign keys, a busy timeout and a connection pool (SQLAlchemy 1.4 would open the file and set the pragmas
+    again for every session)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, future=True, pool_pre_ping=True, **kwargs)
     file = sqlite_file(url)
     if file is not None:
-        file.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(file)
         kwargs.setdefault("poolclass", QueuePool)
     engine = create_engine(url, future=True, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
@@ -42,6 +44,30 @@ def sqlite_file(url: str | URL) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
     return Path(parsed.database)
+
+
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def private_sqlite_file(file: Path) -> None:
+    """The database holds names, phone numbers and addresses: readable by its owner only. A new file is
+    created empty with mode 0600 before SQLite opens it (SQLite gives the -wal and -shm files it creates
+    the database file's mode), in a new directory with mode 0700; an existing database and its -wal, -shm
+    and -journal files are tightened to 0600 (a file another user owns is left alone)."""
+    if not file.parent.exists():
+        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as error:  # a read-only or missing place: SQLite reports it when it opens the file
+        logger.debug("could not create %s beforehand: %s", file, error)
+    for path in (file, *(file.with_name(file.name + suffix) for suffix in SQLITE_COMPANIONS)):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except OSError:
+            continue
 
 
 def _file_identity(file: Path) -> tuple[int, int] | None:

@@ -1,16 +1,24 @@
 """The web chat's JSON API: messages go to Rasa's REST channel, except during a live handoff.
 
 POST /api/session   {}                                            → {"session"} (a new conversation)
-POST /api/chat      {"session", "message", "display"?, "silent"?} → {"replies", "handoff"}
+POST /api/chat      {"session", "message", "display"?, "silent"?} → {"replies", "handoff", "queue"?}
 POST /api/feedback  {"session", "exchange_id", "rating": 1 | -1}   → {"ok": true}
-GET  /api/updates   ?session=&after=                               → {"messages", "handoff"}
+GET  /api/updates   ?session=&after=                               → {"messages", "handoff", "queue"}
 POST /api/leave     {"session"}                                    → {"ok": true} (closes an open handoff)
 
 Session ids are issued by the server (bot/senders.py: random, signed, checked by any replica without a
 database); a well-formed id the server did not issue gets 403 {"error", "renew": true} and the page asks for
 a new one. The conversation's Rasa sender id is `web:<session>`. Each client address gets BANDIAN_CHAT_RATE
 messages, BANDIAN_SESSION_RATE new sessions and BANDIAN_HANDOFF_RATE queued 转人工 requests (429 with
-Retry-After, or a polite reply for a handoff).
+Retry-After, or a polite reply for a handoff), and BANDIAN_UPDATES_RATE polls, BANDIAN_FEEDBACK_RATE ratings and
+BANDIAN_LEAVE_RATE new conversations (an IPv6 client counts as its /64: bot/limits.py).
+
+What is recorded (the exchange, and what an agent sees during a handoff) is what Rasa was sent: `silent` is
+honoured only for the page's greeting (`/greet`, not recorded; held like any message while a handoff is
+open), and `display` (a button's title) only for a button payload (`/intent…`), recorded as
+"title（payload）"; for any other message the text sent is the text recorded. The contact name the booking
+form took in the conversation is masked in the stored exchange (the REST channel hands it over sealed:
+bot/trust.py NAMES_HEADER).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -27,6 +36,7 @@ from typing import Any, TypeGuard
 import aiohttp
 from aiohttp import web
 
+from bot.booking.sealed import fernet
 from bot.feedback.store import rate, record_exchange
 from bot.limits import TOO_MANY, Rate, RateLimiter, retry_after
 from bot.livechat.store import (
@@ -37,10 +47,12 @@ from bot.livechat.store import (
     open_handoff,
     outbox_after,
     remember_target,
+    waiting_ahead,
 )
+from bot.masking import mask_names
 from bot.orders.store import conversation_key
 from bot.senders import WebSessions, session_key, web_sender
-from bot.trust import forward_headers, trust_key
+from bot.trust import NAMES_HEADER, forward_headers, open_names, trust_key
 from bot.untrusted import ascii_int, has_lone_surrogate
 from bot.web.context import WebContext, client_address, web_context
 
@@ -53,6 +65,8 @@ CHANNEL = "web"
 BUSY = "助手暂时无法回复，请稍后再试；紧急情况请拨打 95598。"
 RENEW = "会话已失效，请刷新页面后重试"
 HANDOFF_TOO_MANY = "转人工的请求太频繁了，请稍后再试；紧急情况请拨打 95598。"
+GREETING = "/greet"  # the page's hello on a first visit: the only message that may be `silent`
+MAX_TITLE_CHARS = 40  # a button title recorded with its payload
 
 
 class BadInput(ValueError):
@@ -62,9 +76,9 @@ class BadInput(ValueError):
 @dataclass(frozen=True)
 class ChatRequest:
     session: str
-    message: str
-    display: str
-    silent: bool
+    message: str  # what Rasa is sent
+    display: str  # what is recorded and shown to an agent (`recorded_text`)
+    silent: bool  # the greeting only
 
 
 def add_chat_routes(app: web.Application) -> None:
@@ -99,7 +113,8 @@ async def _sessions(context: WebContext) -> WebSessions:
 
 
 def _limiter(context: WebContext, name: str) -> RateLimiter:
-    """The app's token buckets for `name` (chat_rate, session_rate, handoff_rate of the settings)."""
+    """The app's token buckets for `name` (chat_rate, session_rate, handoff_rate, updates_rate, feedback_rate,
+    leave_rate of the settings)."""
     key = f"limiter:{name}"
     if key not in context.extras:
         settings = context.settings
@@ -144,8 +159,9 @@ async def chat(request: web.Request) -> web.Response:
     routed = await context.run_db(lambda s: _route(s, context, conversation, asked))
     if routed.held:
         return _respond({"replies": [], "handoff": routed.handoff})
+    names: list[str] = []  # the conversation's contact names, as the REST channel reports them
     try:
-        messages = await ask_rasa(context, asked, client_address(request))
+        messages = await ask_rasa(context, asked, client_address(request), names)
     except (aiohttp.ClientError, TimeoutError, ValueError):
         logger.warning("Rasa did not answer (conversation %s)", conversation[:8])
         return _error(BUSY, 502)
@@ -155,28 +171,32 @@ async def chat(request: web.Request) -> web.Response:
     record = bool(replies) and not asked.silent
     answer = "\n".join(reply["text"] for reply in replies)
 
-    def finish(session: Any) -> str:  # one database call: the exchange (with its id) and the handoff state
+    def finish(session: Any) -> tuple[str, int | None]:  # one database call: the exchange (with its id), the handoff
         if record:
             replies[-1]["id"] = record_exchange(session, conversation=conversation, channel=CHANNEL,
-                                                question=asked.display, answer=answer, now=context.now())
-        return handoff_state(session, conversation)
+                                                question=mask_names(asked.display, names), answer=answer,
+                                                now=context.now())
+        return handoff_state(session, conversation), waiting_ahead(session, conversation)
 
-    state = await context.run_db(finish)
+    state, ahead = await context.run_db(finish)
     if state != "none" and _limiter(context, "handoff_rate").take(client_address(request)) is not None:
         # this message queued a handoff (none was open before it), one too many from this client
         await context.run_db(lambda s: close_open_handoff(s, conversation, context.now(), "too_many"))
-        replies, state = [{"id": None, "text": HANDOFF_TOO_MANY, "buttons": []}], "none"
-    return _respond({"replies": replies, "handoff": state})
+        replies, state, ahead = [{"id": None, "text": HANDOFF_TOO_MANY, "buttons": []}], "none", None
+    return _respond({"replies": replies, "handoff": state, "queue": ahead})
 
 
 def _route(session: Any, context: WebContext, conversation: str, asked: ChatRequest) -> Routed:
     remember_target(session, conversation, CHANNEL, "", context.now())
-    if asked.silent:
-        return Routed(held=False)
+    if asked.silent:  # the greeting: not for an agent, and not answered by the bot while one is in charge
+        row = open_handoff(session, conversation)
+        return Routed(held=False) if row is None else Routed(held=True, handoff=str(row.status))
     return customer_message(session, conversation, asked.display, context.now())
 
 
-async def ask_rasa(context: WebContext, asked: ChatRequest, address: str = "") -> list[dict[str, Any]]:
+async def ask_rasa(context: WebContext, asked: ChatRequest, address: str = "",
+                   names: list[str] | None = None) -> list[dict[str, Any]]:
+    """Rasa's answer to the message; `names` gets the conversation's contact names (NAMES_HEADER), if any."""
     sender = web_sender(asked.session)  # the REST channel takes `web:` only with a session id we issued
     payload = {"sender": sender, "message": asked.message, "input_channel": CHANNEL}
     url = f"{context.settings.rasa_url}/webhooks/rest/webhook"
@@ -187,6 +207,11 @@ async def ask_rasa(context: WebContext, asked: ChatRequest, address: str = "") -
         if response.status != 200:
             raise ValueError(f"Rasa answered {response.status}")
         body = await response.json(content_type=None)
+        sealed = response.headers.get(NAMES_HEADER)
+    if sealed and names is not None:
+        if "names_box" not in context.extras:
+            context.extras["names_box"] = await asyncio.to_thread(fernet, context.settings)
+        names.extend(open_names(sealed, context.extras["names_box"]))
     if not isinstance(body, list):
         raise ValueError("Rasa answered something other than a list")
     return [message for message in body if isinstance(message, dict)]
@@ -200,6 +225,8 @@ def _reply(message: dict[str, Any]) -> dict[str, Any]:
 
 async def feedback(request: web.Request) -> web.Response:
     context = web_context(request)
+    if (wait := _limiter(context, "feedback_rate").take(client_address(request))) is not None:
+        return _too_many(wait)
     body = await _json(request)
     session, exchange, rating = body.get("session"), body.get("exchange_id"), body.get("rating")
     if (not _valid_session(session) or type(exchange) is not int or not 0 < exchange < 2**63
@@ -215,6 +242,8 @@ async def feedback(request: web.Request) -> web.Response:
 
 async def updates(request: web.Request) -> web.Response:
     context = web_context(request)
+    if (wait := _limiter(context, "updates_rate").take(client_address(request))) is not None:
+        return _too_many(wait)
     session, after = request.query.get("session", ""), request.query.get("after", "0")
     after_id = ascii_int(after, 12)
     if not _valid_session(session) or after_id is None:
@@ -225,15 +254,19 @@ async def updates(request: web.Request) -> web.Response:
 
     def read(db: Any) -> dict[str, Any]:
         messages = [{"id": row.id, "kind": row.kind, "text": row.text,
-                     "at": row.created_at.astimezone().isoformat(timespec="seconds")}  # local time with its offset
+                     "at": _utc(row.created_at).isoformat(timespec="seconds")}  # with its offset
                     for row in outbox_after(db, conversation, after_id)]
-        return {"messages": messages, "handoff": handoff_state(db, conversation)}
+        # queue: customers ahead while the handoff waits (the status line shows it), else null
+        return {"messages": messages, "handoff": handoff_state(db, conversation),
+                "queue": waiting_ahead(db, conversation)}
 
     return _respond(await context.run_db(read))
 
 
 async def leave(request: web.Request) -> web.Response:
     context = web_context(request)
+    if (wait := _limiter(context, "leave_rate").take(client_address(request))) is not None:
+        return _too_many(wait)
     session = (await _json(request)).get("session")
     if not _valid_session(session):
         return _error("会话标识无效", 400)
@@ -242,6 +275,11 @@ async def leave(request: web.Request) -> web.Response:
     conversation = conversation_of(session)
     await context.run_db(lambda s: customer_left(s, conversation, context.now()))
     return _respond({"ok": True})  # the same answer whether or not a handoff was open
+
+
+def _utc(moment: datetime) -> datetime:
+    """The live-chat tables keep naive UTC (bot/livechat/store.py `clock`)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def handoff_state(session: Any, conversation: str) -> str:
@@ -262,7 +300,18 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
         raise BadInput("按钮文字不正确")
     if has_lone_surrogate(message) or has_lone_surrogate(display or ""):  # valid JSON, but no store takes it
         raise BadInput("消息里有无法识别的字符，请重新输入")
-    return ChatRequest(session, message.strip(), (display or message).strip(), body.get("silent") is True)
+    message = message.strip()
+    silent = body.get("silent") is True and message == GREETING
+    return ChatRequest(session, message, recorded_text(message, display), silent)
+
+
+def recorded_text(message: str, display: str | None) -> str:
+    """What is recorded and shown to an agent for a message: the message itself; for a button payload
+    ("/affirm") with its title, "确认提交（/affirm）" (the title alone could say anything: red team round 1, F8)."""
+    title = (display or "").strip()[:MAX_TITLE_CHARS]
+    if not message.startswith("/") or not title or title == message:
+        return message
+    return f"{title}（{message}）"
 
 
 def _valid_session(value: Any) -> TypeGuard[str]:

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.limits import forwarded_client
+from bot.orders.times import naive_utc_now
 from bot.settings import Settings
 from bot.store.engine import session_scope
 
@@ -22,7 +24,9 @@ T = TypeVar("T")
 class WebContext:
     settings: Settings
     factory: sessionmaker
-    now: Callable[[], datetime] = datetime.now
+    # UTC whatever the machine's time zone; naive, as the live-chat, feedback and account tables take it (read as
+    # UTC: bot/orders/times.py). Shown in Beijing time by the console's `when` filter.
+    now: Callable[[], datetime] = naive_utc_now
     extras: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager
@@ -47,9 +51,8 @@ def web_context(request_or_app: web.Request | web.Application) -> WebContext:
 
 
 def client_address(request: web.Request) -> str:
-    """The client's address; behind our own load balancer (BANDIAN_TRUST_PROXY) the one it reports."""
-    if web_context(request).settings.trust_proxy:
-        forwarded = request.headers.get("X-Real-IP") or request.headers.get("X-Forwarded-For", "").split(",")[0]
-        if forwarded.strip():
-            return forwarded.strip()[:64]
-    return request.remote or "unknown"
+    """The client's address; behind our own load balancer (BANDIAN_TRUST_PROXY) the one it reports, when the
+    request came from it (BANDIAN_TRUSTED_PROXIES: bot/limits.py `forwarded_client`)."""
+    settings = web_context(request).settings
+    address = forwarded_client(request.remote, request.headers, settings.trust_proxy, settings.trusted_proxies)
+    return address or "unknown"

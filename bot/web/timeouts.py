@@ -33,22 +33,34 @@ def _handled_a_request(handler: RequestHandler) -> bool:
 
 
 class _TimedServer:
-    """aiohttp's protocol factory, arming a header timeout on each new connection."""
+    """aiohttp's protocol factory, arming a header timeout on each new connection.
+
+    Closing a slow connection logs nothing by itself: a summary line at most once a minute counts them
+    (a flood of slow clients must not flood the log; `force_close` closes the transport and forgets it,
+    so nothing more is called on it: red team round 1, F5)."""
+
+    SUMMARY_SECONDS = 60.0
 
     def __init__(self, server: web.Server, timeout: float) -> None:
         self._server, self._timeout = server, timeout
+        self._closed, self._since = 0, 0.0
 
     def __call__(self) -> RequestHandler:
         handler = self._server()
         asyncio.get_running_loop().call_later(self._timeout, self._check, handler)
         return handler
 
-    @staticmethod
-    def _check(handler: RequestHandler) -> None:
+    def _check(self, handler: RequestHandler) -> None:
         if handler.transport is not None and not _handled_a_request(handler):
-            logger.info("closing a connection whose request headers did not arrive in time")
-            handler.force_close()
-            handler.transport.close()
+            handler.force_close()  # closes the transport (and sets it to None)
+            self._count_closed(asyncio.get_running_loop().time())
+
+    def _count_closed(self, now: float) -> None:
+        self._closed += 1
+        if now - self._since >= self.SUMMARY_SECONDS:
+            logger.info("closed %d connection(s) whose request headers did not arrive within %gs",
+                        self._closed, self._timeout)
+            self._closed, self._since = 0, now
 
     def __getattr__(self, name: str) -> Any:  # everything else is the server's
         return getattr(self._server, name)

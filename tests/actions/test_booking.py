@@ -21,10 +21,11 @@ from actions.booking import (
 )
 from bot.orders import seed_demo_managers
 from bot.orders.models import WorkOrder
+from bot.orders.times import BEIJING
 from bot.services import knowledge_base
 from bot.store.runtime import sessions_for
 
-NOW = datetime(2025, 11, 26, 10, 0)  # a Wednesday
+NOW = datetime(2025, 11, 26, 10, 0, tzinfo=BEIJING)  # a Wednesday
 ASK_ACTIONS = {"booking_confirmed": ActionAskBookingConfirmed(), "booking_district": ActionAskBookingDistrict()}
 RAW_PHONE = "13912345678"
 
@@ -34,7 +35,7 @@ def database(tmp_path: Path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'orders.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("BANDIAN_SECRET_KEY", "test-secret")
-    monkeypatch.setattr(booking, "china_now", lambda: NOW)
+    monkeypatch.setattr(booking, "utc_now", lambda: NOW)
     with sessions_for(url)() as session:
         seed_demo_managers(session, knowledge_base().regions)
     return url
@@ -96,6 +97,9 @@ def test_customer_happy_path_creates_one_committed_order(database):
     assert RAW_PHONE not in reply
     assert sim.slots["booking_order"] == order.number
     assert all(sim.slots.get(f"booking_{f}") is None for f in ("name", "phone", "address", "visit", "confirmed"))
+    # the conversation remembers the order (查一下我的工单 needs no number) and offers the next steps
+    assert sim.slots["known_orders"] == [order.number]
+    assert [b["payload"] for b in sim.messages[-1]["buttons"]] == ["/check_status", "/reschedule_visit"]
 
 
 def test_staff_one_message_fills_everything_and_goes_to_the_summary(database):

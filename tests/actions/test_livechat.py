@@ -26,8 +26,14 @@ def database(tmp_path, monkeypatch):
 
 
 def tracker(texts: list[str], channel: str = "web", **slots) -> Tracker:
+    """Each message but the last answered as a question (action_answer), then the 转人工 request."""
     values = {name: None for name in CONTEXT_SLOTS} | {"agent_mode": False} | slots
-    events = [{"event": "user", "text": text, "input_channel": channel} for text in texts]
+    events = []
+    for index, text in enumerate(texts):
+        events.append({"event": "user", "text": text, "input_channel": channel,
+                       "parse_data": {"intent": {"name": "ask_time_limit"}}})
+        if index < len(texts) - 1:
+            events.append({"event": "action", "name": "action_answer"})
     return Tracker("customer-1", values, {"text": texts[-1], "intent": {"name": "human_handoff"}}, events, False,
                    None, {}, "action_listen")
 
@@ -51,7 +57,7 @@ def test_with_an_agent_online_the_conversation_is_queued_with_a_masked_summary(d
     _, messages = handoff(database, ["滕州150千瓦的厂子要多久", "我电话13912345678", "转人工"],
                           region="zaozhuang", district="滕州市", category="lv_business")
     [message] = messages
-    assert message["response"] == "utter_handoff_queued" and message["position"] == 1
+    assert message["text"].startswith("好的，已为您转接人工客服，您是下一位")
     with database() as session:
         [row] = session.execute(select(Handoff)).scalars().all()
     assert row.status == "waiting" and row.channel == "web" and row.conversation == conversation_key("customer-1")

@@ -12,20 +12,21 @@ from booking_sim import Sim
 import actions.status as status
 from actions.status import ActionCancelStatus, ActionCheckStatus, ValidateStatusForm
 from bot.orders import advance_order, create_booking, numbers, seed_demo_managers
+from bot.orders.times import BEIJING
 from bot.orders.views import BookingDraft
 from bot.services import knowledge_base
 from bot.settings import Settings
 from bot.store.runtime import sessions_for
 from bot.trust import ENVELOPE, Identity, seal_identity, trust_key
 
-NOW = datetime(2025, 11, 26, 10, 0)
+NOW = datetime(2025, 11, 26, 10, 0, tzinfo=BEIJING)
 
 
 @pytest.fixture()
 def order_number(tmp_path: Path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'orders.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setattr(status, "china_now", lambda: NOW + timedelta(minutes=25))
+    monkeypatch.setattr(status, "utc_now", lambda: NOW + timedelta(minutes=25))
     with sessions_for(url)() as session:
         seed_demo_managers(session, knowledge_base().regions)
         draft = BookingDraft("张三", "13912345678", "anyang", "文峰区", "安阳市文峰区中华路1号", "resident_new",
@@ -68,7 +69,9 @@ def test_lookup_in_one_message_reports_stage_history_manager_and_masks(order_num
     sim = lookup(f"查一下工单{numbers.display(order_number)} 尾号5678")
     reply = sim.last_text()
     assert "当前阶段：已派单" in reply and "客户经理A-文峰" in reply
-    assert "已预约" in reply and "已派单：已电话联系客户139****5678" in reply
+    assert "✓ 已预约　11月26日 10:00" in reply and "● 已派单　11月26日 10:05（当前）" in reply
+    # the note the agent wrote when dispatching is internal: never in the customer's reply, masked or not
+    assert "已电话联系客户" not in reply
     assert "未规定这一环节的时限" in reply  # the document sets no limit for the visit step
     assert "13912345678" not in reply and "中华路1号" not in reply and "139****5678" in reply
     assert sim.slots["status_order"] is None and sim.slots["status_suffix"] is None
@@ -126,3 +129,70 @@ def test_cancel_clears_the_lookup(order_number):
     sim.run(ActionCancelStatus())
     assert sim.slots["status_order"] is None and sim.active_loop is None
     assert sim.last_text() == "utter_status_cancelled"
+
+
+# ---- remembered orders, a corrected suffix, the progress view ------------------------------------
+
+def test_my_order_is_the_one_remembered_and_the_suffix_is_still_asked(order_number):
+    sim = lookup("查一下我的工单", known_orders=[order_number])
+    assert sim.slots["status_order"] == order_number and sim.slots["requested_slot"] == "status_suffix"
+    assert not any("当前阶段" in text for text in sim.texts())
+    ask(sim, "5678")
+    assert "当前阶段：已派单" in sim.last_text()
+    assert sim.slots["known_orders"] == [order_number] and sim.slots["status_order"] is None
+
+
+def test_several_remembered_orders_are_offered_as_buttons(order_number):
+    other = other_number(order_number)
+    sim = lookup("查进度", known_orders=[order_number, other])
+    assert sim.slots["requested_slot"] == "status_order"
+    sim.run(status.ActionAskStatusOrder())
+    assert [b["title"] for b in sim.messages[-1]["buttons"]] == [numbers.display(other), numbers.display(order_number)]
+
+
+def test_a_corrected_suffix_is_accepted_without_starting_over(order_number):
+    sim = lookup(f"查一下工单{numbers.display(order_number)}，尾号5670")
+    assert sim.last_text() == "utter_status_no_match"
+    assert sim.slots["status_order"] == order_number and sim.slots["status_suffix"] is None
+    assert sim.slots["requested_slot"] == "status_suffix" and sim.active_loop == "status_form"
+    sim.run(status.ActionAskStatusSuffix())
+    assert "请重新告诉我预约时登记的手机号后四位" in sim.last_text()
+    ask(sim, "不好意思，尾号是5678")
+    assert "当前阶段：已派单" in sim.last_text()
+
+
+def test_a_corrected_number_is_accepted_too(order_number):
+    sim = lookup(f"查一下工单{numbers.display(other_number(order_number))}，尾号5678")
+    assert sim.last_text() == "utter_status_no_match"
+    ask(sim, f"工单号输错了，是{numbers.display(order_number)}")
+    assert sim.slots["requested_slot"] == "status_suffix"  # a new number: the suffix again
+    ask(sim, "5678")
+    assert "当前阶段：已派单" in sim.last_text()
+
+
+def test_three_misses_in_one_lookup_end_it(order_number):
+    sim = lookup(f"查一下工单{numbers.display(order_number)}，尾号0001")
+    ask(sim, "0002")
+    ask(sim, "0003")
+    assert sim.last_text() == "utter_status_gave_up" and sim.active_loop is None
+    assert not any("当前阶段" in text for text in sim.texts())
+
+
+def test_the_progress_view_has_the_timeline_visit_messages_and_buttons(order_number):
+    with sessions_for(Settings.from_env().database_url)() as session:
+        from bot.orders.store import add_customer_message, add_note, reschedule_visit
+
+        add_note(session, order_number, "内部：客户脾气急，先电话再上门", actor="staff:王",
+                 now=NOW + timedelta(minutes=6))
+        reschedule_visit(session, order_number, datetime(2025, 11, 28).date(), "下午", actor="staff:王",
+                         now=NOW + timedelta(minutes=7))
+        add_customer_message(session, order_number, "客户经理周五下午两点前到", actor="staff:王",
+                             now=NOW + timedelta(minutes=8))
+    sim = lookup(f"查一下工单{numbers.display(order_number)} 尾号5678")
+    reply = sim.last_text()
+    assert "办理进度：\n ✓ 已预约　11月26日 10:00\n ● 已派单　11月26日 10:05（当前）\n ○ 已受理" in reply
+    assert "预约上门时间：11月28日（周五）下午" in reply
+    assert "11月26日 10:07 上门时间：预约上门时间改为11月28日（周五）下午" in reply
+    assert "11月26日 10:08 留言：客户经理周五下午两点前到" in reply
+    assert "客户脾气急" not in reply and "已电话联系" not in reply  # internal notes stay internal
+    assert [b["payload"] for b in sim.messages[-1]["buttons"]] == ["/reschedule_visit", "/cancel_order"]

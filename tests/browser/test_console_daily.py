@@ -13,7 +13,7 @@ import os
 import random
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,10 @@ QUESTIONS = ("光伏并网要多久", "充电桩怎么报装", "电费怎么交"
              "光伏并网要多久")
 
 
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 def _settings():  # type: ignore[no-untyped-def]
     from bot.settings import Settings
 
@@ -41,7 +45,7 @@ def _settings():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def seeded() -> dict[str, object]:
     """About 40 orders over three weeks in four regions, some advanced, some overdue; handoffs with waits;
-    rated answers and unanswered questions. Times on the web app's clock (datetime.now)."""
+    rated answers and unanswered questions. Times in UTC, naive (how the store keeps them)."""
     from bot.feedback.store import rate, record_exchange, record_unanswered
     from bot.livechat.models import Handoff
     from bot.orders.store import advance_order, create_booking
@@ -49,7 +53,7 @@ def seeded() -> dict[str, object]:
     from bot.store.runtime import open_session
 
     settings = _settings()
-    now = datetime.now()
+    now = utc_now()
     rng = random.Random()
     tag = rng.randrange(10**4)
     numbers: list[str] = []
@@ -66,6 +70,13 @@ def seeded() -> dict[str, object]:
             move = rng.choice((None, None, "dispatched", "accepted", "completed"))
             if move:
                 advance_order(session, order.number, actor="seed", now=when + timedelta(minutes=10), to_stage=move)
+        # 安阳 bookings waiting for dispatch (20 minutes): 蓝 at 50 % used, 橙 at 80 %, 黄 late, 红 late by half
+        for index, (district, minutes) in enumerate((("林州市", 12), ("林州市", 17), ("殷都区", 25), ("北关区", 13),
+                                                     ("北关区", 45), ("殷都区", 18), ("汤阴县", 24))):
+            draft = BookingDraft(contact_name="赵六", phone=f"1380{tag:04d}{index:03d}", region="anyang",
+                                 district=district, address=f"安阳市{district}人民路{tag}{index}号",
+                                 business="resident_new", category="resident")
+            create_booking(session, draft, actor="staff", channel="staff", now=now - timedelta(minutes=minutes))
         for index, (minutes, taken) in enumerate(((2, True), (7, True), (25, True), (1, True), (40, False))):
             created = now - timedelta(days=index % 3, hours=index + 1)
             session.add(Handoff(conversation=f"seed-{tag}-{index}", channel="web", status="closed",
@@ -144,6 +155,7 @@ def test_the_orders_list_pages_sorts_and_exports(admin: Page, seeded: dict[str, 
     second_page = admin.locator("table.orders a.order-link").all_inner_texts()
     assert second_page and not set(first_page) & set(second_page)
     expect(admin.locator(".page-current")).to_have_text("2")
+    screenshot(admin, "console-orders-page", full_page=True)  # page 2: the pager at the bottom
 
     admin.select_option("select[name=region]", "anyang")
     admin.click("#order-search-submit")
@@ -152,7 +164,6 @@ def test_the_orders_list_pages_sorts_and_exports(admin: Page, seeded: dict[str, 
     shown = admin.locator("table.orders a.order-link").all_inner_texts()
     assert shown == sorted(shown) and all(row for row in shown)
     assert all("安阳" in text for text in admin.locator("table.orders tbody tr td:nth-child(2)").all_inner_texts())
-    screenshot(admin, "console-orders-page", full_page=True)
 
     total = int(re.search(r"共 (\d+) 张", admin.locator(".pager-count").inner_text()).group(1))  # type: ignore[union-attr]
     with admin.expect_download() as csv_download:
@@ -200,7 +211,7 @@ def test_a_new_handoff_rings_once_alerts_are_on(admin: Page, seeded: dict[str, o
     admin.wait_for_timeout(1500)  # the first heartbeat remembers the queue as it is
     with open_session(settings) as session:
         row = Handoff(conversation=f"ring-{seeded['tag']}", channel="web", status="waiting", region="anyang",
-                      summary="客户问：安阳居民新装要多久", created_at=datetime.now())
+                      summary="客户问：安阳居民新装要多久", created_at=utc_now())
         session.add(row)
         session.commit()
         handoff_id = row.id
@@ -213,5 +224,5 @@ def test_a_new_handoff_rings_once_alerts_are_on(admin: Page, seeded: dict[str, o
         with open_session(settings) as session:
             found = session.get(Handoff, handoff_id)
             if found is not None:
-                found.status, found.closed_at = "closed", datetime.now()
+                found.status, found.closed_at = "closed", utc_now()
                 session.commit()

@@ -30,11 +30,13 @@ from tests.faults.results import record
 from tests.faults.stack import ROOT, Stack
 
 EVIL = "https://evil.example"
-PAGES = ("/agent", "/agent/orders", "/agent/orders/{order}", "/agent/handoffs", "/agent/handoffs/1", "/agent/feedback")
+PAGES = ("/agent", "/agent/orders", "/agent/orders/{order}", "/agent/handoffs", "/agent/handoffs/1", "/agent/feedback",
+         "/agent/callbacks", "/agent/pushes")
 APIS = ("/agent/api/lookup?q=%E5%B1%85%E6%B0%91", "/agent/api/handoffs", "/agent/api/handoffs/1/messages")
 ACTIONS = ("/agent/logout", "/agent/orders/{order}/reveal", "/agent/orders/{order}/advance",
            "/agent/orders/{order}/reassign", "/agent/orders/{order}/note", "/agent/handoffs/1/take",
-           "/agent/handoffs/1/reply", "/agent/handoffs/1/hand-back", "/agent/api/handoffs/1/reply")
+           "/agent/handoffs/1/reply", "/agent/handoffs/1/hand-back", "/agent/api/handoffs/1/reply",
+           "/agent/callbacks/1/done", "/agent/callbacks/1/reveal")
 MOBILE = re.compile(r"(?<![0-9０-９])1[3-9]\d{9}(?![0-9０-９])")
 NO_MATCH = "没有找到"
 RASA_PAYLOAD_WARNING = "Failed to parse arguments in line"  # see the xfail test below

@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover
 
 from bot.masking import mask_text
 from bot.senders import RESERVED_PREFIXES
-from bot.untrusted import MAX_METADATA_BYTES, json_bytes
+from bot.untrusted import MAX_METADATA_BYTES, has_control_or_surrogate, json_bytes
 from tests.faults.client import NORMAL_ANSWER, NORMAL_QUESTION, new_sender, post_json, request, say
 from tests.faults.stack import Stack
 from tests.fuzz.conftest import still_answers
@@ -53,9 +53,9 @@ def at_most_a_few_messages(outcome: Outcome) -> list[str]:
 
 def expectation(body: bytes) -> str:
     """The documented contract of the REST channel, on the body as the server parses it (Sanic uses ujson):
-    a JSON object; sender a non-empty string or an integer of at most 128 characters, not in another channel's
-    namespace (web:, wechat:); message a string or absent; metadata an object of at most 4 KB as JSON, or
-    absent. Anything else: 400 with a reason."""
+    a JSON object; sender a non-empty string or an integer of at most 128 characters, without control
+    characters or lone surrogates, not in another channel's namespace (web:, wechat:); message a string or
+    absent; metadata an object of at most 4 KB as JSON, or absent. Anything else: 400 with a reason."""
     try:
         data = server_loads(body)
     except (ValueError, OverflowError, RecursionError):
@@ -66,6 +66,8 @@ def expectation(body: bytes) -> str:
     if isinstance(sender, bool) or not isinstance(sender, (str, int)) or not str(sender).strip():
         return "reject"
     if len(str(sender)) > 128 or not (message is None or isinstance(message, str)):
+        return "reject"
+    if has_control_or_surrogate(str(sender)):  # a NUL, a newline, a lone surrogate (red team round 1, F9)
         return "reject"
     if str(sender).startswith(RESERVED_PREFIXES):
         return "reject"

@@ -155,7 +155,7 @@ def test_a_delivery_target_changes_only_inside_its_own_channel(tmp_path):
         target = session.get(DeliveryTarget, "c1")
         assert (target.channel, target.address) == ("wechat", OPENID)
         queue_for_customer(session, "c1", "人工客服已接入", NOW, kind="agent")
-        assert [p.address for p in claim_wechat_messages(session, NOW)] == [OPENID]
+        assert [p.address for batch in claim_wechat_messages(session, NOW) for p in batch] == [OPENID]
         remember_target(session, "c2", "web", "", NOW)
         remember_target(session, "c2", "wechat", "oAttacker", NOW)
         assert session.get(DeliveryTarget, "c2").channel == "web"

@@ -120,7 +120,7 @@ def test_agent_mode_slot_without_a_staff_message_gives_the_customer_answer():
 
 @pytest.fixture()
 def order_number(monkeypatch) -> str:
-    monkeypatch.setattr(status, "china_now", lambda: NOW.replace(minute=25))
+    monkeypatch.setattr(status, "utc_now", lambda: NOW.replace(minute=25))
     return make_order(Settings.from_env().database_url)
 
 
@@ -168,7 +168,7 @@ def stored_orders() -> list[WorkOrder]:
 
 @pytest.mark.parametrize("staff", [False, True])
 def test_only_a_staff_message_records_a_staff_booking(staff, monkeypatch):
-    monkeypatch.setattr(booking, "china_now", lambda: NOW)
+    monkeypatch.setattr(booking, "utc_now", lambda: NOW)
     make_order(Settings.from_env().database_url, phone="13800001111")  # seeds the managers
     sender = "hotline-1" if staff else "web-user"
     sim = Sim(sender=sender, active_loop="booking_form", slots={"agent_mode": True},

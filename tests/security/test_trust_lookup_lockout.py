@@ -19,6 +19,7 @@ from actions.identity import lookup_client
 from actions.status import ActionCheckStatus, ValidateStatusForm
 from bot.orders import LookupPolicy, Outcome, lookup_order, numbers
 from bot.orders.lookup import current_lockouts
+from bot.orders.times import as_utc
 from bot.settings import Settings
 from bot.store.runtime import sessions_for
 from bot.trust import Identity
@@ -69,7 +70,7 @@ class Clock:
 @pytest.fixture()
 def clock(monkeypatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(status, "china_now", clock)
+    monkeypatch.setattr(status, "utc_now", clock)
     return clock
 
 
@@ -141,7 +142,8 @@ def test_current_lockouts_say_what_is_locked_and_until_when(url):
         found = {(lock.kind, lock.key): lock for lock in current_lockouts(session, NOW + timedelta(minutes=5), POLICY)}
         assert set(found) == {("order", number), ("conversation", "c-guesser"), ("client", GUESSER)}
         assert {lock.failures for lock in found.values()} == {5}
-        assert found[("order", number)].until == NOW + timedelta(minutes=15)  # the oldest failure ages out
+        # the oldest failure ages out (times come back as aware UTC; a naive NOW is UTC: bot/orders/times.py)
+        assert found[("order", number)].until == as_utc(NOW + timedelta(minutes=15))
         assert current_lockouts(session, NOW + timedelta(minutes=15, seconds=1), POLICY) == []
 
 

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 from bot.knowledge.loader import load_vocabulary
 from bot.knowledge.models import District, Document, Fact, Region, Source, Value
 from bot.knowledge.service import KnowledgeBase
+from bot.orders.times import BEIJING
 from bot.orders.views import BookingDraft
 from bot.store.engine import make_engine, session_factory
 from bot.store.schema import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = datetime(2025, 11, 26, 10, 0)
+NOW = datetime(2025, 11, 26, 10, 0, tzinfo=BEIJING)  # a Wednesday morning in Beijing (02:00 UTC)
 
 
 def fresh_engine(tmp_path: Path) -> Engine:

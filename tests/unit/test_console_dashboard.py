@@ -83,7 +83,7 @@ def test_the_dashboard_numbers_on_a_seeded_database(tmp_path):
         assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
         data = await response.json()
         assert data["period"] == {"days": 30, "from": "2025-10-28", "to": "2025-11-26",
-                                  "generated_at": "2025-11-26 10:00"}
+                                  "generated_at": "2025-11-26 18:00"}  # Beijing time
 
         orders = data["orders"]
         assert len(orders["days"]) == 30 and orders["days"][-1] == "2025-11-26"
@@ -176,3 +176,19 @@ def test_the_dashboard_needs_a_session(tmp_path):
         assert page.status == 302 and page.headers["Location"].startswith("/agent/login")
 
     run_console(tmp_path, body)
+
+
+def test_days_are_beijing_days(session):
+    """A booking at 17:00 UTC is 01:00 the next morning in Beijing: it counts on the next day."""
+    from datetime import datetime
+
+    from bot.web.console.stats import Period, orders_over_time
+    from tests.unit.orders_fixtures import synthetic_kb
+
+    for index, at in enumerate((datetime(2025, 11, 25, 15, 59), datetime(2025, 11, 25, 17, 0))):
+        create_booking(session, draft(phone=f"1390000000{index}"), actor="staff", channel="staff", now=at)
+    period = Period.ending(datetime(2025, 11, 26).date(), 2)
+    assert period.since == datetime(2025, 11, 24, 16, 0) and period.until == datetime(2025, 11, 26, 16, 0)
+    found = orders_over_time(session, synthetic_kb(), period)
+    assert found["days"] == ["2025-11-25", "2025-11-26"]
+    assert next(s for s in found["created"] if s["region"] == "anyang")["counts"] == [1, 1]

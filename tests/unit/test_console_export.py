@@ -50,7 +50,7 @@ def test_csv_export_is_filtered_masked_and_audited(tmp_path):
         assert response.status == 200
         assert response.headers["Content-Type"].startswith("text/csv")
         disposition = response.headers["Content-Disposition"]
-        assert re.fullmatch(r'attachment; filename="orders-20251126-1000\.csv"', disposition)
+        assert re.fullmatch(r'attachment; filename="orders-20251126-1800\.csv"', disposition)
         assert response.headers["Cache-Control"] == "no-store"
         raw = await response.read()
         rows = read_csv(raw)
@@ -171,13 +171,34 @@ def test_export_is_capped(tmp_path, monkeypatch):
     run_console(tmp_path, body)
 
 
-def test_export_rows_are_at_most_a_day_old_in_the_name(tmp_path):
+def test_the_file_name_has_the_beijing_time_of_the_export(tmp_path):
     async def body(h: Harness) -> None:
         book_many(h, 1)
         h.clock.advance(days=1, minutes=5)
         await h.logged_in()
         response = await h.post("/agent/orders/export.csv", {})
-        stamp = (NOW + timedelta(days=1, minutes=5)).strftime("%Y%m%d-%H%M")
+        stamp = (NOW + timedelta(days=1, hours=8, minutes=5)).strftime("%Y%m%d-%H%M")  # Beijing time
         assert stamp in response.headers["Content-Disposition"]
+
+    run_console(tmp_path, body)
+
+
+def test_a_role_change_applies_to_an_open_session(tmp_path):
+    from bot.web.console.accounts import set_role
+
+    async def body(h: Harness) -> None:
+        book_many(h, 1)
+        with h.session() as session:
+            add_user(session, "agent1", AGENT_PASSWORD, NOW)
+        await h.logged_in("agent1", AGENT_PASSWORD)
+        assert (await h.post("/agent/orders/export.csv", {})).status == 403
+        with h.session() as session:
+            set_role(session, "agent1", "admin")
+        assert (await h.post("/agent/orders/export.csv", {})).status == 200
+        assert 'id="export-csv"' in await h.text("/agent/orders")
+        with h.session() as session:
+            set_role(session, "agent1", "agent")
+        assert (await h.post("/agent/orders/export.xlsx", {})).status == 403
+        assert [actor for actor, _, _ in exports(h)] == ["agent1"]
 
     run_console(tmp_path, body)

@@ -49,3 +49,15 @@ def test_signer_rejects_other_keys_kinds_and_expired_values():
     assert signer.unsign("flash", token, 99) is None
     assert Signer(b"x" * 32).unsign("session", token, 99) is None
     assert signer.unsign("session", "not-a-token", 0) is None
+
+
+def test_role_command_changes_what_a_user_may_do(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'roles.db'}"
+    assert main(["--database-url", url, "add", "agent1"], stdin=io.StringIO("first-password\n")) == 0
+    assert main(["--database-url", url, "role", "agent1", "admin"]) == 0
+    assert "agent1 现在是管理员" in capsys.readouterr().out
+    with sessions_for(url)() as session:
+        user = get_user(session, "agent1")
+        assert user is not None and user.role == "admin"
+    assert main(["--database-url", url, "role", "nobody", "agent"]) == 1
+    assert "没有用户 nobody" in capsys.readouterr().err

@@ -102,8 +102,10 @@ def test_wechat_outbox_is_pushed_once_and_failures_are_retried(session, engine):
 
     assert asyncio.run(push_once(run_db, send, lambda: NOW)) == 0
     failing["on"] = False
-    assert asyncio.run(push_once(run_db, send, lambda: NOW)) == 1
-    assert asyncio.run(push_once(run_db, send, lambda: NOW)) == 0
+    assert asyncio.run(push_once(run_db, send, lambda: NOW)) == 0  # the retry waits for its backoff
+    later = NOW + timedelta(seconds=10)
+    assert asyncio.run(push_once(run_db, send, lambda: later)) == 1
+    assert asyncio.run(push_once(run_db, send, lambda: later)) == 0
     assert sent == [("openid-1", "进度通知")]
     web = session.execute(select(OutboxMessage).where(OutboxMessage.conversation == "web")).scalar_one()
     assert web.delivered_at is None  # web chat polls its own messages

@@ -124,10 +124,11 @@ def test_taking_a_handoff_observes_its_wait(session):
     from bot.livechat.store import mark_present, request_handoff, take_handoff
 
     count, total = value("bandian_handoff_wait_seconds_count"), value("bandian_handoff_wait_seconds_sum")
-    mark_present(session, "坐席A", NOW)
-    queued = request_handoff(session, conversation="conv-metrics", channel="web", summary="转人工", now=NOW)
+    now = NOW.replace(tzinfo=None)  # the live-chat tables take naive times (bot/orders/times.py)
+    mark_present(session, "坐席A", now)
+    queued = request_handoff(session, conversation="conv-metrics", channel="web", summary="转人工", now=now)
     assert queued.queued and queued.handoff_id is not None
-    take_handoff(session, queued.handoff_id, "坐席A", NOW + timedelta(minutes=3))
+    take_handoff(session, queued.handoff_id, "坐席A", now + timedelta(minutes=3))
     assert value("bandian_handoff_wait_seconds_count") == count + 1
     assert value("bandian_handoff_wait_seconds_sum") == pytest.approx(total + 180)
 
@@ -135,10 +136,11 @@ def test_taking_a_handoff_observes_its_wait(session):
 def test_a_failed_wechat_push_is_counted(monkeypatch):
     import bot.livechat.push as push
 
-    pending = [push.Pending(1, "openid-1", "hello"), push.Pending(2, "openid-2", "hello")]
+    batches = [[push.Pending(1, "c1", "openid-1", "hello", 1)], [push.Pending(2, "c2", "openid-2", "hello", 1)]]
     released: list[int] = []
-    monkeypatch.setattr(push, "claim_wechat_messages", lambda _session, _now, limit=push.PASS_LIMIT: pending)
-    monkeypatch.setattr(push, "release", lambda _session, message_id: released.append(message_id))
+    monkeypatch.setattr(push, "claim_wechat_messages", lambda _session, _now: batches)
+    monkeypatch.setattr(push, "mark_sent", lambda _session, message_id, now: None)
+    monkeypatch.setattr(push, "retry_later", lambda _session, message, now, reason: released.append(message.id))
 
     async def run_db(work):
         return work(None)

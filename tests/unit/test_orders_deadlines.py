@@ -9,10 +9,16 @@ import pytest
 from orders_fixtures import synthetic_kb
 
 from bot.orders.deadlines import step_deadline
+from bot.orders.times import BEIJING
 from bot.orders.views import OrderView
 from bot.orders.warnings import load_schemes, scheme_for
 
 KB = synthetic_kb()
+
+
+def bj(*parts: int) -> datetime:
+    """A Beijing wall-clock time (aware): deadlines count Beijing days whatever the machine's time zone."""
+    return datetime(*parts, tzinfo=BEIJING)
 
 
 def order(stage: str, since: datetime, category: str = "resident", region: str = "anyang") -> OrderView:
@@ -24,7 +30,7 @@ def order(stage: str, since: datetime, category: str = "resident", region: str =
     )
 
 
-SINCE = datetime(2025, 11, 26, 10, 0)
+SINCE = bj(2025, 11, 26, 10, 0)
 
 
 @pytest.mark.parametrize(("minutes", "remaining", "level", "overdue"), [
@@ -43,30 +49,30 @@ def test_dispatch_deadline_and_anyang_warning_levels(minutes, remaining, level, 
 
 
 def test_step_limit_follows_the_category_lineage_and_counts_working_days():
-    since = datetime(2025, 9, 30, 9, 0)  # the next working days are 9, 10 and (Saturday) 11 October
-    deadline = step_deadline(KB, order("accepted", since), datetime(2025, 10, 9, 15, 0))
+    since = bj(2025, 9, 30, 9, 0)  # the next working days are 9, 10 and (Saturday) 11 October
+    deadline = step_deadline(KB, order("accepted", since), bj(2025, 10, 9, 15, 0))
     assert deadline.limit and deadline.limit.text == "3个工作日" and deadline.limit.fact.id == "t-scheme-lv"
     assert deadline.due and deadline.due.date() == date(2025, 10, 11)
     assert deadline.remaining == "还剩2个工作日" and not deadline.overdue and not deadline.approximate
-    hv = step_deadline(KB, order("accepted", since, category="hv_10kv_single"), datetime(2025, 10, 9))
+    hv = step_deadline(KB, order("accepted", since, category="hv_10kv_single"), bj(2025, 10, 9))
     assert hv.limit and hv.limit.text == "10个工作日"
 
 
 def test_overdue_working_days_and_levels():
-    since = datetime(2025, 11, 3, 9, 0)  # Monday; 3 working days → Thursday 6 Nov
-    late = step_deadline(KB, order("accepted", since), datetime(2025, 11, 7, 9, 0))
+    since = bj(2025, 11, 3, 9, 0)  # Monday; 3 working days → Thursday 6 Nov
+    late = step_deadline(KB, order("accepted", since), bj(2025, 11, 7, 9, 0))
     assert late.overdue and late.remaining == "已超时1个工作日" and late.level and late.level.name == "黄色告警"
-    later = step_deadline(KB, order("accepted", since), datetime(2025, 11, 10, 9, 0))
+    later = step_deadline(KB, order("accepted", since), bj(2025, 11, 10, 9, 0))
     assert later.remaining == "已超时2个工作日" and later.level and later.level.name == "红色告警"
-    weekend = step_deadline(KB, order("accepted", since), datetime(2025, 11, 8, 9, 0))
+    weekend = step_deadline(KB, order("accepted", since), bj(2025, 11, 8, 9, 0))
     assert weekend.overdue and weekend.remaining == "已超时1个工作日"
-    friday_due = step_deadline(KB, order("accepted", datetime(2025, 11, 4, 9, 0)), datetime(2025, 11, 8, 9, 0))
+    friday_due = step_deadline(KB, order("accepted", bj(2025, 11, 4, 9, 0)), bj(2025, 11, 8, 9, 0))
     assert friday_due.overdue and friday_due.remaining == "已过截止日期"
 
 
 def test_due_today():
-    since = datetime(2025, 11, 3, 9, 0)
-    deadline = step_deadline(KB, order("accepted", since), datetime(2025, 11, 6, 9, 0))
+    since = bj(2025, 11, 3, 9, 0)
+    deadline = step_deadline(KB, order("accepted", since), bj(2025, 11, 6, 9, 0))
     assert deadline.remaining == "今天到期" and not deadline.overdue
     assert deadline.level and deadline.level.name == "橙色预警"
 
@@ -80,7 +86,7 @@ def test_no_limit_in_the_document_means_no_deadline():
 
 
 def test_fallback_year_is_flagged_approximate():
-    since = datetime(2030, 3, 1, 9, 0)
+    since = bj(2030, 3, 1, 9, 0)
     deadline = step_deadline(KB, order("accepted", since), since)
     assert deadline.approximate and "估算" in deadline.note
 

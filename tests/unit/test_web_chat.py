@@ -56,12 +56,12 @@ def test_a_message_is_answered_by_rasa_and_the_exchange_stored_masked(tmp_path):
     run_web(tmp_path, body)
 
 
-def test_a_quick_reply_sends_its_payload_and_records_its_title(tmp_path):
+def test_a_quick_reply_sends_its_payload_and_records_its_title_with_it(tmp_path):
     async def body(client, context, rasa):
         await client.post("/api/chat", json={"session": SESSION, "message": "/inform", "display": "安阳"})
         assert rasa.received[0]["message"] == "/inform"
-        with context.session() as session:
-            assert session.execute(select(Exchange.question)).scalar_one() == "安阳"
+        with context.session() as session:  # what Rasa got is in the record too (red team round 1, F8)
+            assert session.execute(select(Exchange.question)).scalar_one() == "安阳（/inform）"
     run_web(tmp_path, body)
 
 

@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
+from sqlalchemy import select
 from test_wechat_api import FakeWeChatApi, fake_api, free_socket
 
 from bot.channels.wechat import (
@@ -33,6 +34,7 @@ from bot.channels.wechat import (
 from bot.channels.wechat_api import TEXT_LIMIT_BYTES, utf8_len
 from bot.channels.wechat_crypto import WeChatCipher, signature
 from bot.channels.wechat_xml import encrypted_field, parse_fields
+from bot.feedback.models import Exchange
 from bot.livechat.models import DeliveryTarget, Handoff
 from bot.livechat.store import Routed, mark_present, request_handoff, take_handoff
 from bot.orders.store import conversation_key
@@ -567,19 +569,26 @@ def test_live_chat_with_a_real_database(tmp_path):
     channel = WeChatInput(TOKEN, settings=settings)
 
     async def scenario(server: Server) -> list[tuple[int, str]]:
-        return [await server.post(text_xml("我的电表还没装", msg_id="1")),
-                await server.post(text_xml("你好", msg_id="2", openid="oOther-0002"))]
+        answers = [await server.post(text_xml("我的电表还没装", msg_id="1")),
+                   await server.post(text_xml("我的电话13912345678", msg_id="2", openid="oOther-0002"))]
+        await server.drain()  # the exchange is recorded in the background
+        return answers
 
     held, other = run(channel, assistant, scenario)
     assert held == (200, "success")
-    assert parse_fields(other[1])["Content"] == "答：你好"
-    assert assistant.texts == ["你好"]
+    assert parse_fields(other[1])["Content"] == "答：我的电话13912345678"
+    assert assistant.texts == ["我的电话13912345678"]
     with factory() as session:
         handoff = session.get(Handoff, request.handoff_id)
         assert [m.text for m in handoff.messages if m.sender == "customer"] == ["我的电表还没装"]
         target = session.get(DeliveryTarget, conversation_key(wechat_sender(OPENID)))
         assert (target.channel, target.address) == ("wechat", OPENID)
         assert session.get(DeliveryTarget, conversation_key(wechat_sender("oOther-0002"))).address == "oOther-0002"
+        # the answered message is kept masked, as the web chat keeps its exchanges (the held one is not)
+        exchanges = session.execute(select(Exchange)).scalars().all()
+        other = conversation_key(wechat_sender("oOther-0002"))
+        assert [(e.conversation, e.channel, e.question, e.answer) for e in exchanges] == [
+            (other, "wechat", "我的电话139****5678", "答：我的电话139****5678")]
     engine.dispose()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.accounts.models import ConsoleUser, LoginFailure  # noqa: F401  (registers the console tables)
-from bot.web.console import dashboard, export, feedback, handoffs, login, lookup, orders
+from bot.web.console import callbacks, dashboard, export, feedback, handoffs, login, lookup, orders
 from bot.web.console.state import CONSOLE_KEY, Console, console_lifetime
 
 __all__ = ["add_console_routes"]
@@ -36,11 +36,18 @@ def add_console_routes(app: web.Application) -> None:
     add.add_post("/agent/orders/{number}/advance", orders.advance)
     add.add_post("/agent/orders/{number}/reassign", orders.reassign)
     add.add_post("/agent/orders/{number}/note", orders.note)
+    add.add_post("/agent/orders/{number}/message", orders.message)
+    add.add_post("/agent/orders/{number}/visit", orders.reschedule)
+    add.add_post("/agent/orders/{number}/cancel", orders.cancel)
     add.add_get("/agent/handoffs", handoffs.queue_page)
     add.add_get("/agent/handoffs/{id}", handoffs.handoff_page)
     add.add_post("/agent/handoffs/{id}/take", handoffs.take)
     add.add_post("/agent/handoffs/{id}/reply", handoffs.reply)
     add.add_post("/agent/handoffs/{id}/hand-back", handoffs.give_back)
+    add.add_get("/agent/callbacks", callbacks.callbacks_page)
+    add.add_post("/agent/callbacks/{id}/done", callbacks.done)
+    add.add_post("/agent/callbacks/{id}/reveal", callbacks.reveal)
+    add.add_get("/agent/pushes", callbacks.pushes_page)
     add.add_get("/agent/feedback", feedback.feedback_page)
     add.add_post("/agent/feedback/{id}/handled", feedback.mark_handled)
     add.add_get("/agent/conversations/{key}", feedback.conversation_page)

@@ -13,11 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.accounts.models import ConsoleUser, LoginFailure, RevokedSession
+from bot.feedback.models import AuditEntry
+from bot.limits import client_bucket
 from bot.web.console.passwords import burn_time, check_strength, fingerprint, hash_password, verify_password
 
 LOGIN_MAX_FAILURES = 5  # per user name and address ...
-LOGIN_MAX_FAILURES_PER_ADDRESS = 20  # ... and per address whatever the name (password spraying)
+LOGIN_MAX_FAILURES_PER_ADDRESS = 20  # ... and per address whatever the name (password spraying) ...
+LOGIN_MAX_FAILURES_PER_ACCOUNT = 10  # ... and per user name from every address together (many addresses)
 LOGIN_WINDOW = timedelta(minutes=15)
+KNOWN_ADDRESS_DAYS = 90  # an address the account logged in from within this many days passes the account limit
 NAME = re.compile(r"[A-Za-z0-9_.\-\u4e00-\u9fff]{1,64}")
 ROLES = ("admin", "agent")
 
@@ -95,6 +99,18 @@ def set_password(session: Session, name: str, password: str, now: datetime) -> C
     return user
 
 
+def set_role(session: Session, name: str, role: str) -> ConsoleUser:
+    """admin or agent (bot/web/console/roles.py); it applies to the user's open sessions at their next request."""
+    if role not in ROLES:
+        raise AccountError(f"角色只能是 {'/'.join(ROLES)}")
+    user = get_user(session, name)
+    if user is None:
+        raise AccountError(f"没有用户 {name}")
+    user.role = role
+    session.commit()
+    return user
+
+
 def set_active(session: Session, name: str, active: bool) -> ConsoleUser:
     user = get_user(session, name)
     if user is None:
@@ -104,17 +120,41 @@ def set_active(session: Session, name: str, active: bool) -> ConsoleUser:
     return user
 
 
+def _known_address(session: Session, name: str, address: str, now: datetime) -> bool:
+    """Whether the account logged in from this address (IPv6: its /64) within KNOWN_ADDRESS_DAYS (the audit
+    log's `login` entries record the address)."""
+    query = (select(AuditEntry.detail).where(AuditEntry.action == "login", AuditEntry.actor == name,
+                                             AuditEntry.at >= now - timedelta(days=KNOWN_ADDRESS_DAYS))
+             .order_by(AuditEntry.id.desc()).limit(200))
+    return any(client_bucket(detail or "") == address for detail in session.execute(query).scalars())
+
+
 def attempt_login(session: Session, name: str, password: str, address: str, now: datetime) -> LoginOutcome:
-    """Check a login; after too many failures from this address the answer is `limited`, whatever the password."""
+    """Check a login; `address` is the client's (an IPv6 client's /64: bot/limits.py `client_bucket`).
+
+    The answer is `limited`, whatever the password (the password is not even checked, so a limited client
+    learns nothing), after LOGIN_MAX_FAILURES failures for this name from this address or
+    LOGIN_MAX_FAILURES_PER_ADDRESS from this address within LOGIN_WINDOW; and, once the account has
+    LOGIN_MAX_FAILURES_PER_ACCOUNT failures from all addresses together (a guesser with many addresses),
+    for every address it has not logged in from within KNOWN_ADDRESS_DAYS. The real user's usual addresses
+    keep their own limits, so an attacker cannot lock them out; refused attempts are not counted, so every
+    limit lifts LOGIN_WINDOW after the failures that caused it. A name that does not exist is counted and
+    answered the same way (no answer says which names exist)."""
     since = now - LOGIN_WINDOW
     key = name[:64]
     for_name = select(func.count()).select_from(LoginFailure).where(
         LoginFailure.username == key, LoginFailure.address == address, LoginFailure.at >= since)
     for_address = select(func.count()).select_from(LoginFailure).where(
         LoginFailure.address == address, LoginFailure.at >= since)
+    for_account = select(func.count()).select_from(LoginFailure).where(
+        LoginFailure.username == key, LoginFailure.at >= since)
     name_failures = session.execute(for_name).scalar_one()
     address_failures = session.execute(for_address).scalar_one()
     if name_failures >= LOGIN_MAX_FAILURES or address_failures >= LOGIN_MAX_FAILURES_PER_ADDRESS:
+        return LoginOutcome(None, limited=True)
+    account_failures = session.execute(for_account).scalar_one()
+    known = account_failures >= LOGIN_MAX_FAILURES_PER_ACCOUNT and _known_address(session, key, address, now)
+    if account_failures >= LOGIN_MAX_FAILURES_PER_ACCOUNT and not known:
         return LoginOutcome(None, limited=True)
     user = active_user(session, name)
     if user is None:
@@ -128,6 +168,8 @@ def attempt_login(session: Session, name: str, password: str, address: str, now:
     session.commit()
     # the same for a name that does not exist: the count tells nothing about which names do
     remaining = min(LOGIN_MAX_FAILURES - name_failures - 1, LOGIN_MAX_FAILURES_PER_ADDRESS - address_failures - 1)
+    if not known:
+        remaining = min(remaining, LOGIN_MAX_FAILURES_PER_ACCOUNT - account_failures - 1)
     return LoginOutcome(None, remaining=max(remaining, 0))
 
 

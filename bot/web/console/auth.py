@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from bot.limits import is_trusted_proxy
 from bot.livechat.store import mark_present
 from bot.web.console.accounts import active_user, session_revoked
 from bot.web.console.forms import posted_form
@@ -47,10 +48,11 @@ class Agent:
 
 def over_https(request: web.Request) -> bool:
     """Whether the browser reached us over HTTPS: directly, or (only behind our own proxy,
-    BANDIAN_TRUST_PROXY) as the proxy reports in X-Forwarded-Proto."""
+    BANDIAN_TRUST_PROXY, for a request from it: BANDIAN_TRUSTED_PROXIES) as the proxy reports in X-Forwarded-Proto."""
     if request.secure:
         return True
-    if not web_context(request).settings.trust_proxy:
+    settings = web_context(request).settings
+    if not settings.trust_proxy or not is_trusted_proxy(request.remote, settings.trusted_proxies):
         return False
     return request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower() == "https"
 

@@ -2,8 +2,9 @@
 personal data masked as on the page (bot/masking.py: 139****5678, 张*, 中华路*号).
 
 CSV is UTF-8 with a byte-order mark, so that Excel opens the Chinese text correctly, and CRLF line ends.
-Excel is a real .xlsx workbook (openpyxl) with dates as dates. In both, a cell that starts like a formula
-(= + - @) is written as text, never evaluated (a customer typed the name and address).
+Excel is a real .xlsx workbook (openpyxl) with dates as dates. Times are Beijing wall clock
+(bot/orders/times.py). In both, a cell that starts like a formula (= + - @) is written as text, never
+evaluated (a customer typed the name and address).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.feedback.store import audit
 from bot.masking import mask_address, mask_name, mask_phone
+from bot.orders.times import beijing_naive
 from bot.web.console.auth import Agent, action
 from bot.web.console.forms import posted_form
 from bot.web.console.knowledge import kb_of
@@ -48,10 +50,11 @@ class Export:
 def cells(row: OrderRow) -> list[Cell]:
     order = row.order
     visit = f"{order.visit_date:%Y-%m-%d} {order.visit_period or ''}".strip() if order.visit_date else ""
-    return [order.display_number, row.region, order.district or "", row.business, row.stage, order.stage_since,
+    return [order.display_number, row.region, order.district or "", row.business, row.stage,
+            beijing_naive(order.stage_since),
             row.remaining, row.warning, order.manager.name if order.manager else "待分配",
             mask_name(order.contact_name), mask_phone(order.phone), mask_address(order.address), visit,
-            "客户自助预约" if order.channel == "customer" else "工作人员代登记", order.created_at]
+            "客户自助预约" if order.channel == "customer" else "工作人员代登记", beijing_naive(order.created_at)]
 
 
 def _text(value: Cell) -> str:
@@ -111,7 +114,7 @@ async def _export(request: web.Request, agent: Agent, kind: str) -> web.StreamRe
         return Export(rows, total)
 
     export = await context.run_db(load)
-    stamp = f"{now:%Y%m%d-%H%M}"
+    stamp = f"{beijing_naive(now):%Y%m%d-%H%M}"
     if kind == "csv":
         body, content_type, name = to_csv(export.rows), "text/csv; charset=utf-8", f"orders-{stamp}.csv"
     else:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import func, or_, select
@@ -25,6 +26,7 @@ from bot.feedback.store import Counted, audit
 from bot.knowledge.service import KnowledgeBase
 from bot.livechat.models import Handoff
 from bot.orders.models import WorkOrder
+from bot.orders.times import at_beijing, naive_utc
 from bot.orders.views import OrderView
 from bot.web.console.auth import PATH, Agent, action, page
 from bot.web.console.forms import field, record_id
@@ -62,11 +64,12 @@ class FeedbackFilters:
         return {"rating": self.rating, "handled": self.handled, "from": f"{self.start:%Y-%m-%d}" if self.start else "",
                 "to": f"{self.end:%Y-%m-%d}" if self.end else "", "region": self.region}
 
-    def _span(self, column: object, query: Select) -> Select:
+    def _span(self, column: Any, query: Select) -> Select:
+        """Beijing days (the stored times are naive UTC: bot/orders/times.py)."""
         if self.start:
-            query = query.where(column >= datetime.combine(self.start, time.min))  # type: ignore[operator]
+            query = query.where(column >= naive_utc(at_beijing(self.start, time.min)))
         if self.end:
-            query = query.where(column < datetime.combine(self.end + timedelta(days=1), time.min))  # type: ignore[operator]
+            query = query.where(column < naive_utc(at_beijing(self.end + timedelta(days=1), time.min)))
         return query
 
     def exchanges(self, query: Select, *, rated_only: bool = True, rating: bool = True) -> Select:

@@ -11,7 +11,8 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from bot.feedback.store import audit
+from bot.feedback.models import Exchange
+from bot.feedback.store import audit, transcript
 from bot.livechat.models import Handoff, HandoffMessage
 from bot.livechat.store import HandoffClosed, agent_reply, get_handoff, hand_back, take_handoff, waiting_and_active
 from bot.orders import numbers
@@ -59,6 +60,21 @@ class Line:
 
     def as_json(self) -> dict[str, object]:
         return {"id": self.id, "at": f"{self.at:%H:%M:%S}", "sender": self.sender, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange with the assistant before the handoff (masked when it was stored)."""
+
+    id: int
+    at: datetime
+    question: str
+    answer: str
+    rating: int
+
+    @classmethod
+    def of(cls, row: Exchange) -> Turn:
+        return cls(row.id, row.created_at, row.question, row.answer, row.rating or 0)
 
 
 def _row(handoff: Handoff, region: str, category: str, now: datetime) -> HandoffRow:
@@ -143,20 +159,22 @@ async def handoff_page(request: web.Request, agent: Agent) -> web.StreamResponse
     handoff_id = _handoff_id(request)
     now = context.now()
 
-    def load(session: Session) -> tuple[HandoffRow, list[Line]] | None:
+    def load(session: Session) -> tuple[HandoffRow, list[Line], list[Turn], str] | None:
         handoff = get_handoff(session, handoff_id)
         if handoff is None:
             return None
         row = _row(handoff, region_name(kb, handoff.region), category_name(kb, handoff.category), now)
-        return row, [_line(m) for m in handoff.messages]
+        # the conversation with the assistant before it (and between earlier handoffs): shown before taking over
+        before = [Turn.of(e) for e in transcript(session, handoff.conversation, handoff.closed_at or now)]
+        return row, [_line(m) for m in handoff.messages], before, handoff.conversation
 
     found = await context.run_db(load)
     if found is None:
         return render(request, "missing.html", agent, status=404, active="handoffs", what="转人工请求")
-    row, lines = found
+    row, lines, before, conversation = found
     mine = row.status == "active" and row.agent == agent.name
     return render(request, "handoff.html", agent, active="handoffs", handoff=row, lines=lines, mine=mine,
-                  last_id=lines[-1].id if lines else 0)
+                  last_id=lines[-1].id if lines else 0, before=before, conversation=conversation)
 
 
 async def _step(request: web.Request, agent: Agent, step: Callable[..., object], name: str) -> bool:

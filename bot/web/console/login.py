@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from bot.feedback.store import audit
+from bot.limits import client_bucket
 from bot.livechat.models import AgentPresence
 from bot.livechat.store import mark_present
 from bot.web.console.accounts import LOGIN_MAX_FAILURES, LOGIN_WINDOW, attempt_login, revoke_session
@@ -82,7 +83,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _form(request, status=400, message="请输入用户名和密码。", name=name, next_url=next_url)
     now = context.now()
     address = client_address(request)
-    outcome = await context.run_db(lambda s: attempt_login(s, name, password, address, now))
+    counted = client_bucket(address)  # failures are counted per IPv4 address or IPv6 /64
+    outcome = await context.run_db(lambda s: attempt_login(s, name, password, counted, now))
     if outcome.limited:
         minutes = int(LOGIN_WINDOW / timedelta(minutes=1))
         return _form(request, status=429, name=name, next_url=next_url,

@@ -1,4 +1,9 @@
-"""Work orders: search and filter (masked), detail with history, reveal (audited), advance, reassign, note."""
+"""Work orders: search and filter (masked), detail with history, reveal (audited), advance, reassign, internal
+note, message to the customer, moving the visit, cancelling.
+
+The detail page keeps the two kinds of writing apart: an internal note (内部备注, staff only) and a message to the
+customer (给客户的消息: shown in their status reply and pushed to their chat). Times are Beijing time.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +16,30 @@ from typing import NoReturn
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from bot.booking.visit import parse_visit
 from bot.feedback.store import audit, audit_trail
 from bot.knowledge.service import KnowledgeBase
 from bot.masking import mask_text
 from bot.orders import numbers
 from bot.orders.deadlines import StepDeadline, step_deadline
 from bot.orders.lookup import Lockout, current_lockouts
-from bot.orders.notify import notify_stage_change
-from bot.orders.report import deadline_line
+from bot.orders.notify import notify_message, notify_stage_change, notify_visit_change
+from bot.orders.report import deadline_line, timeline_lines, warning_line
 from bot.orders.runtime import lookup_policy
 from bot.orders.stages import BY_ID, STAGES, UnknownStage, allowed_moves
-from bot.orders.store import InvalidTransition, add_note, advance_order, get_order, reassign_order
+from bot.orders.store import (
+    BEFORE_VISIT,
+    InvalidTransition,
+    NotChangeable,
+    add_customer_message,
+    add_note,
+    advance_order,
+    cancel_order,
+    get_order,
+    reassign_order,
+    reschedule_visit,
+)
+from bot.orders.times import as_utc
 from bot.orders.views import HistoryEntry, ManagerView, OrderView
 from bot.web.console.auth import PATH, Agent, action, page
 from bot.web.console.forms import field, record_id
@@ -43,7 +61,10 @@ from bot.web.context import web_context
 OVERDUE_SCAN = 1000  # open orders examined for the overdue filter (the longest in their stage first)
 MAX_EXPORT_ROWS = 10_000  # one export at most
 MAX_NOTE = 500
-ACTIONS = {"reveal": "查看完整信息", "advance": "推进阶段", "reassign": "改派", "note": "备注"}
+ACTIONS = {"reveal": "查看完整信息", "advance": "推进阶段", "reassign": "改派", "note": "内部备注",
+           "message": "给客户的消息", "reschedule": "改约上门时间", "cancel": "取消工单"}
+NOTE_LABEL = "内部备注（客户不可见）"
+MESSAGE_LABEL = "给客户的消息（客户可见，会推送）"
 
 
 @dataclass(frozen=True)
@@ -73,6 +94,8 @@ class HistoryRow:
     what: str
     actor: str
     note: str
+    kind: str = "note"
+    customer_visible: bool = False  # the customer reads this entry's note (messages, visit changes)
 
 
 def deadline_of(kb: KnowledgeBase, order: OrderView, now: datetime) -> StepDeadline | None:
@@ -88,11 +111,12 @@ def order_row(kb: KnowledgeBase, order: OrderView, now: datetime) -> OrderRow:
 
 
 def history_rows(order: OrderView, revealed: bool) -> list[HistoryRow]:
+    """Every entry, with its kind; the page marks which notes the customer reads and which are internal."""
     rows = []
     for entry in order.history:
-        moved = entry.from_stage != entry.to_stage or entry.from_stage is None
-        what = stage_name(entry.to_stage) if moved else "备注"
-        rows.append(HistoryRow(entry.at, what, entry.actor, _note(entry, revealed)))
+        what = stage_name(entry.to_stage) if entry.moved else entry.kind_name
+        rows.append(HistoryRow(entry.at, what, entry.actor, _note(entry, revealed), entry.kind,
+                               entry.customer_visible))
     return rows
 
 
@@ -162,7 +186,7 @@ async def orders_page(request: web.Request, agent: Agent) -> web.StreamResponse:
 async def _detail(request: web.Request, agent: Agent, number: str, revealed: bool) -> web.Response:
     context = web_context(request)
     kb = await asyncio.to_thread(kb_of, context)
-    now = context.now()
+    now = as_utc(context.now())
 
     def load(session: Session) -> tuple[OrderView | None, list[ManagerView], list[tuple[datetime, str, str, str]]]:
         order = get_order(session, number)
@@ -178,17 +202,22 @@ async def _detail(request: web.Request, agent: Agent, number: str, revealed: boo
     if order is None:
         return render(request, "missing.html", agent, status=404, active="orders", what="工单")
     try:
-        deadline = deadline_line(kb, order, step_deadline(kb, order, now))
+        step = step_deadline(kb, order, now)
+        deadline, warning = deadline_line(kb, order, step, level=False), warning_line(step)
     except (KeyError, UnknownStage):
-        deadline = ""
+        deadline, warning = "", ""
+    known = order.stage in BY_ID
     return render(
         request, "order.html", agent, active="orders", order=order, revealed=revealed,
         region=region_name(kb, order.region), business=business_name(order.business),
         category=category_name(kb, order.category), stage=stage_name(order.stage),
-        customer_text=BY_ID[order.stage].customer_text if order.stage in BY_ID else "",
-        deadline=deadline, history=history_rows(order, revealed), trail=trail,
-        moves=[(s, stage_name(s)) for s in allowed_moves(order.stage)] if order.stage in BY_ID else [],
-        managers=managers)
+        customer_text=BY_ID[order.stage].customer_text if known else "",
+        deadline=deadline, warning=warning, timeline=timeline_lines(order) if known else [],
+        history=history_rows(order, revealed), trail=trail,
+        moves=[(s, stage_name(s)) for s in allowed_moves(order.stage) if s != "cancelled"] if known else [],
+        may_reschedule=order.stage in BEFORE_VISIT, may_cancel=known and not BY_ID[order.stage].final,
+        notifiable=order.channel == "customer",
+        note_label=NOTE_LABEL, message_label=MESSAGE_LABEL, managers=managers)
 
 
 @page
@@ -221,11 +250,13 @@ async def advance(request: web.Request, agent: Agent) -> web.StreamResponse:
     number = canonical_number(request.match_info["number"])
     to_stage = await field(request, "to_stage", 32)
     note = await field(request, "note", MAX_NOTE) or None
-    now = web_context(request).now()
+    now = as_utc(web_context(request).now())
     if not to_stage:
         raise redirect(request, detail_url(number), "请选择要转到的阶段。", "error")
 
     def move(session: Session, before: OrderView) -> Outcome:
+        if to_stage == "cancelled":
+            return "error", "取消工单请用“取消工单”（需填写原因）。工单未改变。"
         try:
             order = advance_order(session, number, actor=agent.name, now=now, to_stage=to_stage, note=note)
         except (InvalidTransition, UnknownStage) as error:
@@ -245,7 +276,7 @@ async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
     number = canonical_number(request.match_info["number"])
     chosen = record_id(await field(request, "manager", 16))
     note = await field(request, "note", MAX_NOTE) or None
-    now = web_context(request).now()
+    now = as_utc(web_context(request).now())
 
     def change(session: Session, order: OrderView) -> Outcome:
         manager = manager_in_region(session, chosen, order.region) if chosen is not None else None
@@ -263,15 +294,83 @@ async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
 
 @action
 async def note(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """An internal note: in the history for staff, never in the customer's status reply, never pushed."""
     number = canonical_number(request.match_info["number"])
     text = await field(request, "note", MAX_NOTE)
-    now = web_context(request).now()
+    now = as_utc(web_context(request).now())
     if not text:
-        raise redirect(request, detail_url(number), "备注不能为空。", "error")
+        raise redirect(request, detail_url(number), "内部备注不能为空。", "error")
 
     def write(session: Session, _order: OrderView) -> Outcome:
         add_note(session, number, text, actor=agent.name, now=now)
         audit(session, actor=agent.name, action="note", target=number, now=now)
-        return "ok", "备注已记录。"
+        return "ok", "内部备注已记录（客户看不到）。"
 
     await _change_order(request, number, write)
+
+
+@action
+async def message(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """A message to the customer: in their status reply, and pushed to the chat that booked the order."""
+    number = canonical_number(request.match_info["number"])
+    text = await field(request, "message", MAX_NOTE)
+    now = as_utc(web_context(request).now())
+    if not text:
+        raise redirect(request, detail_url(number), "给客户的消息不能为空。", "error")
+
+    def send(session: Session, _order: OrderView) -> Outcome:
+        add_customer_message(session, number, text, actor=agent.name, now=now)
+        pushed = notify_message(session, number, text, now) is not None
+        audit(session, actor=agent.name, action="message", target=number, now=now, detail=mask_text(text))
+        where = "，并已推送到客户的对话。" if pushed else "（此工单没有可推送的客户对话）。"
+        return "ok", "消息已记录，客户查询进度时可以看到" + where
+
+    await _change_order(request, number, send)
+
+
+@action
+async def reschedule(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Move the visit (read like the customer's answer: bot/booking/visit.py); the customer is told."""
+    number = canonical_number(request.match_info["number"])
+    wanted = await field(request, "visit", 64)
+    note = await field(request, "note", MAX_NOTE) or None
+    now = as_utc(web_context(request).now())
+    parsed = parse_visit(wanted, now) if wanted else None
+    if parsed is None or parsed.value is None:
+        problem = parsed.error if parsed is not None and parsed.error else "请填写新的上门时间。"
+        raise redirect(request, detail_url(number), f"{problem}工单未改变。", "error")
+    visit = parsed.value
+
+    def change(session: Session, _order: OrderView) -> Outcome:
+        try:
+            order = reschedule_visit(session, number, visit.day, visit.period, visit.at, actor=agent.name, now=now,
+                                     note=note)
+        except NotChangeable as error:
+            return "error", f"{error}。工单未改变。"
+        told = notify_visit_change(session, number, now) is not None
+        audit(session, actor=agent.name, action="reschedule", target=number, now=now, detail=order.visit)
+        return "ok", f"上门时间已改为{order.visit}" + ("，已通知客户。" if told else "。")
+
+    await _change_order(request, number, change)
+
+
+@action
+async def cancel(request: web.Request, agent: Agent) -> web.StreamResponse:
+    """Cancel an open order (the reason is an internal note); the customer is told."""
+    number = canonical_number(request.match_info["number"])
+    reason = await field(request, "note", MAX_NOTE)
+    now = as_utc(web_context(request).now())
+    if not reason:
+        raise redirect(request, detail_url(number), "请填写取消原因（内部备注）。工单未改变。", "error")
+
+    def change(session: Session, before: OrderView) -> Outcome:
+        try:
+            order = cancel_order(session, number, actor=agent.name, now=now, note=reason)
+        except NotChangeable as error:
+            return "error", f"{error}。工单未改变。"
+        told = notify_stage_change(session, number, now) is not None
+        audit(session, actor=agent.name, action="cancel", target=number, now=now,
+              detail=f"{stage_name(before.stage)} → 已取消：{mask_text(reason)}")
+        return "ok", f"工单 {order.display_number} 已取消" + ("，已通知客户。" if told else "。")
+
+    await _change_order(request, number, change)

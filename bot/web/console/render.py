@@ -14,7 +14,8 @@ from bot.web.context import web_context
 FLASH_COOKIE = "bandian_console_flash"
 FLASH_SECONDS = 120
 NAV = (("lookup", "政策查询", PATH), ("orders", "工单", f"{PATH}/orders"),
-       ("handoffs", "转人工", f"{PATH}/handoffs"), ("feedback", "反馈", f"{PATH}/feedback"),
+       ("handoffs", "转人工", f"{PATH}/handoffs"), ("callbacks", "回电", f"{PATH}/callbacks"),
+       ("feedback", "反馈", f"{PATH}/feedback"),
        ("dashboard", "统计", f"{PATH}/dashboard"))
 Flash = tuple[str, str]  # (kind: ok | error, text)
 

@@ -4,7 +4,7 @@ Two roles exist (console_users.role): `agent` (a hotline agent) and `admin`.
 
 | permission | agent | admin | audited |
 |---|---|---|---|
-| reveal: an order's full name, phone and address | yes | yes | yes (`reveal`) |
+| reveal: an order's full name, phone and address; a call-back's number | yes | yes | yes (`reveal`) |
 | export: the filtered orders as CSV or Excel (masked) | no | yes | yes (`export`) |
 | handle_feedback: mark a rated answer handled | yes | yes | yes (`feedback_handled`) |
 

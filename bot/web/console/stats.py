@@ -2,7 +2,8 @@
 whole days ending today; only the warning levels of open orders are computed here, from the region's document
 and working days (bot/orders/deadlines.py), over at most OVERDUE_SCAN open orders, the longest waiting first.
 
-Times are stored as China local time without a zone, so a day is a calendar day in China.
+Times are stored in UTC (bot/orders/times.py; naive columns hold naive UTC); a day is a Beijing calendar day
+(UTC+8 all year: China has no daylight saving time), so rows are bucketed by their time plus 8 hours.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, extract, func, select
+from sqlalchemy import Interval, case, extract, func, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -23,6 +24,7 @@ from bot.livechat.models import Handoff
 from bot.orders.deadlines import step_deadline
 from bot.orders.models import CustomerManager, WorkOrder
 from bot.orders.stages import STAGES, UnknownStage
+from bot.orders.times import at_beijing, beijing_date, naive_utc, shown
 from bot.orders.views import OrderView
 from bot.orders.warnings import load_schemes
 
@@ -39,8 +41,8 @@ LEVEL_COLOURS = (("蓝", "#2e90fa"), ("橙", "#f79009"), ("黄", "#eaaa08"), ("�
 
 @dataclass(frozen=True)
 class Period:
-    start: date
-    end: date  # inclusive
+    start: date  # Beijing days, from ...
+    end: date  # ... to, inclusive
 
     @classmethod
     def ending(cls, today: date, days: int) -> Period:
@@ -48,15 +50,23 @@ class Period:
 
     @property
     def since(self) -> datetime:
-        return datetime.combine(self.start, time.min)
+        """The first moment, as naive UTC (what the tables store)."""
+        return naive_utc(at_beijing(self.start, time.min))
 
     @property
     def until(self) -> datetime:
-        return datetime.combine(self.end + timedelta(days=1), time.min)
+        return naive_utc(at_beijing(self.end + timedelta(days=1), time.min))
 
     @property
     def days(self) -> list[str]:
         return [f"{self.start + timedelta(days=i):%Y-%m-%d}" for i in range((self.end - self.start).days + 1)]
+
+
+def beijing_day(column: Any, dialect: str) -> ColumnElement:
+    """The Beijing calendar day of a UTC time column, in SQL."""
+    if dialect == "sqlite":
+        return func.date(column, "+8 hours")
+    return func.date(column + literal_column("INTERVAL '8 hours'", type_=Interval))
 
 
 def _day(value: Any) -> str:
@@ -70,13 +80,17 @@ def seconds_between(later: Any, earlier: Any, dialect: str) -> ColumnElement:
     return extract("epoch", later - earlier)  # PostgreSQL: an interval's seconds
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def _series(days: Sequence[str], found: Mapping[str, float]) -> list[float]:
     return [found.get(day, 0) for day in days]
 
 
 def orders_over_time(session: Session, kb: KnowledgeBase, period: Period) -> dict[str, Any]:
     """New orders per day and region in the period, and every order now by stage and region."""
-    day = func.date(WorkOrder.created_at)
+    day = beijing_day(WorkOrder.created_at, _dialect(session))
     created = session.execute(select(day, WorkOrder.region, func.count())
                               .where(WorkOrder.created_at >= period.since, WorkOrder.created_at < period.until)
                               .group_by(day, WorkOrder.region)).all()
@@ -151,9 +165,9 @@ def overdue_by_manager(session: Session, kb: KnowledgeBase, now: datetime, scan:
 def handoff_waits(session: Session, period: Period) -> dict[str, Any]:
     """Handoffs asked for in the period: per day how many, how many taken, the mean and longest wait until an
     agent took them (minutes); the waits in buckets; how many were never taken."""
-    waited = seconds_between(Handoff.taken_at, Handoff.created_at, session.get_bind().dialect.name)
+    waited = seconds_between(Handoff.taken_at, Handoff.created_at, _dialect(session))
     in_period = (Handoff.created_at >= period.since, Handoff.created_at < period.until)
-    day = func.date(Handoff.created_at)
+    day = beijing_day(Handoff.created_at, _dialect(session))
     per_day = session.execute(select(day, func.count(), func.count(Handoff.taken_at), func.avg(waited),
                                      func.max(waited)).where(*in_period).group_by(day)).all()
     bucket = case(*[(waited < bound, label) for bound, label in WAIT_BUCKETS[:-1]], else_=WAIT_BUCKETS[-1][1])
@@ -182,12 +196,12 @@ def _rate(part: float, whole: float) -> float | None:
 def answer_quality(session: Session, period: Period) -> dict[str, Any]:
     """Per day: web-chat exchanges, how many were rated and 👎, questions the assistant could not answer; the
     fallback rate (unanswered ÷ exchanges) and the 👎 rate (👎 ÷ rated) in percent."""
-    day = func.date(Exchange.created_at)
+    day = beijing_day(Exchange.created_at, _dialect(session))
     rows = session.execute(select(day, func.count(), func.count(Exchange.rating),
                                   func.sum(case((Exchange.rating == -1, 1), else_=0)))
                            .where(Exchange.created_at >= period.since, Exchange.created_at < period.until)
                            .group_by(day)).all()
-    missed_day = func.date(Unanswered.at)
+    missed_day = beijing_day(Unanswered.at, _dialect(session))
     missed = {_day(d): int(n) for d, n in session.execute(
         select(missed_day, func.count()).where(Unanswered.at >= period.since, Unanswered.at < period.until)
         .group_by(missed_day)).all()}
@@ -215,10 +229,11 @@ def top_unanswered(session: Session, period: Period, limit: int = TOP_QUESTIONS)
 
 
 def dashboard(session: Session, kb: KnowledgeBase, now: datetime, days: int) -> dict[str, Any]:
-    period = Period.ending(now.date(), days)
+    """`now`: aware, or naive UTC."""
+    period = Period.ending(beijing_date(now), days)
     return {
         "period": {"days": days, "from": f"{period.start:%Y-%m-%d}", "to": f"{period.end:%Y-%m-%d}",
-                   "generated_at": f"{now:%Y-%m-%d %H:%M}"},
+                   "generated_at": shown(now)},
         "orders": orders_over_time(session, kb, period),
         "warnings": overdue_by_manager(session, kb, now),
         "handoffs": handoff_waits(session, period),

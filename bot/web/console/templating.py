@@ -7,15 +7,18 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.orders.times import beijing, shown
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}" if moment else ""
+    """Beijing time, '2025-11-26 10:00' (stored times are UTC: aware, or naive read as UTC; bot/orders/times.py)."""
+    return shown(moment)
 
 
 def short_time(moment: datetime | None) -> str:
-    return f"{moment:%H:%M:%S}" if moment else ""
+    return f"{beijing(moment):%H:%M:%S}" if moment else ""
 
 
 def age(span: timedelta) -> str:

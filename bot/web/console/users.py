@@ -3,6 +3,7 @@
     python -m bot.web.console.users add NAME [--admin]   # asks for the password twice (or reads one line from stdin)
     python -m bot.web.console.users passwd NAME
     python -m bot.web.console.users disable NAME | enable NAME
+    python -m bot.web.console.users role NAME admin|agent   # what the user may do: bot/web/console/roles.py
     python -m bot.web.console.users list
 """
 
@@ -17,7 +18,7 @@ from typing import TextIO
 from bot.calendar import china_now
 from bot.settings import Settings
 from bot.store.runtime import sessions_for
-from bot.web.console.accounts import AccountError, add_user, list_users, set_active, set_password
+from bot.web.console.accounts import ROLES, AccountError, add_user, list_users, set_active, set_password, set_role
 from bot.web.console.passwords import WeakPassword
 
 
@@ -31,6 +32,9 @@ def parser() -> argparse.ArgumentParser:
     for command, text in (("passwd", "set a new password"), ("disable", "stop a user logging in"),
                           ("enable", "let a disabled user log in again")):
         sub.add_parser(command, help=text).add_argument("name")
+    role = sub.add_parser("role", help="make a user an admin (may export orders) or an agent")
+    role.add_argument("name")
+    role.add_argument("role", choices=ROLES)
     sub.add_parser("list", help="list the users")
     return p
 
@@ -57,6 +61,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: Te
             elif args.command == "passwd":
                 set_password(session, args.name, read_password(stdin), now)
                 print(f"已修改 {args.name} 的密码（已登录的会话随之失效）", file=out)
+            elif args.command == "role":
+                set_role(session, args.name, args.role)
+                print(f"{args.name} 现在是{'管理员' if args.role == 'admin' else '坐席'}", file=out)
             elif args.command in ("disable", "enable"):
                 set_active(session, args.name, args.command == "enable")
                 print(f"已{'启用' if args.command == 'enable' else '停用'} {args.name}", file=out)

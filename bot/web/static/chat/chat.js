@@ -3,9 +3,10 @@
  *
  * Plain ES2017, no dependencies. Talks JSON to the same origin:
  *   POST /api/session   {}                                    -> {session}  (ids are issued by the server)
- *   POST /api/chat      {session, message, display?, silent?} -> {replies: [...], handoff}
+ *   POST /api/chat      {session, message, display?, silent?} -> {replies: [...], handoff, queue?}
  *   POST /api/feedback  {session, exchange_id, rating}        -> {ok: true}
- *   GET  /api/updates?session=S&after=N                       -> {messages: [...], handoff}
+ *   GET  /api/updates?session=S&after=N                       -> {messages: [...], handoff, queue}
+ *   (queue: customers ahead while a handoff waits, else null)
  *   POST /api/leave    {session}                               -> {ok}   (before a new conversation)
  *   GET  /healthz                                             (reconnect probe)
  * Message text is untrusted: it is only ever put into the page with textContent / text nodes.
@@ -68,6 +69,7 @@
     transcript: [],        // entries: {role, text, at, buttons?, id?, rating?, message?, state?, uid?}
     after: 0,              // last update id seen
     handoff: 'none',
+    ahead: null,           // customers ahead of us while the handoff waits (the answers' `queue`; status line)
     online: true,
     queue: [],             // {entry, message, display, silent} — sent strictly one at a time
     pumping: false,
@@ -430,14 +432,23 @@
 
   function renderStatus() {
     const key = !state.online ? 'offline' : (STATUS[state.handoff] ? state.handoff : 'none');
-    dom.status.textContent = STATUS[key];
+    let text = STATUS[key];
+    if (key === 'waiting' && typeof state.ahead === 'number') {
+      text = '正在为您转接人工客服 · ' + (state.ahead > 0 ? '前面还有' + state.ahead + '位' : '您是下一位');
+    }
+    dom.status.textContent = text;
     dom.status.dataset.state = key === 'none' ? 'online' : key;
   }
 
-  function setHandoff(handoff) {
+  /** The handoff state from an answer; `queue` (customers ahead) when the answer carries it. */
+  function setHandoff(handoff, queue) {
     if (typeof handoff !== 'string' || !STATUS[handoff] || handoff === 'offline') return;
-    if (handoff === state.handoff) return;
+    let ahead = state.ahead;
+    if (handoff !== 'waiting') ahead = null;
+    else if (queue === null || (typeof queue === 'number' && queue >= 0)) ahead = queue;
+    if (handoff === state.handoff && ahead === state.ahead) return;
     state.handoff = handoff;
+    state.ahead = ahead;
     renderStatus();
   }
 
@@ -613,7 +624,7 @@
     }
     if (item.entry) markUser(item.entry, null);
     showReplies(result.data.replies);
-    setHandoff(result.data.handoff);
+    setHandoff(result.data.handoff, result.data.queue);
     return 'done';
   }
 
@@ -685,7 +696,7 @@
         encodeURIComponent(session) + '&after=' + encodeURIComponent(state.after), undefined, SMALL_TIMEOUT_MS));
       if (result.ok && result.data) {
         showUpdates(result.data.messages);
-        setHandoff(result.data.handoff);
+        setHandoff(result.data.handoff, result.data.queue);
       } else {
         nextDelay = POLL_HIDDEN_MS; // the server is unhappy: ask less often
       }

@@ -189,11 +189,12 @@
         }
       }).catch(function () { /* the next beat retries */ });
     }
-    function next() {  /* every 5 s on the queue page, 10 s while alerts are on, else 30 s */
-      window.setTimeout(function () { beat(); next(); }, queue ? QUEUE_MS : (alerts.enabled() ? ALERT_MS : HEARTBEAT_MS));
-    }
+    var last = Date.now();
     beat();
-    next();
+    window.setInterval(function () {  /* every 5 s on the queue page, 10 s while alerts are on, else 30 s */
+      var every = queue ? QUEUE_MS : (alerts.enabled() ? ALERT_MS : HEARTBEAT_MS);
+      if (Date.now() - last >= every - 100) { last = Date.now(); beat(); }
+    }, QUEUE_MS);
   }
 
   /* Live chat: poll for new messages every 2 s, send replies without reloading. */

@@ -1,0 +1,300 @@
+"""Moving the visit or cancelling an order from the chat: order_change_form, then action_apply_order_change.
+
+The customer is verified like a status lookup (order number, or the one remembered in the conversation, and the
+phone's last four digits, through bot.orders.lookup_order: the same lockout), then gives the new visit time
+(bot/booking/visit.py: working days, working hours, within 30 days) or confirms the cancellation. The change is
+written to the order's history and the conversation that booked the order is told (bot/orders/notify.py),
+unless it is this one (the reply says it). Only before the documents are collected (BEFORE_VISIT); later the
+customer is sent to the customer manager or 95598.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.booking import fresh_user_message, known_orders, remember_order
+from actions.identity import agent_mode
+from actions.status import refused, verify
+from bot.booking.changes import KINDS, interpret_change
+from bot.booking.interpret import is_interruption
+from bot.booking.visit import Visit
+from bot.orders import numbers
+from bot.orders.lookup import Outcome
+from bot.orders.notify import notify_stage_change, notify_visit_change
+from bot.orders.stages import BY_ID
+from bot.orders.store import BEFORE_VISIT, NotChangeable, cancel_order, conversation_key, get_order, reschedule_visit
+from bot.orders.times import utc_now
+from bot.settings import Settings
+from bot.store.runtime import open_session
+
+logger = logging.getLogger(__name__)
+FORM = "order_change_form"
+REQUESTED = "requested_slot"
+SLOTS = {"order": "change_order", "suffix": "change_suffix", "visit": "change_visit", "confirmed": "change_confirmed"}
+KIND, VERIFIED, FAILURES = "change_kind", "change_verified", "change_failures"
+MAX_FAILURES = 3
+STOP = frozenset({"cancel"})  # "算了", "不改了": leave the form, nothing changes
+CONFIRM_BUTTONS = [{"title": "确认取消", "payload": "/affirm"}, {"title": "不取消了", "payload": "/deny"}]
+WHAT = {"reschedule": "改约上门时间", "cancel": "取消工单"}
+
+
+def change_kind(tracker: Tracker) -> str:
+    kind = tracker.get_slot(KIND)
+    if kind in WHAT:
+        return str(kind)
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return KINDS.get(str(intent), "reschedule")
+
+
+def next_change_slot(kind: str, values: dict[str, object], verified: bool, customer: bool) -> str | None:
+    if not values.get("order"):
+        return SLOTS["order"]
+    if customer and not values.get("suffix"):
+        return SLOTS["suffix"]
+    if not verified:
+        return None  # checked by the validation before anything else is asked
+    if kind == "reschedule":
+        return None if values.get("visit") else SLOTS["visit"]
+    return None if values.get("confirmed") is not None else SLOTS["confirmed"]
+
+
+def reset_change() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in (*SLOTS.values(), KIND, VERIFIED, FAILURES)]
+
+
+class ValidateOrderChangeForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_order_change_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        kind = change_kind(tracker)
+        customer = not agent_mode(tracker)
+        values = {field: tracker.get_slot(slot) for field, slot in SLOTS.items()}
+        verified = bool(values.get("order")) and tracker.get_slot(VERIFIED) == values.get("order")
+        if not fresh_user_message(tracker):
+            return [SlotSet(KIND, kind), SlotSet(REQUESTED, next_change_slot(kind, values, verified, customer))]
+        requested = next((f for f, s in SLOTS.items() if s == tracker.get_slot(REQUESTED)), None)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = tracker.latest_message.get("text") or ""
+        turn = interpret_change(text, kind=kind, requested=requested, now=utc_now(), intent=intent)
+        if intent in STOP and "confirmed" not in turn.updates:
+            return [SlotSet(KIND, kind), SlotSet(SLOTS["confirmed"], False), SlotSet(REQUESTED, None)]
+        if not turn.updates and requested and intent not in KINDS and (
+                is_interruption(intent) or intent == "request_booking"):
+            return []  # a question: the rules answer it and come back
+        known = known_orders(tracker)
+        if not values.get("order") and "order" not in turn.updates and len(known) == 1 and not turn.error:
+            turn.updates["order"] = known[0]
+        if "order" in turn.updates and turn.updates["order"] != values.get("order"):
+            verified = False
+        events: list[EventType] = [SlotSet(KIND, kind)] + [SlotSet(SLOTS[f], v) for f, v in turn.updates.items()]
+        failures = int(tracker.get_slot(FAILURES) or 0)
+        if turn.error:
+            dispatcher.utter_message(text=turn.error)
+            failures += 1
+        current = values | turn.updates
+        if not verified and current.get("order") and (current.get("suffix") or not customer):
+            checked = self._verify(dispatcher, tracker, kind, current, customer)
+            if checked is None:
+                failures += 1
+                events += [SlotSet(SLOTS["suffix"], None), SlotSet(VERIFIED, None)]
+                current["suffix"] = None
+                if not customer:
+                    events.append(SlotSet(SLOTS["order"], None))
+                    current["order"] = None
+            elif checked is False:
+                return events + [SlotSet(SLOTS["order"], None), SlotSet(REQUESTED, None)]  # refused: stop
+            else:
+                verified = True
+                events.append(SlotSet(VERIFIED, checked))
+                if kind == "reschedule" and current.get("visit") and not self._visit_differs(dispatcher, current):
+                    events.append(SlotSet(SLOTS["visit"], None))
+                    current["visit"] = None
+        elif verified and kind == "reschedule" and "visit" in turn.updates and not self._visit_differs(
+                dispatcher, current):
+            events.append(SlotSet(SLOTS["visit"], None))
+            current["visit"] = None
+            failures += 1
+        events.append(SlotSet(FAILURES, float(failures)))
+        if failures >= MAX_FAILURES:
+            dispatcher.utter_message(response="utter_change_help")
+            return events + [SlotSet(SLOTS["order"], None), SlotSet(REQUESTED, None)]
+        return events + [SlotSet(REQUESTED, next_change_slot(kind, current, verified, customer))]
+
+    @staticmethod
+    def _verify(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, values: dict[str, object],
+                customer: bool) -> str | bool | None:
+        """The order number when verified and changeable; None after a miss (ask again); False to stop."""
+        result = verify(tracker, str(values["order"]), str(values.get("suffix") or "") if customer else None)
+        if result is None or result.outcome is Outcome.LOCKED:
+            refused(dispatcher, result)
+            return False
+        if result.outcome is not Outcome.FOUND or result.order is None:
+            refused(dispatcher, result)
+            return None
+        order = result.order
+        if order.stage not in BEFORE_VISIT:
+            stage = BY_ID[order.stage].name
+            manager = order.manager.name if order.manager else "客户经理"
+            if BY_ID[order.stage].final:
+                dispatcher.utter_message(text=f"工单 {order.display_number} 已{stage}，不能再{WHAT[kind]}。")
+            else:
+                dispatcher.utter_message(text=f"工单 {order.display_number} 已进入「{stage}」，客户经理已上门收资，"
+                                              f"不能在线{WHAT[kind]}。请联系{manager}或拨打95598办理。")
+            return False
+        if kind == "cancel":
+            dispatcher.utter_message(text=f"已核对：工单 {order.display_number}（{order.masked_name}，"
+                                          f"{order.masked_address}）。")
+        elif order.visit_date:
+            dispatcher.utter_message(text=f"已核对：工单 {order.display_number}，目前约定的上门时间是{order.visit}。")
+        return order.number
+
+    @staticmethod
+    def _visit_differs(dispatcher: CollectingDispatcher, values: dict[str, object]) -> bool:
+        try:
+            with open_session(Settings.from_env()) as session:
+                order = get_order(session, str(values["order"]))
+        except SQLAlchemyError:
+            return True  # the change itself will report a store failure
+        visit = Visit.from_slot(str(values["visit"]))
+        if order is not None and (order.visit_date, order.visit_period, order.visit_time) == (
+                visit.day, visit.period, visit.at):
+            dispatcher.utter_message(text=f"上门时间已经是{visit.text()}了，请说一个新的时间。")
+            return False
+        return True
+
+
+class ActionAskChangeOrder(Action):
+    def name(self) -> str:
+        return "action_ask_change_order"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        what = WHAT[change_kind(tracker)]
+        known = known_orders(tracker)
+        if known:
+            buttons = [{"title": numbers.display(n), "payload": numbers.display(n)} for n in reversed(known)]
+            dispatcher.utter_message(text=f"好的，帮您{what}。请问是哪一张工单？", buttons=buttons)
+        else:
+            dispatcher.utter_message(text=f"好的，帮您{what}。请告诉我工单号（10位数字，预约成功时发给您的）。")
+        return []
+
+
+class ActionAskChangeSuffix(Action):
+    def name(self) -> str:
+        return "action_ask_change_suffix"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        number = tracker.get_slot(SLOTS["order"])
+        if tracker.get_slot(FAILURES):
+            dispatcher.utter_message(text="请重新告诉我预约时登记的手机号后四位；如果是工单号有误，也可以直接发正确的工单号。"
+                                          "不改了请说“算了”。")
+        else:
+            what = WHAT[change_kind(tracker)]
+            dispatcher.utter_message(text=f"{what}：工单 {numbers.display(str(number))}。为保护您的信息，"
+                                          "请告诉我预约时登记的手机号后四位。")
+        return []
+
+
+class ActionAskChangeConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_change_confirmed"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        number = numbers.display(str(tracker.get_slot(SLOTS["order"])))
+        dispatcher.utter_message(text=f"确认取消工单 {number} 吗？取消后客户经理不再上门，需要时可以重新预约。",
+                                 buttons=CONFIRM_BUTTONS)
+        return []
+
+
+class ActionApplyOrderChange(Action):
+    """After the form: move the visit or cancel (committed, in the history, the customer told), or say why not."""
+
+    def name(self) -> str:
+        return "action_apply_order_change"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        kind = change_kind(tracker)
+        number = tracker.get_slot(SLOTS["order"])
+        if tracker.get_slot(SLOTS["confirmed"]) is False:
+            dispatcher.utter_message(response="utter_change_kept")
+            return reset_change()
+        if not number or tracker.get_slot(VERIFIED) != number:
+            return reset_change()  # the form stopped (refused, or too many misses) and has said why
+        staff = agent_mode(tracker)
+        actor = "agent" if staff else "customer"
+        here = conversation_key(tracker.sender_id)
+        now = utc_now()
+        try:
+            with open_session(Settings.from_env()) as session:
+                if kind == "reschedule":
+                    if not tracker.get_slot(SLOTS["visit"]):
+                        return reset_change()
+                    visit = Visit.from_slot(str(tracker.get_slot(SLOTS["visit"])))
+                    order = reschedule_visit(session, str(number), visit.day, visit.period, visit.at, actor=actor,
+                                             now=now)
+                    notify_visit_change(session, order.number, now, skip=here)
+                    manager = order.manager.name if order.manager else "客户经理"
+                    text = (f"好的，已为您把工单 {order.display_number} 的上门时间改为{order.visit}，"
+                            f"{manager}将按新的时间上门。这次改约已记入办理记录。")
+                    buttons = [{"title": "查进度", "payload": "/check_status"}]
+                else:
+                    if tracker.get_slot(SLOTS["confirmed"]) is not True:
+                        return reset_change()
+                    order = cancel_order(session, str(number), actor=actor, now=now, customer=not staff,
+                                         note="客户在对话中取消" if not staff else "工作人员在对话中取消")
+                    notify_stage_change(session, order.number, now, skip=here)
+                    text = f"工单 {order.display_number} 已取消，客户经理不会再上门。需要时随时说“预约办电”重新登记。"
+                    buttons = []
+        except NotChangeable as error:
+            dispatcher.utter_message(text=f"抱歉，{error}。如需帮助请拨打95598。")
+            return reset_change()
+        except SQLAlchemyError:
+            logger.exception("order change failed (conversation %s)", here)
+            dispatcher.utter_message(response="utter_change_store_failed")
+            return reset_change()
+        logger.info("order %s: %s by %s", order.number, kind, actor)
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return reset_change() + remember_order(tracker, order.number)
+
+
+class ActionStopOrderChange(Action):
+    """Leaves the change form (another flow starts) and forgets what was typed into it."""
+
+    def name(self) -> str:
+        return "action_stop_order_change"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return reset_change() + [ActiveLoop(None), SlotSet(REQUESTED, None)]
+
+
+class ActionNothingToCancel(Action):
+    """取消 outside any form: nothing is being filled in; a remembered order can be cancelled with 取消工单."""
+
+    def name(self) -> str:
+        return "action_nothing_to_cancel"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        known = known_orders(tracker)
+        if not known or not self._open(known[-1]):
+            dispatcher.utter_message(response="utter_nothing_to_cancel")
+            return []
+        number = numbers.display(known[-1])
+        dispatcher.utter_message(text=f"好的。目前没有正在填写的预约。要取消已提交的工单 {number}，请点“取消工单”。",
+                                 buttons=[{"title": "取消工单", "payload": "/cancel_order"}])
+        return []
+
+    @staticmethod
+    def _open(number: str) -> bool:
+        """Whether the order can still be cancelled by the customer (a store failure: say nothing about it)."""
+        try:
+            with open_session(Settings.from_env()) as session:
+                order = get_order(session, number)
+        except SQLAlchemyError:
+            return False
+        return order is not None and order.stage in BEFORE_VISIT
