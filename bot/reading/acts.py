@@ -36,6 +36,14 @@ ANGER = re.compile(r"[😡😠🤬💢👿😤🖕]|气死|太慢|慢死|垃圾|
 # (out_of_scope is not among them: its action answers from the documents first by itself)
 DEFLECTING = ("complaint", "goodbye", "chitchat", "greet", "thanks")
 BOOKING_INTENTS = ("request_booking", "check_status")
+# Intents that start a form or a handoff, and the words a customer uses to ask for that: a policy
+# question classified as one of them without those words is a question.
+OWN_WORDS = {
+    "request_callback": re.compile(r"回电|回个电话|回电话|给我打|打给我|打电话给我|联系我|留(个|下)?(电话|号码|手机)"),
+    "human_handoff": re.compile(r"人工|客服|真人|转接|坐席|接线员|找人"),
+    "reschedule_visit": re.compile(r"改约|改(个|一下)?(时间|日子)|换(个|一)?(时间|日子|天)|改期|推迟|延期|不行|再来"),
+    "cancel_order": re.compile(r"取消|撤(销|回|了)|不要了|不办了|不装了"),
+}
 SMALL_TALK = ("affirm", "deny", "thanks", "goodbye", "greet", "chitchat")
 AGREEMENT = re.compile(r"是的?|对|好的?|行|可以|确认|没错|嗯|不是|不对|不用了?|不要了?|取消|谢谢|再见|的|了|啊|吧|呀|哈"
                        r"|[\s,，。.!！~、]")
@@ -61,9 +69,12 @@ def corrected_intent(raw: str, intent: str | None, names_place: bool, names_situ
     question_intent = TOPIC_INTENTS[topics[0]] if topics else "inform"
     if intent in BOOKING_INTENTS:
         asking = QUESTION.search(text) and (JUST_ASKING.search(text) or not REQUEST.search(text))
-        return question_intent if asking and topics else None
+        return question_intent if asking and (topics or is_policy_question(text, names_place)) else None
     if is_angry(text):
         return None if intent in ("complaint", "human_handoff") else "complaint"
     if intent in DEFLECTING and is_policy_question(text, names_place):
         return question_intent
+    asked_for = OWN_WORDS.get(intent or "")
+    if asked_for and not asked_for.search(text) and is_policy_question(text, names_place):
+        return question_intent  # a question that merely mentions 电话 or 客户经理 starts no form
     return None

@@ -61,3 +61,21 @@ def test_agreement_stays_agreement(text):
 
 def test_out_of_scope_is_left_to_its_action_which_answers_from_the_documents_first():
     assert corrected_intent("电费余额不足了怎么充", "out_of_scope", names_place=False) is None
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("我在烟台市区开了个店，跟供电公司因为电费有矛盾，一直谈不拢，能去找市场监管部门吗？", "request_callback"),
+    ("我在莱州开了个小厂，跟供电所有电费纠纷，能找市场监管吗？", "request_booking"),
+    ("枣庄小微企业想报装，供电所说可开放容量不够，政策上有没有什么说法？", "human_handoff"),
+    ("客户经理上门一般要提前多久预约？", "reschedule_visit"),
+])
+def test_a_policy_question_misread_as_a_form_or_handoff_is_answered(text, intent):
+    assert corrected_intent(text, intent, names_place=True) not in (None, intent)
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("人工不在的话就回电给我吧", "request_callback"), ("帮我转人工客服", "human_handoff"),
+    ("原来约的时间不行，客户经理能周四下午再来吗", "reschedule_visit"), ("那个工单不要了，取消吧", "cancel_order"),
+])
+def test_asking_for_the_form_or_a_human_is_kept(text, intent):
+    assert corrected_intent(text, intent, names_place=False) is None
