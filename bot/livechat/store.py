@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.livechat.models import AgentPresence, DeliveryTarget, Handoff, HandoffMessage, OutboxMessage
@@ -78,7 +79,12 @@ def remember_target(session: Session, conversation: str, channel: str, address: 
     row = session.get(DeliveryTarget, conversation)
     if row is None:
         session.add(DeliveryTarget(conversation=conversation, channel=channel, address=address, updated_at=now))
-    elif row.channel != channel:
+        try:
+            session.commit()
+        except IntegrityError:  # two first messages of one conversation at once: the other one wrote it
+            session.rollback()
+        return
+    if row.channel != channel:
         logger.warning("conversation %s: delivery target stays on %s (a %s message cannot move it)",
                        conversation[:8], row.channel, channel)
         return

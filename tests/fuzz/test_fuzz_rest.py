@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover
 
 from bot.masking import mask_text
 from bot.senders import RESERVED_PREFIXES
+from bot.settings import Settings
 from bot.untrusted import MAX_METADATA_BYTES, has_control_or_surrogate, json_bytes
 from tests.faults.client import NORMAL_ANSWER, NORMAL_QUESTION, new_sender, post_json, request, say
 from tests.faults.stack import Stack
@@ -55,7 +56,10 @@ def expectation(body: bytes) -> str:
     """The documented contract of the REST channel, on the body as the server parses it (Sanic uses ujson):
     a JSON object; sender a non-empty string or an integer of at most 128 characters, without control
     characters or lone surrogates, not in another channel's namespace (web:, wechat:); message a string or
-    absent; metadata an object of at most 4 KB as JSON, or absent. Anything else: 400 with a reason."""
+    absent; metadata an object of at most 4 KB as JSON, or absent; the whole body within Rasa's request
+    size limit (Settings.rasa_max_body_bytes, 1 MB; over it Sanic answers 413). Anything else: 400."""
+    if len(body) > Settings().rasa_max_body_bytes:
+        return "reject"
     try:
         data = server_loads(body)
     except (ValueError, OverflowError, RecursionError):

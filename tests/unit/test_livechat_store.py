@@ -109,3 +109,19 @@ def test_wechat_outbox_is_pushed_once_and_failures_are_retried(session, engine):
     assert sent == [("openid-1", "进度通知")]
     web = session.execute(select(OutboxMessage).where(OutboxMessage.conversation == "web")).scalar_one()
     assert web.delivered_at is None  # web chat polls its own messages
+
+
+def test_two_first_messages_of_one_conversation_at_once_both_succeed(engine, session):
+    """Both requests see no delivery target and both insert one; the second insert loses the race and
+    must not turn the customer's message into a 500 (found by the reliability suite's web-chat fuzz)."""
+    from sqlalchemy.orm import Session
+
+    from bot.livechat.models import DeliveryTarget
+
+    with Session(engine) as other:
+        store.remember_target(other, "race", "web", "", NOW)
+    original_get = session.get
+    session.get = lambda model, key, *a, **k: None if model is DeliveryTarget else original_get(model, key, *a, **k)
+    store.remember_target(session, "race", "web", "", NOW)  # no IntegrityError
+    session.get = original_get
+    assert store.target_of(session, "race").channel == "web"
