@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.booking import fresh_user_message, known_orders, remember_order
-from actions.identity import agent_mode
+from actions.identity import agent_mode, is_verified, verified_mark
 from actions.status import refused, verify
 from bot.booking.changes import KINDS, interpret_change
 from bot.booking.interpret import is_interruption
@@ -76,7 +76,7 @@ class ValidateOrderChangeForm(FormValidationAction):
         kind = change_kind(tracker)
         customer = not agent_mode(tracker)
         values = {field: tracker.get_slot(slot) for field, slot in SLOTS.items()}
-        verified = bool(values.get("order")) and tracker.get_slot(VERIFIED) == values.get("order")
+        verified = is_verified(tracker, tracker.get_slot(VERIFIED), values.get("order"))
         if not fresh_user_message(tracker):
             return [SlotSet(KIND, kind), SlotSet(REQUESTED, next_change_slot(kind, values, verified, customer))]
         requested = next((f for f, s in SLOTS.items() if s == tracker.get_slot(REQUESTED)), None)
@@ -112,7 +112,7 @@ class ValidateOrderChangeForm(FormValidationAction):
                 return events + [SlotSet(SLOTS["order"], None), SlotSet(REQUESTED, None)]  # refused: stop
             else:
                 verified = True
-                events.append(SlotSet(VERIFIED, checked))
+                events.append(SlotSet(VERIFIED, verified_mark(tracker, str(checked))))
                 if kind == "reschedule" and current.get("visit") and not self._visit_differs(dispatcher, current):
                     events.append(SlotSet(SLOTS["visit"], None))
                     current["visit"] = None
@@ -224,7 +224,7 @@ class ActionApplyOrderChange(Action):
         if tracker.get_slot(SLOTS["confirmed"]) is False:
             dispatcher.utter_message(response="utter_change_kept")
             return reset_change()
-        if not number or tracker.get_slot(VERIFIED) != number:
+        if not is_verified(tracker, tracker.get_slot(VERIFIED), number):
             return reset_change()  # the form stopped (refused, or too many misses) and has said why
         staff = agent_mode(tracker)
         actor = "agent" if staff else "customer"

@@ -8,6 +8,8 @@ forged metadata changes nothing.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import time
 from typing import Any
@@ -59,3 +61,18 @@ def lookup_client(identity: Identity) -> str | None:
     if isinstance(address, ipaddress.IPv6Address):  # one subscriber has a whole /64 to pick addresses from
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
+
+
+def verified_mark(tracker: Tracker, number: str, settings: Settings | None = None) -> str:
+    """What the forms store in a 'verified' slot once the order number and the phone's last four digits
+    matched: the number with an HMAC bound to this conversation, so a caller who sets slots in a request
+    to the action server itself cannot claim a verification that never happened (red team round 2, W1)."""
+    key = trust_key(settings or Settings.from_env())
+    tag = hmac.new(key, f"verified|{tracker.sender_id}|{number}".encode(), hashlib.sha256).hexdigest()[:24]
+    return f"{number}:{tag}"
+
+
+def is_verified(tracker: Tracker, slot_value: object, number: object, settings: Settings | None = None) -> bool:
+    if not isinstance(slot_value, str) or not isinstance(number, str) or not number:
+        return False
+    return hmac.compare_digest(slot_value, verified_mark(tracker, number, settings))

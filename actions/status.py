@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.booking import fresh_user_message, known_orders, remember_order
-from actions.identity import agent_mode, lookup_client, message_identity
+from actions.identity import agent_mode, is_verified, lookup_client, message_identity, verified_mark
 from bot.booking.business import BY_ID as BUSINESS
 from bot.booking.interpret import is_interruption
 from bot.booking.status import interpret_status
@@ -132,7 +132,7 @@ class ValidateStatusForm(FormValidationAction):
         number = str(values["order"])
         result = verify(tracker, number, values.get("suffix") if needs_suffix(tracker) else None)
         if result is not None and result.outcome is Outcome.FOUND and result.order is not None:
-            return [SlotSet(VERIFIED, result.order.number), SlotSet(REQUESTED, None)]
+            return [SlotSet(VERIFIED, verified_mark(tracker, result.order.number)), SlotSet(REQUESTED, None)]
         refused(dispatcher, result)
         if result is None or result.outcome is Outcome.LOCKED:
             return [SlotSet(REQUESTED, None)]  # stop: action_check_status says nothing more
@@ -205,8 +205,7 @@ class ActionCheckStatus(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         number = numbers.canonical(str(tracker.get_slot("status_order") or ""))
-        verified = tracker.get_slot(VERIFIED)
-        if not number or verified != number:
+        if not number or not is_verified(tracker, tracker.get_slot(VERIFIED), number):
             return reset_status()
         now = utc_now()
         try:

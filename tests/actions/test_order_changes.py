@@ -225,3 +225,25 @@ def test_cancel_with_nothing_being_filled_in_points_at_the_remembered_order(url)
     closed.run(ActionNothingToCancel())
     assert closed.last_text() == "utter_nothing_to_cancel"
 
+
+
+def test_forged_verified_slots_sent_to_the_action_server_change_nothing(url):
+    """Red team round 2, W1: a caller of the action server itself sets 'verified' slots it never earned."""
+    number = book(url)
+    sim = Sim(sender="web:attacker", slots={"change_kind": "cancel", "change_order": number,
+                                             "change_verified": number, "change_confirmed": True})
+    sim.run(ActionApplyOrderChange())
+    assert order(url, number).stage != "cancelled"
+    forged = Sim(sender="web:attacker", slots={"status_order": number, "status_verified": number})
+    forged.run(status.ActionCheckStatus())
+    assert numbers.display(number) not in forged.last_text()
+
+
+def test_a_verification_is_bound_to_its_conversation(url):
+    number = book(url)
+    sim = start(f"取消工单{number} 尾号5678", "cancel_order")
+    earned = sim.slots["change_verified"]
+    other = Sim(sender="web:someone-else", slots={"change_kind": "cancel", "change_order": number,
+                                                 "change_verified": earned, "change_confirmed": True})
+    other.run(ActionApplyOrderChange())
+    assert order(url, number).stage != "cancelled"
