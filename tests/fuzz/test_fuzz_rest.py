@@ -58,7 +58,7 @@ def expectation(body: bytes) -> str:
     characters or lone surrogates, not in another channel's namespace (web:, wechat:); message a string or
     absent; metadata an object of at most 4 KB as JSON, or absent; the whole body within Rasa's request
     size limit (Settings.rasa_max_body_bytes, 1 MB; over it Sanic answers 413). Anything else: 400."""
-    if len(body) > Settings().rasa_max_body_bytes:
+    if len(body) > Settings.rasa_max_body_bytes:
         return "reject"
     try:
         data = server_loads(body)
