@@ -59,7 +59,7 @@ def queue_acknowledgement(ahead: int) -> str:
 def queue_update(ahead: int) -> str:
     """The outbox notice when the customer's place in the queue changes."""
     if ahead <= 0:
-        return "排队进度：您已排在第一位，客服接入后会马上回复您。"
+        return "排队进度：您是下一位，客服接入后会马上回复您。"
     return f"排队进度：您前面还有{ahead}位客户在等待，请稍候。"
 
 

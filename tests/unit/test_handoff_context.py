@@ -69,11 +69,11 @@ def test_waiting_customers_are_told_their_new_place_once_when_the_queue_moves(se
     assert [store.waiting_ahead(session, c) for c in ("c1", "c2", "c3")] == [0, 1, 2]
     assert notices(session, "c2") == [] and notices(session, "c3") == []  # the acknowledgement told them already
     store.take_handoff(session, first, "li", NOW)
-    assert notices(session, "c2") == ["排队进度：您已排在第一位，客服接入后会马上回复您。"]
+    assert notices(session, "c2") == ["排队进度：您是下一位，客服接入后会马上回复您。"]
     assert notices(session, "c3") == ["排队进度：您前面还有1位客户在等待，请稍候。"]
     assert store.announce_positions(session, NOW) == 0  # nothing moved: nobody told twice
     store.customer_left(session, "c2", NOW)  # a customer ahead leaves the queue
-    assert notices(session, "c3")[-1] == "排队进度：您已排在第一位，客服接入后会马上回复您。"
+    assert notices(session, "c3")[-1] == "排队进度：您是下一位，客服接入后会马上回复您。"
     assert store.waiting_ahead(session, "c1") is None  # taken: not waiting any more
 
 
@@ -97,7 +97,7 @@ def test_web_chat_updates_carry_the_place_and_the_notice(tmp_path):
         data = await (await client.get("/api/updates", params={"session": SESSION, "after": "0"})).json()
         assert data["queue"] == 0
         [notice] = data["messages"]
-        assert notice["kind"] == "system" and notice["text"].startswith("排队进度：您已排在第一位")
+        assert notice["kind"] == "system" and notice["text"].startswith("排队进度：您是下一位")
         assert notice["at"].endswith("+00:00")  # stored as UTC, sent with its offset
         with context.session() as session:
             store.customer_left(session, mine, WEB_NOW)
