@@ -41,7 +41,8 @@ BOOKING_INTENTS = ("request_booking", "check_status")
 OWN_WORDS = {
     "request_callback": re.compile(r"回电|回个电话|回电话|给我打|打给我|打电话给我|联系我|留(个|下)?(电话|号码|手机)"),
     "human_handoff": re.compile(r"人工|客服|真人|转接|坐席|接线员|找人"),
-    "reschedule_visit": re.compile(r"改约|改(个|一下)?(时间|日子)|换(个|一)?(时间|日子|天)|改期|推迟|延期|不行|再来"),
+    "reschedule_visit": re.compile(r"改约|改(个|一下)?(时间|日子)|换(个|一)?(时间|日子|天)|改期|推迟|延期|不行|再来"
+                                  r"|(改|换|挪|调)(到|成)"),
     "cancel_order": re.compile(r"取消|撤(销|回|了)|不要了|不办了|不装了"),
 }
 SMALL_TALK = ("affirm", "deny", "thanks", "goodbye", "greet", "chitchat")
