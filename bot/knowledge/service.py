@@ -212,12 +212,13 @@ class KnowledgeBase:
     def subject_words(self, text: str) -> set[str]:
         """What a question is about, in the documents' words: its rare words and the documents'
         words for its customer words (thesaurus)."""
-        extra = {w for word, words in self.vocab.thesaurus.items() if word in text for w in words}
-        return self.rare_terms(text) | extra
+        return self.rare_terms(text) | set(self._thesaurus_words(text))
 
     def in_document_words(self, text: str) -> str:
-        extra = [w for word, words in self.vocab.thesaurus.items() if word in text for w in words]
-        return " ".join([text, *extra])
+        return " ".join([text, *self._thesaurus_words(text)])
+
+    def _thesaurus_words(self, text: str) -> list[str]:
+        return [w for word, words in self.vocab.thesaurus.items() if word in text for w in words]
 
     def clauses_of(self, region: Region | str) -> list[Clause]:
         """A region's document as clauses (paragraphs with their section), in document order."""

@@ -9,19 +9,17 @@ from collections.abc import Iterable
 from bot.knowledge.models import Fact
 from bot.reading.forms import Measure
 
-MEASURE_WORDS = {Measure.MONEY: "具体金额", Measure.PERCENT: "具体比例", Measure.DURATION: "具体时限",
-                 Measure.NAME: "具体名称", Measure.PHONE: "具体电话"}
+# the figure kinds checked, what they are called, and how a statement states one
+MEASURE_WORDS = {Measure.MONEY: "具体金额", Measure.PERCENT: "具体比例", Measure.PHONE: "具体电话"}
 _STATES = {Measure.MONEY: re.compile(r"\d+(\.\d+)?(万)?元"), Measure.PERCENT: re.compile(r"%|％|百分之"),
-           Measure.DURATION: re.compile(r"\d+(\.\d+)?(个)?(工作日|天|小时|分钟|个月|日)"),
            Measure.PHONE: re.compile(r"\d{5,}")}
-CHECKED = (Measure.MONEY, Measure.PERCENT, Measure.PHONE)
 
 
 def unmet_measure(measures: Iterable[Measure], facts: Iterable[Fact]) -> Measure | None:
     """The first figure kind asked (money, percentage, phone) that no fact states."""
     statements = [f.statement for f in facts]
     for measure in measures:
-        if measure in CHECKED and not any(_STATES[measure].search(s) for s in statements):
+        if measure in _STATES and not any(_STATES[measure].search(s) for s in statements):
             return measure
     return None
 
