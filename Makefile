@@ -20,8 +20,12 @@ run-prod: install       ## production profile on this machine: PostgreSQL, Redis
 test-scale: install     ## start the production topology, run tests/scale through nginx, tear down
 	@scripts/test-scale.sh
 
-bench: install          ## assistant vs a trivial Rasa bot, side by side → docs/benchmarks.md (~20 min; BENCH_SKIP_TRAINING=1 reuses the models)
+bench: install          ## assistant vs a trivial Rasa bot, side by side, and the growth curve → docs/benchmarks.md (~1 h; BENCH_SKIP_TRAINING=1 reuses the models)
 	@scripts/bench.sh
+
+.PHONY: bench-growth
+bench-growth: install   ## only the growth curve: KB of 5 → 50 → 330 cities → its section of docs/benchmarks.md (~40 min; BENCH_GROWTH_REST=0: in-process only)
+	@scripts/bench.sh growth
 
 test-reliability: install  ## fuzz every entry point, kill -9 / database faults, security checks → docs/reliability.md figures
 	@scripts/test-reliability.sh

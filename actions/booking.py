@@ -18,15 +18,12 @@ from bot.booking.business import BUSINESS_TYPES
 from bot.booking.form import FIELDS, LABELS, MAX_FAILURES, acknowledgement, field_name, next_field, slot_name
 from bot.booking.interpret import interpret
 from bot.booking.reply import summary
-from bot.booking.sealed import fernet, seal, unseal
+from bot.booking.sealed import seal, unseal
 from bot.booking.service import IncompleteBooking, confirm_booking
 from bot.orders.runtime import dedupe_window
 from bot.orders.store import conversation_key
-from bot.orders.times import utc_now
 from bot.phones import find_phone_numbers, phone_fold
-from bot.services import knowledge_base
-from bot.settings import Settings
-from bot.store.runtime import open_session
+from bot.services import current
 
 logger = logging.getLogger(__name__)
 REQUESTED = "requested_slot"
@@ -54,13 +51,13 @@ def remember_order(tracker: Tracker, number: str) -> list[EventType]:
 
 def booking_fields(tracker: Tracker) -> dict[str, Any]:
     """The form's values, with the sealed ones opened (in memory only)."""
-    box = fernet()
+    box = current().sealer
     values = {field: tracker.get_slot(slot_name(field)) for field in FIELDS}
     return {field: unseal(value, box) if field in SEALED else value for field, value in values.items()}
 
 
 def slot_events(updates: dict[str, Any]) -> list[EventType]:
-    box = fernet()
+    box = current().sealer
     return [SlotSet(slot_name(f), seal(v, box) if f in SEALED else v) for f, v in updates.items()]
 
 
@@ -116,14 +113,14 @@ class ValidateBookingForm(FormValidationAction):
         return "validate_booking_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        kb = knowledge_base()
+        kb = current().kb
         fields = booking_fields(tracker)
         if not fresh_user_message(tracker):
             return [SlotSet(REQUESTED, _slot(next_field(kb, fields)))]
         requested = field_name(tracker.get_slot(REQUESTED))
         text = tracker.latest_message.get("text") or ""
         intent = form_intent(text, (tracker.latest_message.get("intent") or {}).get("name"), requested)
-        turn = interpret(kb, text, now=utc_now(), requested=requested, intent=intent, filled=fields)
+        turn = interpret(kb, text, now=current().clock(), requested=requested, intent=intent, filled=fields)
         if turn.reject:
             return []
         note = acknowledgement(kb, fields, turn.updates, requested)
@@ -153,7 +150,7 @@ class ActionAskBookingDistrict(Action):
         return "action_ask_booking_district"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        region = knowledge_base().region(tracker.get_slot("booking_region"))
+        region = current().kb.region(tracker.get_slot("booking_region"))
         buttons = [{"title": d.name, "payload": d.name} for d in region.districts]
         dispatcher.utter_message(text=f"请问用电地址在{region.name}的哪个区县？", buttons=buttons)
         return []
@@ -164,7 +161,7 @@ class ActionAskBookingRegion(Action):
         return "action_ask_booking_region"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        regions = knowledge_base().regions
+        regions = current().kb.regions
         buttons = [{"title": r.name, "payload": r.name} for r in regions]
         names = "、".join(r.name for r in regions)
         dispatcher.utter_message(text=f"请问用电地址在哪个城市？目前可预约：{names}。", buttons=buttons)
@@ -193,7 +190,7 @@ class ActionAskBookingConfirmed(Action):
             return []
         buttons = [{"title": "确认提交", "payload": "/affirm"}, {"title": "要修改", "payload": "/deny"},
                    {"title": "取消预约", "payload": "/cancel"}]
-        dispatcher.utter_message(text=summary(knowledge_base(), booking_fields(tracker)), buttons=buttons)
+        dispatcher.utter_message(text=summary(current().kb, booking_fields(tracker)), buttons=buttons)
         return []
 
 
@@ -206,15 +203,15 @@ class ActionConfirmBooking(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("booking_confirmed") is not True:
             return reset_events()  # the form stopped early (repeated invalid input) and has said why
-        settings = Settings.from_env()
-        staff = agent_mode(tracker, settings)  # a staff booking only from a staff message (actions/identity.py)
+        services = current()
+        staff = agent_mode(tracker)  # a staff booking only from a staff message (actions/identity.py)
         try:
-            with open_session(settings) as session:
+            with current().session() as session:
                 result = confirm_booking(
-                    knowledge_base(), session, booking_fields(tracker), now=utc_now(),
+                    current().kb, session, booking_fields(tracker), now=current().clock(),
                     actor="agent" if staff else "customer", channel="staff" if staff else "customer",
                     request_id=request_id(tracker), conversation=conversation_key(tracker.sender_id),
-                    dedupe_window=dedupe_window(settings))
+                    dedupe_window=dedupe_window(services.settings))
         except IncompleteBooking:
             dispatcher.utter_message(response="utter_booking_incomplete")
             return reset_events()

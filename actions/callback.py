@@ -19,14 +19,14 @@ from rasa_sdk.types import DomainDict
 from actions.livechat import summary_of
 from actions.qa import context_from
 from bot.booking.phone import find_phone, parse_phone
-from bot.booking.sealed import fernet, seal, unseal
+from bot.booking.sealed import seal, unseal
 from bot.booking.visit import Visit
 from bot.calendar import china_now
 from bot.livechat.callbacks import SERVICE_HOURS, find_callback_time, parse_callback_time, preferred_text, save_callback
 from bot.livechat.store import clock
 from bot.masking import mask_phone
 from bot.orders.store import conversation_key
-from bot.store.runtime import open_session
+from bot.services import current
 
 logger = logging.getLogger(__name__)
 REQUESTED = "requested_slot"
@@ -65,7 +65,7 @@ class ValidateCallbackForm(FormValidationAction):
         rest = "" if text.startswith("/") else text  # a button's payload carries no answer
         phone = (parse_phone if requested == PHONE else find_phone)(rest)
         if phone.ok and phone.value is not None:
-            filled[PHONE] = seal(phone.value, fernet())
+            filled[PHONE] = seal(phone.value, current().sealer)
             events.append(SlotSet(PHONE, filled[PHONE]))
             start, end = phone.span or (0, 0)
             rest = rest[:start] + " " + rest[end:]  # the number's digits are not a time
@@ -99,14 +99,14 @@ class ActionSubmitCallback(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         sealed, when = tracker.get_slot(PHONE), tracker.get_slot(TIME)
-        phone = unseal(sealed, fernet()) if sealed else None
+        phone = unseal(sealed, current().sealer) if sealed else None
         if not phone or not when:
             return reset_events()  # stopped early: the form has said why
         visit = Visit.from_slot(when)
         context = context_from(tracker)
         conversation = conversation_key(tracker.sender_id)
         try:
-            with open_session() as session:
+            with current().session() as session:
                 number, updated = save_callback(
                     session, conversation=conversation, channel=str(tracker.get_latest_input_channel() or ""),
                     phone=phone, phone_sealed=sealed, visit=visit, now=clock(), region=context.region,

@@ -29,9 +29,7 @@ from bot.orders.lookup import Outcome
 from bot.orders.notify import notify_stage_change, notify_visit_change
 from bot.orders.stages import BY_ID
 from bot.orders.store import BEFORE_VISIT, NotChangeable, cancel_order, conversation_key, get_order, reschedule_visit
-from bot.orders.times import utc_now
-from bot.settings import Settings
-from bot.store.runtime import open_session
+from bot.services import current
 
 logger = logging.getLogger(__name__)
 FORM = "order_change_form"
@@ -82,7 +80,7 @@ class ValidateOrderChangeForm(FormValidationAction):
         requested = next((f for f, s in SLOTS.items() if s == tracker.get_slot(REQUESTED)), None)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = tracker.latest_message.get("text") or ""
-        turn = interpret_change(text, kind=kind, requested=requested, now=utc_now(), intent=intent)
+        turn = interpret_change(text, kind=kind, requested=requested, now=current().clock(), intent=intent)
         if intent in STOP and "confirmed" not in turn.updates:
             return [SlotSet(KIND, kind), SlotSet(SLOTS["confirmed"], False), SlotSet(REQUESTED, None)]
         if not turn.updates and requested and intent not in KINDS and (
@@ -98,34 +96,34 @@ class ValidateOrderChangeForm(FormValidationAction):
         if turn.error:
             dispatcher.utter_message(text=turn.error)
             failures += 1
-        current = values | turn.updates
-        if not verified and current.get("order") and (current.get("suffix") or not customer):
-            checked = self._verify(dispatcher, tracker, kind, current, customer)
+        wanted = values | turn.updates
+        if not verified and wanted.get("order") and (wanted.get("suffix") or not customer):
+            checked = self._verify(dispatcher, tracker, kind, wanted, customer)
             if checked is None:
                 failures += 1
                 events += [SlotSet(SLOTS["suffix"], None), SlotSet(VERIFIED, None)]
-                current["suffix"] = None
+                wanted["suffix"] = None
                 if not customer:
                     events.append(SlotSet(SLOTS["order"], None))
-                    current["order"] = None
+                    wanted["order"] = None
             elif checked is False:
                 return events + [SlotSet(SLOTS["order"], None), SlotSet(REQUESTED, None)]  # refused: stop
             else:
                 verified = True
                 events.append(SlotSet(VERIFIED, verified_mark(tracker, str(checked))))
-                if kind == "reschedule" and current.get("visit") and not self._visit_differs(dispatcher, current):
+                if kind == "reschedule" and wanted.get("visit") and not self._visit_differs(dispatcher, wanted):
                     events.append(SlotSet(SLOTS["visit"], None))
-                    current["visit"] = None
+                    wanted["visit"] = None
         elif verified and kind == "reschedule" and "visit" in turn.updates and not self._visit_differs(
-                dispatcher, current):
+                dispatcher, wanted):
             events.append(SlotSet(SLOTS["visit"], None))
-            current["visit"] = None
+            wanted["visit"] = None
             failures += 1
         events.append(SlotSet(FAILURES, float(failures)))
         if failures >= MAX_FAILURES:
             dispatcher.utter_message(response="utter_change_help")
             return events + [SlotSet(SLOTS["order"], None), SlotSet(REQUESTED, None)]
-        return events + [SlotSet(REQUESTED, next_change_slot(kind, current, verified, customer))]
+        return events + [SlotSet(REQUESTED, next_change_slot(kind, wanted, verified, customer))]
 
     @staticmethod
     def _verify(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, values: dict[str, object],
@@ -158,7 +156,7 @@ class ValidateOrderChangeForm(FormValidationAction):
     @staticmethod
     def _visit_differs(dispatcher: CollectingDispatcher, values: dict[str, object]) -> bool:
         try:
-            with open_session(Settings.from_env()) as session:
+            with current().session() as session:
                 order = get_order(session, str(values["order"]))
         except SQLAlchemyError:
             return True  # the change itself will report a store failure
@@ -229,9 +227,9 @@ class ActionApplyOrderChange(Action):
         staff = agent_mode(tracker)
         actor = "agent" if staff else "customer"
         here = conversation_key(tracker.sender_id)
-        now = utc_now()
+        now = current().clock()
         try:
-            with open_session(Settings.from_env()) as session:
+            with current().session() as session:
                 if kind == "reschedule":
                     if not tracker.get_slot(SLOTS["visit"]):
                         return reset_change()
@@ -293,7 +291,7 @@ class ActionNothingToCancel(Action):
     def _open(number: str) -> bool:
         """Whether the order can still be cancelled by the customer (a store failure: say nothing about it)."""
         try:
-            with open_session(Settings.from_env()) as session:
+            with current().session() as session:
                 order = get_order(session, number)
         except SQLAlchemyError:
             return False

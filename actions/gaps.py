@@ -8,9 +8,8 @@ from rasa_sdk import Tracker
 
 from bot.feedback.store import record_unanswered
 from bot.orders.store import conversation_key
-from bot.orders.times import naive_utc_now
 from bot.qa.context import Reply
-from bot.store.runtime import open_session
+from bot.services import current
 
 logger = logging.getLogger(__name__)
 
@@ -20,9 +19,10 @@ def note_gap(tracker: Tracker, reply: Reply | None, reason: str) -> None:
     if reply is not None and not reply.gap:
         return
     try:
-        with open_session() as session:
+        with current().session() as session:
             record_unanswered(session, conversation=conversation_key(tracker.sender_id),
                               question=tracker.latest_message.get("text") or "", reason=reason,
-                              now=naive_utc_now(), region=reply.context.region if reply else None)
+                              now=current().clock().replace(tzinfo=None),
+                              region=reply.context.region if reply else None)
     except Exception:
         logger.exception("unanswered question not recorded")

@@ -16,8 +16,8 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from bot.settings import Settings
-from bot.trust import CUSTOMER, ENVELOPE, Identity, open_identity, trust_key
+from bot.services import current
+from bot.trust import CUSTOMER, ENVELOPE, Identity, open_identity
 
 AGENT_MODE_DENIED = "utter_agent_mode_denied"
 
@@ -30,21 +30,20 @@ def latest_metadata(tracker: Tracker) -> dict[str, Any]:
     return {}
 
 
-def message_identity(tracker: Tracker, settings: Settings | None = None) -> Identity:
+def message_identity(tracker: Tracker) -> Identity:
     envelope = latest_metadata(tracker).get(ENVELOPE)
     if envelope is None:
         return CUSTOMER
-    key = trust_key(settings or Settings.from_env())
-    return open_identity(key, tracker.sender_id, envelope, time.time())
+    return open_identity(current().trust_key, tracker.sender_id, envelope, time.time())
 
 
-def is_staff(tracker: Tracker, settings: Settings | None = None) -> bool:
-    return message_identity(tracker, settings).staff
+def is_staff(tracker: Tracker) -> bool:
+    return message_identity(tracker).staff
 
 
-def agent_mode(tracker: Tracker, settings: Settings | None = None) -> bool:
+def agent_mode(tracker: Tracker) -> bool:
     """Agent mode for this message: switched on in the conversation, and the message is from staff."""
-    return bool(tracker.get_slot("agent_mode")) and is_staff(tracker, settings)
+    return bool(tracker.get_slot("agent_mode")) and is_staff(tracker)
 
 
 def lookup_client(identity: Identity) -> str | None:
@@ -63,16 +62,16 @@ def lookup_client(identity: Identity) -> str | None:
     return str(address)
 
 
-def verified_mark(tracker: Tracker, number: str, settings: Settings | None = None) -> str:
+def verified_mark(tracker: Tracker, number: str) -> str:
     """What the forms store in a 'verified' slot once the order number and the phone's last four digits
     matched: the number with an HMAC bound to this conversation, so a caller who sets slots in a request
     to the action server itself cannot claim a verification that never happened (red team round 2, W1)."""
-    key = trust_key(settings or Settings.from_env())
-    tag = hmac.new(key, f"verified|{tracker.sender_id}|{number}".encode(), hashlib.sha256).hexdigest()[:24]
+    message = f"verified|{tracker.sender_id}|{number}".encode()
+    tag = hmac.new(current().trust_key, message, hashlib.sha256).hexdigest()[:24]
     return f"{number}:{tag}"
 
 
-def is_verified(tracker: Tracker, slot_value: object, number: object, settings: Settings | None = None) -> bool:
+def is_verified(tracker: Tracker, slot_value: object, number: object) -> bool:
     if not isinstance(slot_value, str) or not isinstance(number, str) or not number:
         return False
-    return hmac.compare_digest(slot_value, verified_mark(tracker, number, settings))
+    return hmac.compare_digest(slot_value, verified_mark(tracker, number))

@@ -15,8 +15,7 @@ from bot.livechat.store import HandoffRequest, clock, queue_acknowledgement, req
 from bot.livechat.summary import handoff_summary, read_turns
 from bot.orders.store import conversation_key
 from bot.qa.context import Context
-from bot.services import answerer
-from bot.store.runtime import open_session
+from bot.services import current
 
 logger = logging.getLogger(__name__)
 LIVE_CHANNELS = ("web", "wechat")  # channels that can carry an agent's messages back to the customer
@@ -30,7 +29,7 @@ def summary_of(tracker: Tracker, context: Context) -> str:
     (not their answers to the booking's prompts), what they were unhappy about, the order."""
     questions, complaints = read_turns(tracker.events)
     order = tracker.get_slot("booking_order") or tracker.get_slot("status_order")
-    return handoff_summary(answerer().kb, region=context.region, district=context.district, category=context.category,
+    return handoff_summary(current().kb, region=context.region, district=context.district, category=context.category,
                            questions=questions, complaints=complaints, order_number=order)
 
 
@@ -46,7 +45,7 @@ class ActionHandoff(Action):
         if request.queued:
             dispatcher.utter_message(text=queue_acknowledgement(request.ahead))
             return []
-        dispatcher.utter_message(text=answerer().contact("handoff", context).text)
+        dispatcher.utter_message(text=current().answerer.contact("handoff", context).text)
         self._offer_callback(dispatcher, tracker)
         return []
 
@@ -54,7 +53,7 @@ class ActionHandoff(Action):
         order = tracker.get_slot("booking_order") or tracker.get_slot("status_order")
         summary = summary_of(tracker, context)
         try:
-            with open_session() as session:
+            with current().session() as session:
                 return request_handoff(session, conversation=conversation_key(tracker.sender_id),
                                        channel=str(channel), summary=summary, now=clock(),
                                        region=context.region, category=context.category, order_number=order)
@@ -66,7 +65,7 @@ class ActionHandoff(Action):
     def _offer_callback(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         """Nobody can take the conversation now: offer a call-back (or remind of the one left already)."""
         try:
-            with open_session() as session:
+            with current().session() as session:
                 found = open_callback(session, conversation_key(tracker.sender_id))
                 left = (preferred_text(found.preferred_day, found.preferred_period, found.preferred_at),
                         found.phone_masked) if found is not None else None

@@ -13,33 +13,30 @@ import logging
 from typing import Any
 
 from bot.metrics import MetricsServer, OrderCounts, OrdersCollector, start_metrics_server
-from bot.settings import Settings
+from bot.services import Services, current
 
 logger = logging.getLogger(__name__)
 SERVER_KEY = "bandian_metrics"
 
 
-def orders_snapshot() -> OrderCounts:
+def orders_snapshot(services: Services) -> OrderCounts:
     """The work orders by stage and region, and the overdue ones (a scrape; in the metrics thread)."""
     from bot.orders.gauges import order_counts
-    from bot.orders.times import utc_now
-    from bot.services import knowledge_base
-    from bot.store.runtime import open_session
 
-    kb = knowledge_base()  # loaded once per process; the actions use it anyway
-    with open_session() as session:
-        return order_counts(session, kb, utc_now())
+    with services.session() as session:
+        return order_counts(session, services.kb, services.clock())
 
 
-def start(settings: Settings | None = None) -> MetricsServer | None:
+def start(services: Services | None = None) -> MetricsServer | None:
     """Serve this process's metrics and the orders gauges, if a port is configured; None otherwise or when
     the port cannot be had (logged: the action server goes on serving actions without an endpoint)."""
-    settings = settings or Settings.from_env()
+    services = services or current()
+    settings = services.settings
     if not settings.actions_metrics_port:
         return None
     try:
         server = start_metrics_server(settings.actions_metrics_port, settings.actions_metrics_host,
-                                      OrdersCollector(orders_snapshot))
+                                      OrdersCollector(lambda: orders_snapshot(services)))
     except OSError as error:
         logger.error("metrics endpoint not started on %s:%s: %s", settings.actions_metrics_host,
                      settings.actions_metrics_port, error)

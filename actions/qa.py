@@ -13,7 +13,7 @@ from actions.gaps import note_gap
 from actions.identity import AGENT_MODE_DENIED, agent_mode, is_staff
 from bot.metrics import answer_timer, record_turn
 from bot.qa.context import Context
-from bot.services import answerer
+from bot.services import current
 
 HANDOFF_BUTTON = {"title": "转人工", "payload": "/human_handoff"}
 CONTEXT_SLOTS = ("region", "district", "topic", "category", "area", "capacity", "pending", "step")
@@ -49,7 +49,7 @@ class ActionAnswer(Action):
             text = tracker.latest_message.get("text") or ""
             context = context_from(tracker)
             intent = (tracker.latest_message.get("intent") or {}).get("name")
-            reply = answerer().reply(text, context, topic_hint=INTENT_TOPICS.get(intent or ""))
+            reply = current().answerer.reply(text, context, topic_hint=INTENT_TOPICS.get(intent or ""))
             buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
             dispatcher.utter_message(text=reply.text, buttons=buttons or None)
         record_turn(intent, reply, domain)
@@ -94,7 +94,7 @@ class ActionContact(Action, ABC):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: dict[str, Any]) -> list[EventType]:
-        reply = answerer().contact(self.kind, context_from(tracker))
+        reply = current().answerer.contact(self.kind, context_from(tracker))
         dispatcher.utter_message(text=reply.text)
         return []
 
@@ -107,7 +107,7 @@ class ActionComplaint(ActionContact):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: dict[str, Any]) -> list[EventType]:
-        reply = answerer().contact(self.kind, context_from(tracker))
+        reply = current().answerer.contact(self.kind, context_from(tracker))
         dispatcher.utter_message(text=reply.text, buttons=[HANDOFF_BUTTON])
         return []
 
@@ -123,7 +123,7 @@ class ActionOutOfScope(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: dict[str, Any]) -> list[EventType]:
         context = context_from(tracker)
-        reply = answerer().reply(tracker.latest_message.get("text") or "", context)
+        reply = current().answerer.reply(tracker.latest_message.get("text") or "", context)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if reply.answered and reply.context.region and not reply.buttons:
             dispatcher.utter_message(text=reply.text)
@@ -147,7 +147,7 @@ class ActionIntroduce(Action, ABC):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: dict[str, Any]) -> list[EventType]:
-        regions = "、".join(region.name for region in answerer().kb.regions)
+        regions = "、".join(region.name for region in current().answerer.kb.regions)
         dispatcher.utter_message(response=self.response, regions=regions)
         return []
 

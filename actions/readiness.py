@@ -13,9 +13,8 @@ import asyncio
 import logging
 from typing import Any
 
-from bot.settings import Settings
+from bot.services import current
 from bot.store.engine import database_ready
-from bot.store.runtime import sessions_for
 
 logger = logging.getLogger(__name__)
 PATH = "/readyz"
@@ -24,16 +23,16 @@ PATH = "/readyz"
 def attach(app: Any) -> None:
     from sanic import response
 
-    url = Settings.from_env().database_url
+    services = current()
 
     async def open_database(_app: Any, _loop: Any) -> None:
         try:
-            await asyncio.to_thread(sessions_for, url)
+            await asyncio.to_thread(lambda: services.sessions)
         except Exception:
             logger.exception("the database could not be opened at start (/readyz answers 503 until it can)")
 
     async def ready(_request: Any) -> Any:
-        if await database_ready(lambda: sessions_for(url)):
+        if await database_ready(lambda: services.sessions):
             return response.json({"status": "ok"})
         return response.json({"status": "unavailable"}, status=503)
 

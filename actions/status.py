@@ -26,12 +26,8 @@ from bot.metrics import record_status_lookup
 from bot.orders import numbers
 from bot.orders.lookup import LookupResult, Outcome, lookup_order
 from bot.orders.report import status_text
-from bot.orders.runtime import lookup_policy
 from bot.orders.store import BEFORE_VISIT, conversation_key, get_order
-from bot.orders.times import utc_now
-from bot.services import knowledge_base
-from bot.settings import Settings
-from bot.store.runtime import open_session
+from bot.services import current
 
 logger = logging.getLogger(__name__)
 REQUESTED = "requested_slot"
@@ -66,14 +62,13 @@ def remembered(tracker: Tracker) -> str | None:
 
 def verify(tracker: Tracker, number: str, suffix: str | None) -> LookupResult | None:
     """bot.orders.lookup_order for this message's sender (None: the store failed)."""
-    settings = Settings.from_env()
-    identity = message_identity(tracker, settings)
+    identity = message_identity(tracker)
     agent = identity.staff and bool(tracker.get_slot("agent_mode"))
     try:
-        with open_session(settings) as session:
-            result = lookup_order(session, number, suffix, now=utc_now(), agent=agent,
+        with current().session() as session:
+            result = lookup_order(session, number, suffix, now=current().clock(), agent=agent,
                                   conversation=conversation_key(tracker.sender_id),
-                                  client=lookup_client(identity), policy=lookup_policy(settings))
+                                  client=lookup_client(identity), policy=current().lookup_policy)
     except SQLAlchemyError:
         logger.exception("status lookup failed")
         record_status_lookup("error")
@@ -88,7 +83,7 @@ def refused(dispatcher: CollectingDispatcher, result: LookupResult | None) -> No
         dispatcher.utter_message(response="utter_status_store_failed")
     elif result.outcome is Outcome.LOCKED:
         dispatcher.utter_message(response="utter_status_locked",
-                                 minutes=int(lookup_policy(Settings.from_env()).window.total_seconds() // 60))
+                                 minutes=int(current().lookup_policy.window.total_seconds() // 60))
     elif result.outcome is Outcome.BAD_NUMBER:
         dispatcher.utter_message(response="utter_status_bad_number")
     else:
@@ -207,9 +202,9 @@ class ActionCheckStatus(Action):
         number = numbers.canonical(str(tracker.get_slot("status_order") or ""))
         if not number or not is_verified(tracker, tracker.get_slot(VERIFIED), number):
             return reset_status()
-        now = utc_now()
+        now = current().clock()
         try:
-            with open_session(Settings.from_env()) as session:
+            with current().session() as session:
                 order = get_order(session, number)
         except SQLAlchemyError:
             logger.exception("status report failed")
@@ -219,7 +214,7 @@ class ActionCheckStatus(Action):
             dispatcher.utter_message(response="utter_status_no_match")
             return reset_status()
         business = BUSINESS.get(order.business)
-        text = status_text(knowledge_base(), order, now, business.name if business else "")
+        text = status_text(current().kb, order, now, business.name if business else "")
         dispatcher.utter_message(text=text, buttons=followups(order.stage, needs_suffix(tracker)))
         return reset_status() + remember_order(tracker, order.number)
 

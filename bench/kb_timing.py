@@ -107,13 +107,13 @@ def main() -> None:
     a = ap.parse_args()
     sets = load_cases(a.sets)
 
-    from bot.services import answerer, knowledge_base
+    from bot.services import current
 
     started = time.perf_counter()
-    kb = knowledge_base()
+    kb = current().kb
     load_s = time.perf_counter() - started
     started = time.perf_counter()
-    engine = answerer()
+    engine = current().answerer
     engine.reply("枣庄10千伏双电源用户办电要多久", Context())
     first_s = time.perf_counter() - started
     all_cases = [turns for cases in sets.values() for turns in cases]

@@ -28,8 +28,8 @@ postmaster_pid() {
 
 start_replica() {  # N (1-based): action server and Rasa server of replica N, then wait for both
   local n=$1 rasa_port=${REPLICA_RASA_PORTS[$(($1 - 1))]} actions_port=${REPLICA_ACTIONS_PORTS[$(($1 - 1))]}
-  start "actions$n" "$RASA" run actions --actions actions --port "$actions_port"
-  # as scripts/run-prod.sh starts a replica
+  # as scripts/run-prod.sh starts a replica (the token from load_prod_env, or the one bench.sh exported)
+  start "actions$n" env SANIC_HOST="$PROD_ACTIONS_HOST" "$RASA" run actions --actions actions --port "$actions_port"
   start "rasa$n" rasa_server "$assistant_model" "$rasa_port" --interface 127.0.0.1 --auth-token "$RASA_TOKEN" \
     --credentials credentials.yml --endpoints "$endpoints"
   wait_ready "http://127.0.0.1:$actions_port/health" "actions$n" "${pid_of[actions$n]}"

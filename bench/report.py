@@ -70,7 +70,7 @@ def phases() -> list[dict[str, Any]]:
     path = RESULTS / "phases.txt"
     if not path.is_file():
         return []
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line in path.read_text().splitlines():
         *name, started, load1, load5, load15 = line.split()
         rows.append({"phase": " ".join(name), "started": int(started), "loadavg": [float(load1), float(load5),
@@ -370,16 +370,194 @@ def _profile_table(rows: list[dict[str, Any]], key: str) -> str:
                  [[f"`{row['function']}`", row["calls"], row[key]] for row in rows], "lrr")
 
 
+GROWTH_TARGET = 1.2  # issue 16: answer p50 at 330 cities at most 1.2 × that at 5
+GROWTH_BEGIN, GROWTH_END = "<!-- growth:begin -->", "<!-- growth:end -->"
+
+
+def _per(growth: dict[str, Any], size: int, *path: str) -> Any:
+    value: Any = growth["per_size"].get(str(size))
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _pair(row: dict[str, Any] | None) -> str:
+    return f"{ms(row['p50'])} / {ms(row['p95'])}" if row and row.get("n") else "–"
+
+
+def _verdict(ratio: float | None, limit: float) -> str:
+    return "–" if ratio is None else ("**met**" if ratio <= limit else "**not met**")
+
+
+def growth_section(growth: dict[str, Any] | None) -> str:
+    if not growth:
+        return "_not measured in this run (`make bench-growth` measures it alone)_"
+    sizes: list[int] = growth["sizes"]
+    small, large = sizes[0], sizes[-1]
+    rows = []
+    for size in sizes:
+        ip = _per(growth, size, "inprocess")
+        retargeted = ip["reply"].get("re-targeted")
+        rows.append([size, ip["facts"], ip["place_names"], ip["sentences"], ms(ip["load_ms"]),
+                     ms(ip["clause_index_ms"]), mib(ip["rss_loaded"]), _pair(ip["reply"]["original"]),
+                     _pair(retargeted),
+                     times(_ratio(ip["reply"]["original"]["p50"], _per(growth, small, "inprocess", "reply",
+                                                                      "original", "p50"))),
+                     f"{ip['original_unchanged']}/{growth['original_cases']}",
+                     _citing(ip.get("original_citing"), ip.get("original_with_document"), ip["retargeted_citing"],
+                             ip["retargeted_cases"])])
+    text = "In-process (`Answerer.reply`, a fresh process per size):\n\n" + table(
+        ["cities", "facts", "place names", "sentences (clause search)", "KB load ms (YAML + place index)",
+         "clause index ms", "RSS after loading", "reply p50 / p95 ms, original questions",
+         "p50 / p95 ms, re-targeted", f"p50 vs {small} cities", f"original answers as at {small} cities",
+         "answers citing the city's document: original / re-targeted"], rows)
+    with_rest = [size for size in sizes if _per(growth, size, "rest")]
+
+    def ip_of(size: int, key: str) -> Any:
+        return _per(growth, size, "inprocess", key)
+
+    if with_rest:
+        rows = []
+        for size in with_rest:
+            rest = _per(growth, size, "rest")
+            training = rest["training"]
+            retargeted = rest["turn"].get("re-targeted")
+            rows.append([size, f"{training['seconds']:.0f} s", f"{training['cpu_seconds']:.0f} s",
+                         f"{training['bytes'] / 1e6:.1f} MB", training["dictionary_words"],
+                         f"{rest['rasa_ready_s']:.0f} s", ms(rest["first_turn_ms"]), _pair(rest["turn"]["original"]),
+                         _pair(retargeted),
+                         times(_ratio(rest["turn"]["original"]["p50"], _per(growth, with_rest[0], "rest", "turn",
+                                                                          "original", "p50"))),
+                         mib(rest["memory"]["rasa"]["rss"]), mib(rest["memory"]["actions"]["rss"]), rest["errors"],
+                         _citing(rest.get("original_citing"), ip_of(size, "original_with_document"),
+                                 rest.get("retargeted_citing", 0), ip_of(size, "retargeted_cases"))])
+        text += "\n\nOver REST (a model trained for each KB; Rasa and the action server on it):\n\n" + table(
+            ["cities", "training (wall)", "training (CPU)", "model", "jieba dictionary words", "Rasa start until ready",
+             "first turn ms (the action server loads the KB)", "turn p50 / p95 ms, original questions",
+             "p50 / p95 ms, re-targeted", f"p50 vs {with_rest[0]} cities", "Rasa RSS", "action server RSS",
+             "errors", "answers citing the city's document: original / re-targeted"], rows)
+    else:
+        text += "\n\nOver REST: not measured (`BENCH_GROWTH_REST=0`: in-process only)."
+    text += "\n\n" + _growth_goals(growth, sizes, with_rest)
+    queries = _per(growth, large, "inprocess", "queries") or {}
+    if queries:
+        names = list(queries)[:6]
+        text += (f"\n\nKnowledgeBase queries, mean µs per call (one instrumented in-process pass; share of reply time "
+                 f"at {large} cities):\n\n")
+        text += table(["query", "calls per reply", *(f"{size} cities" for size in sizes), f"share at {large}"],
+                      [[f"`{name}`", queries[name]["per_reply"],
+                        *(_per(growth, size, "inprocess", "queries", name, "mean_us") or "–" for size in sizes),
+                        f"{100 * queries[name]['share_of_reply_time']:.0f} %"] for name in names])
+    if growth.get("profile_tottime"):
+        text += (f"\n\ncProfile of one in-process pass over all questions at {large} cities, self time (where the "
+                 "time goes that grows with the KB):\n\n" + _profile_table(growth["profile_tottime"][:8], "tottime_ms"))
+        text += "\n\nCumulative:\n\n" + _profile_table(growth["profile_cumtime"][:10], "cumtime_ms")
+    changed = _per(growth, large, "inprocess", "original_changed_ids") or []
+    started = datetime.fromtimestamp(growth["started"], timezone.utc)
+    loads = ", ".join(f"{size} cities {_per(growth, size, 'loadavg_start')[0]:.1f}" for size in sizes)
+    text += (f"\n\n![Growth curves: reply latency, loading and training, memory against the number of cities]"
+             f"(growth.png)\n\n`{growth.get('command', 'make bench-growth')}`, {started:%Y-%m-%d %H:%M} UTC, took "
+             f"{growth['seconds'] // 60} min {growth['seconds'] % 60} s; 1-minute load average at the start of each "
+             f"size: {loads} (at the end: {growth['loadavg_end'][0]:.1f}; {os.cpu_count()} cores, shared). "
+             f"{growth['original_cases']} original cases ({', '.join(f'`{s}`' for s in growth['question_sets'])}), "
+             f"{growth['passes']} timed in-process passes after a warm-up pass; over REST each case once, in order, "
+             "after 6 warm-up turns.")
+    if changed:
+        text += (f" Original cases whose last reply at {large} cities differs from that at {small}: "
+                 + ", ".join(f"`{case}`" for case in changed) + ".")
+    return text
+
+
+def _citing(original: int | None, with_document: int | None, retargeted: int, retargeted_cases: int) -> str:
+    first = f"{original}/{with_document}" if with_document else "–"
+    return f"{first} / {retargeted}/{retargeted_cases}" if retargeted_cases else f"{first} / –"
+
+
+def _growth_goals(growth: dict[str, Any], sizes: list[int], with_rest: list[int]) -> str:
+    small, large = sizes[0], sizes[-1]
+    inproc = _ratio(_per(growth, large, "inprocess", "reply", "original", "p50"),
+                    _per(growth, small, "inprocess", "reply", "original", "p50"))
+    lines = [f"- answer p50 flat (at most {GROWTH_TARGET}× from {small} to {large} cities), in-process: "
+             f"{times(inproc)}, {_verdict(inproc, GROWTH_TARGET)}"]
+    if len(with_rest) >= 2:
+        a, b = with_rest[0], with_rest[-1]
+        turn = _ratio(_per(growth, b, "rest", "turn", "original", "p50"), _per(growth, a, "rest", "turn", "original",
+                                                                            "p50"))
+        lines.append(f"- answer p50 flat over REST (a whole turn: NLU, policies, the action): {times(turn)} from {a} "
+                     f"to {b} cities, {_verdict(turn, GROWTH_TARGET)}")
+        cities = b / a
+        for key, label in (("seconds", "wall"), ("cpu_seconds", "CPU")):
+            first, last = _per(growth, a, "rest", "training", key), _per(growth, b, "rest", "training", key)
+            ratio = _ratio(last, first)
+            per_city = (last - first) / (b - a) if first and last else None
+            lines.append(f"- training linear in the cities or better ({label} time): {times(ratio)} for {cities:.0f}× "
+                         f"the cities ({per_city:+.2f} s per added city), {_verdict(ratio, cities)}"
+                         if per_city is not None else f"- training ({label}): –")
+    else:
+        lines.append("- training linear or better: not measured (needs the REST part at two sizes or more)")
+    return "Goals:\n\n" + "\n".join(lines)
+
+
+def growth_block(growth: dict[str, Any] | None) -> str:
+    """The template's growth section (between its markers), filled in."""
+    template = TEMPLATE.read_text(encoding="utf-8")
+    start, end = template.index(GROWTH_BEGIN), template.index(GROWTH_END) + len(GROWTH_END)
+    return template[start:end].replace("{{growth}}", growth_section(growth))
+
+
+def splice_growth(doc: str, block: str) -> str:
+    """docs/benchmarks.md with its growth section replaced by `block` (inserted before the hand-written
+    closing section when it has none yet), every other section left as the last full run wrote it."""
+    if GROWTH_BEGIN in doc and GROWTH_END in doc:
+        start, end = doc.index(GROWTH_BEGIN), doc.index(GROWTH_END) + len(GROWTH_END)
+        return doc[:start] + block + doc[end:]
+    anchor = doc.find("## What the numbers say")
+    if anchor < 0:
+        return doc.rstrip("\n") + "\n\n" + block + "\n"
+    return doc[:anchor] + block + "\n\n" + doc[anchor:]
+
+
+def write_growth_plot(growth: dict[str, Any] | None) -> None:
+    if growth:
+        from bench.growth_plot import PNG, plot
+
+        plot(growth, PNG)
+
+
+def report_growth_only() -> None:
+    """`make bench-growth`: only the growth section of docs/benchmarks.md, docs/growth.png and the growth
+    entry of var/results/bench.json are rewritten."""
+    growth = read_result("growth")
+    if not growth:
+        raise SystemExit(f"no growth results in {RESULTS} (python -m bench.growth first)")
+    doc = DOC.read_text(encoding="utf-8") if DOC.is_file() else ""
+    if not doc:
+        raise SystemExit(f"{DOC} does not exist: run `make bench` for the whole report")
+    DOC.write_text(splice_growth(doc, growth_block(growth)), encoding="utf-8")
+    write_growth_plot(growth)
+    raw = json.loads(RAW.read_text(encoding="utf-8")) if RAW.is_file() else {}
+    raw["growth"] = growth
+    RAW.parent.mkdir(parents=True, exist_ok=True)
+    RAW.write_text(json.dumps(raw, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"wrote the growth section of {DOC.relative_to(ROOT)}, docs/growth.png and {RAW.relative_to(ROOT)}")
+
+
 # ---------------------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> None:
-    argparse.ArgumentParser(prog="python -m bench.report", description=__doc__.split("\n\n")[0]).parse_args(argv)
+    ap = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", choices=["growth"],
+                    help="growth: rewrite only the growth section (make bench-growth), keep the rest of the document")
+    if ap.parse_args(argv).only == "growth":
+        report_growth_only()
+        return
     started = int((RESULTS / "started").read_text()) if (RESULTS / "started").is_file() else int(time.time())
     info, run = machine(), phases()
     finished = next((row["started"] for row in run if row["phase"] == "report"), int(time.time()))
     total_s = finished - started
     results = {name: read_result(name) for name in ("training", "latency", "profile_rasa", "load", "kb",
-                                                    "profile_actions", "memory", "accuracy", "replicas")}
+                                                    "profile_actions", "memory", "accuracy", "replicas",
+                                                    "growth")}
     sections = {
         "machine": machine_section(info, run, started, total_s),
         "latency": latency_section(results["latency"]),
@@ -390,6 +568,7 @@ def main(argv: list[str] | None = None) -> None:
         "memory": memory_section(results["memory"]),
         "accuracy": accuracy_section(results["accuracy"]),
         "profile": profile_section(results["profile_actions"], results["profile_rasa"], results["kb"]),
+        "growth": growth_section(results["growth"]),
     }
     text = TEMPLATE.read_text(encoding="utf-8")
     for name, section in sections.items():
@@ -398,6 +577,7 @@ def main(argv: list[str] | None = None) -> None:
     if missing:
         raise SystemExit(f"unfilled placeholders in {TEMPLATE}: {missing}")
     DOC.write_text(text, encoding="utf-8")
+    write_growth_plot(results["growth"])
     RAW.parent.mkdir(parents=True, exist_ok=True)
     RAW.write_text(json.dumps({"date": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
                                "command": "make bench", "seconds": total_s, "machine": info, "phases": run,

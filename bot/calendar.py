@@ -199,14 +199,22 @@ def load_arrangements(directory: Path) -> Arrangements:
     return merged
 
 
-def calendar_dir() -> Path:
-    """knowledge/calendar, or calendar/ in BANDIAN_KNOWLEDGE_DIR."""
-    from bot.settings import Settings
-
-    return Settings.from_env().knowledge_dir / "calendar"
-
-
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "calendar"
+_directory: Path | None = None
 _active: Arrangements | None = None
+
+
+def calendar_dir() -> Path:
+    """The year files' directory: calendar/ of the knowledge directory the services use (bot/services.py
+    says which), knowledge/calendar until they say."""
+    return _directory or DEFAULT_DIR
+
+
+def use_directory(directory: Path) -> None:
+    """Read the year files from `directory` at the next use (bot/services.py, from BANDIAN_KNOWLEDGE_DIR)."""
+    global _directory, _active
+    if directory != _directory:
+        _directory, _active = directory, None
 
 
 def arrangements() -> Arrangements:

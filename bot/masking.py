@@ -3,17 +3,22 @@
 What is masked, wherever text is stored or logged (conversation events, exchanges, handoff messages, logs):
 
 - phone numbers, as bot/phones.py defines them for the booking parser too (mobile numbers with +86/0086,
-  any spacing, dashes or 3-4-4 dots, full-width digits; landlines such as 0539-1234567 or (0371)12345678):
-  139****5678, 0539-****4567;
+  any spacing, dashes or underscores, a dot, slash, comma, 、 or 。 between the 3-4-4 groups, full-width
+  digits, Chinese and 大写 numerals; landlines such as 0539-1234567, (0371)12345678 or 0371/1234.5678):
+  139****5678, 壹叁玖****伍陆柒捌, 0539-****4567;
+- resident ID card numbers, 18 characters (last X/x too) or the old 15 digits, with spaces or dashes
+  anywhere: 41**************3X; and e-mail addresses, with @ or ＠: z***@qq.com (bot/identifiers.py);
 - house, building, unit and room numbers: 中华路12号3单元502室 → 中华路*号*单元*室 (never a document number
   such as 连政办传〔2021〕56号, a date such as 12月1号, or 第3号);
 - contact names given after a cue ("我叫张三", "联系人：张三", "登记零证预约：张三 …") → 张*; and, where the
   conversation is known (its tracker events, the web chat's and WeChat's exchanges), the contact name the
   booking form took in that conversation, wherever it appears (`mask_names`).
 
-Phone numbers may be written with Chinese numerals (一三九一二三四五六七八, 幺 for 1, 〇/零 for 0): bot/phones.py.
+Phone numbers may be written with Chinese numerals (一三九一二三四五六七八, 幺 for 1, 两 for 2, 〇/○/零 for 0)
+and with 大写 numerals (壹叁玖壹贰叁肆伍陆柒捌, 貳 參 陸 …): bot/phones.py.
 
-Amounts, years and section numbers (8000千伏安, 2021年, 第三条) are left alone.
+Amounts, years, dates, order numbers and section numbers (8000千伏安, 2021年, 2021.12.31, 38412-09357, 第三条,
+烟政办字〔2021〕12号) are left alone.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from bot.booking.name import find_names, parse_name
-from bot.phones import PhoneNumber, find_phone_numbers, fold, is_phone_digit, with_chinese_digits
+from bot.identifiers import find_identifiers
+from bot.phones import PhoneNumber, find_phone_numbers, fold, is_phone_digit, mobile_problem, with_chinese_digits
 
 _DIGIT_RUN = re.compile(r"[0-9A-Za-z]+")
+_STARS = re.compile(r"\*{2,}")
 # house, building, unit and room numbers in (folded) free text: 中华路12号3单元502室 → 中华路*号*单元*室.
 # A digit run starts only where no digit precedes it (linear time on long runs of digits); a number right
 # after 〕 ] 】 ) 第 or 月 is a document number (〔2021〕56号), an ordinal (第3号) or a date (12月1号).
@@ -59,24 +66,19 @@ def mask_name(name: str | None) -> str:
 
 
 def mask_address(address: str | None) -> str:
-    """Keep the place and street, hide house, building and room numbers: 中华路1号3单元 → 中华路*号*单元."""
+    """Keep the place and street, hide house, building and room numbers: 中华路1号3单元 → 中华路*号*单元
+    (and any phone or ID number or e-mail address in it, in Chinese numerals too: one star for each)."""
     if not address:
         return ""
-    return _DIGIT_RUN.sub(_MASK, unicodedata.normalize("NFKC", address))
+    return _STARS.sub(_MASK, _DIGIT_RUN.sub(_MASK, unicodedata.normalize("NFKC", mask_numbers(address))))
 
 
 def mask_text(text: str | None) -> str:
     """Free text with phone numbers, house numbers and contact names masked (for logs and stored events)."""
     if not text:
         return text or ""
-    masked, folded = text, fold(text)  # folding keeps positions: spans found in it are spans of the text
-    digits = with_chinese_digits(folded)  # Chinese numerals too, for phone numbers (bot/phones.py)
-    if _DIGIT.search(digits):  # phone and house numbers have digits
-        phones = [(n.start, n.end, _masked_number(text, n)) for n in find_phone_numbers(text, digits)
-                  if n.kind == "landline" or n.digits[1] in "3456789"]
-        if phones:
-            masked = _replace(text, phones)
-            folded = fold(masked)
+    masked, folded, digits = _mask_numbers(text)
+    if _DIGIT.search(digits):  # house numbers have digits
         houses = [(m.start(), m.end(), _MASK + (m.group(1) + _MASK if m.group(1) else ""))
                   for m in _HOUSE_NUMBER.finditer(folded)]
         if houses:
@@ -84,6 +86,42 @@ def mask_text(text: str | None) -> str:
             folded = fold(masked)
     names = find_names(masked, folded)
     return _replace(masked, [(start, end, mask_name(masked[start:end])) for start, end in names])
+
+
+def mask_numbers(text: str) -> str:
+    """Phone numbers, ID card numbers and e-mail addresses masked (not house numbers, not names)."""
+    return _mask_numbers(text)[0] if text else text
+
+
+def _mask_numbers(text: str) -> tuple[str, str, str]:
+    """The text with e-mail addresses, ID numbers and phone numbers masked, that text folded, and folded with
+    Chinese numerals as digits."""
+    folded = fold(text)  # folding keeps positions: spans found in it are spans of the text
+    digits = with_chinese_digits(folded)  # Chinese numerals too, for phone and ID numbers (bot/phones.py)
+    identifiers = find_identifiers(text, folded, digits)
+    if identifiers:  # first: an ID number holds phone-shaped runs, an e-mail address may be a phone number
+        text = _replace(text, [(n.start, n.end, n.masked) for n in identifiers])
+        folded = fold(text)
+        digits = with_chinese_digits(folded)
+    if _DIGIT.search(digits):
+        phones = [(n.start, n.end, _masked_number(text, n)) for n in find_phone_numbers(text, digits)
+                  if _is_masked_phone(n)]
+        if phones:
+            text = _replace(text, phones)
+            folded = fold(text)
+            digits = with_chinese_digits(folded)
+    return text, folded, digits
+
+
+def _is_masked_phone(number: PhoneNumber) -> bool:
+    """Every landline; a mobile-shaped number whose second digit a mobile number can have (a mistyped number
+    too), but, when punctuation other than a dot separates its groups, only a mobile number the booking form
+    would take: a list such as 160、1000、1600千伏安 is not a phone number."""
+    if number.kind == "landline":
+        return True
+    if number.punctuated:
+        return mobile_problem(number.digits) is None
+    return number.digits[1] in "3456789"
 
 
 def contact_names(values: Iterable[Any]) -> tuple[str, ...]:
@@ -233,7 +271,7 @@ def mask_warnings() -> None:
 
 
 class PiiFilter(logging.Filter):
-    """A logging filter that masks mobile numbers in every record's message."""
+    """A logging filter that masks personal data (`mask_text`) in every record's message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

@@ -5,21 +5,27 @@ Text is read folded: each character whose NFKC form is one character is replaced
 digits and punctuation, circled or superscript digits, mathematical digits, the ideographic space), so
 positions in the folded text are positions in the original. A digit is any Unicode decimal digit of the folded text.
 
-- A mobile number: `1` and ten more digits, with up to three separators (spaces, dashes) between any
-  two digits, or dots between the usual 3-4-4 groups, optionally after a country code (+86, 0086, 86,
-  (+86)): 13912345678, 139 1234 5678, 139-1234-5678, 139.1234.5678, +86 139 1234 5678,
-  １３９１２３４５６７８, 1 3 9 1 2 3 4 5 6 7 8. (Dots only between those groups: an IPv4 address such as
-  139.212.134.56 is not a phone number.) The booking form takes it when its prefix is a mainland
-  mobile prefix (`mobile_problem`).
-- A landline: an area code with its trunk 0 (two or three more digits, optionally in brackets), then a
-  7- or 8-digit subscriber number: 0539-1234567, (0371)12345678, 010 1234 5678, +86 371 1234 5678.
+- A mobile number: `1` and ten more digits, with up to three separators (spaces, dashes, underscores, in
+  any mix) between any two digits, and at the usual 3-4-4 group breaks also one punctuation mark (dot,
+  slash, backslash, comma, 、, 。, middle dot, |, ~) with up to two spaces or dashes around it, optionally
+  after a country code (+86, 0086, 86, (+86)): 13912345678, 139 1234 5678, 139-1234-5678, 139_1234_5678,
+  139.1234.5678, 139/1234/5678, 139，1234，5678, 139 / 1234 / 5678, +86 139 1234 5678,
+  １３９１２３４５６７８, 1 3 9 1 2 3 4 5 6 7 8. (Punctuation only at those breaks: an IPv4 address such as
+  139.212.134.56 and a list such as 1、2、3 are not phone numbers.) The booking form takes it when its
+  prefix is a mainland mobile prefix (`mobile_problem`).
+- A landline: an area code with its trunk 0 (two or three more digits, optionally in brackets: (0371),
+  [0371], 【0371】), a break (separators or one punctuation mark as above), then a 7- or 8-digit subscriber
+  number, which may have one such break after its third or fourth digit: 0539-1234567, (0371)12345678,
+  010 1234 5678, 0371/1234.5678, +86 371 1234 5678.
 
 Neither may touch another digit: 139123456789 (12 digits) is not a mobile number.
 
-Digits may also be written as Chinese numerals, as people say a number aloud: 一三九一二三四五六七八,
-幺三九 幺二三四 五六七八 (幺 for 1), 〇 or 零 for 0, mixed with Arabic digits and the same separators
+Digits may also be written as Chinese numerals, as people say or write a number: 一三九一二三四五六七八,
+幺三九 幺二三四 五六七八 (幺 for 1), 两 for 2, 〇, ○ or 零 for 0, and the financial (大写) numerals 壹贰叁肆伍陆柒捌玖
+with their traditional and variant forms (貳 參 陸 兩 …), mixed with Arabic digits and the same separators
 (`phone_fold`: each numeral read as its digit, one character for one, so positions still match). Only
-phone numbers are read this way; house numbers and amounts in Chinese numerals are left alone.
+phone numbers (and, in bot/identifiers.py, ID card numbers) are read this way; house numbers and amounts in
+Chinese numerals are left alone.
 """
 
 from __future__ import annotations
@@ -29,18 +35,25 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-SEP = r"[\s\-\u2010-\u2015\u2212]"  # whitespace, hyphens and dashes (－ folds to -, the ideographic space to " ")
+# whitespace, underscores, hyphens and dashes (－ ＿ fold to - _, the ideographic space to " ")
+SEP = r"[\s_\-\u2010-\u2015\u2212]"
+# one punctuation mark people put between the groups of a number (． ／ ＼ ， ｜ ～ fold to . / \\ , | ~)
+PUNCT = r"[./\\,\u3001\u3002\u00b7\u30fb|~\u301c]"
+_PUNCT = re.compile(r"[/\\,\u3001\u3002\u00b7\u30fb|~\u301c]")  # all but the dot (read since the beginning)
 _GAP = rf"{SEP}{{0,3}}"
-_DOT = r"\s?\.\s?"  # ． folds to .
+_BREAK = rf"(?:{SEP}{{0,2}}{PUNCT}{SEP}{{0,2}}|{_GAP})"  # between groups: a punctuation mark, or separators
+_OPEN, _CLOSE = r"[(\[\u3010]", r"[)\]\u3011]"  # ( [ 【 and ) ] 】 (（ ［ fold to ( [)
 _COUNTRY = r"(?:\(\+?(?:00)?86\)|\+\s?86|0086|86)"
 MOBILE = re.compile(rf"(?<!\d)(?P<country>{_COUNTRY}{_GAP})?"
-                    rf"(?P<number>1(?:{_GAP}\d){{10}}|1\d\d{_DOT}\d{{4}}{_DOT}\d{{4}})(?!\d)")
+                    rf"(?P<number>1(?:{_GAP}\d){{2}}{_BREAK}\d(?:{_GAP}\d){{3}}{_BREAK}\d(?:{_GAP}\d){{3}})(?!\d)")
+_SUBSCRIBER = (rf"\d(?:{_GAP}\d){{2}}(?:{_BREAK}\d(?:{_GAP}\d){{3,4}}"
+               rf"|{_GAP}\d{_BREAK}\d(?:{_GAP}\d){{2,3}})")
 LANDLINE = re.compile(
-    rf"(?<!\d)(?:(?P<country>{_COUNTRY}){_GAP}\(?0?|\(?0)(?P<area>\d{{2,3}})\)?{_GAP}"
-    rf"(?P<number>\d(?:{_GAP}\d){{6,7}})(?!\d)")
-DIGIT_RUN = re.compile(rf"\d(?:{_GAP}\d)*")
-# every phone number has seven digits with at most three separators (or a dot) between them
-_SEVEN_DIGITS = re.compile(r"\d(?:[\s\-\u2010-\u2015\u2212.]{0,3}\d){6}")
+    rf"(?<!\d)(?:(?P<country>{_COUNTRY}){_GAP}{_OPEN}?0?|{_OPEN}?0)(?P<area>\d{{2,3}}){_CLOSE}?{_BREAK}"
+    rf"(?P<number>{_SUBSCRIBER})(?!\d)")
+DIGIT_RUN = re.compile(rf"\d(?:{_BREAK}\d)*")
+# every phone number has seven digits with at most five separators and punctuation marks between two of them
+_SEVEN_DIGITS = re.compile(r"\d(?:[\s_\-\u2010-\u2015\u2212./\\,\u3001\u3002\u00b7\u30fb|~\u301c]{0,5}\d){6}")
 MOBILE_PREFIX = re.compile(r"^1(3\d|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35-9])")
 
 
@@ -68,9 +81,11 @@ def fold(text: str) -> str:
     return text.translate(_fold_table())
 
 
-# Chinese numerals as digits, for phone numbers only (一 and 幺 are 1; 〇 and 零 are 0)
+# Chinese numerals as digits, for phone numbers only: 〇 ○ 零 are 0, 一 幺 1, 两 2, and the financial (大写)
+# numerals 壹 … 玖 with their traditional and variant forms
 CHINESE_DIGITS = {ord(char): str(value) for value, chars in enumerate(
-    ("〇零", "一幺", "二", "三", "四", "五", "六", "七", "八", "九")) for char in chars}
+    ("〇○◯零", "一幺壹弌", "二两兩贰貳貮弍弐", "三叁參叄弎", "四肆", "五伍", "六陆陸", "七柒", "八捌", "九玖"))
+    for char in chars}
 _CHINESE_DIGIT = re.compile("[" + "".join(map(chr, CHINESE_DIGITS)) + "]")
 
 
@@ -102,6 +117,7 @@ class PhoneNumber:
     start: int  # span of the whole match (country and area code included) in the text
     end: int
     number_start: int  # where the part to hide begins: a mobile number's first digit, a landline's subscriber
+    punctuated: bool = False  # a punctuation mark other than a dot between its groups (139/1234/5678, 160、1000、1600)
 
 
 def mobile_problem(digits: str) -> str | None:
@@ -119,7 +135,7 @@ def find_mobiles(text: str, folded: str | None = None) -> list[PhoneNumber]:
     found = []
     for match in MOBILE.finditer(folded):
         found.append(PhoneNumber("mobile", ascii_digits(match["number"]), match.start(), match.end(),
-                                 match.start("number")))
+                                 match.start("number"), _PUNCT.search(match["number"]) is not None))
     return found
 
 

@@ -76,6 +76,7 @@ class Settings:
     tracker_max_events: int = 1000  # a conversation session longer than this starts afresh (slots kept)
     actions_metrics_port: int = 0  # the action server's Prometheus endpoint (actions/metrics.py); 0: none
     actions_metrics_host: str = "127.0.0.1"  # ... and its interface (0.0.0.0 in a container)
+    actions_token: str = ""  # Rasa sends it to the action server (?token=); empty: var/actions-token
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -123,6 +124,7 @@ class Settings:
             tracker_max_events=int(env.get("BANDIAN_TRACKER_MAX_EVENTS") or cls.tracker_max_events),
             actions_metrics_port=int(env.get("BANDIAN_ACTIONS_METRICS_PORT") or 0),
             actions_metrics_host=env.get("BANDIAN_ACTIONS_METRICS_HOST") or cls.actions_metrics_host,
+            actions_token=env.get("BANDIAN_ACTIONS_TOKEN", ""),
         )
 
 

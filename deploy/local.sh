@@ -7,7 +7,8 @@
 : "${PROD_NGINX_PORT:=6080}"                 # the one public entry: web chat, console, Rasa channels
 : "${PROD_ACTIONS_LB_PORT:=6090}"            # nginx, internal: Rasa -> action servers, web apps -> Rasa
 : "${PROD_RASA_PORTS:=6005 6006}"            # Rasa Open Source replicas
-: "${PROD_ACTIONS_PORTS:=6055 6056}"         # action servers
+: "${PROD_ACTIONS_PORTS:=6055 6056}"         # action servers ...
+: "${PROD_ACTIONS_HOST:=127.0.0.1}"          # ... and their interface (SANIC_HOST; they need their token anyway)
 : "${PROD_WEB_PORTS:=6081 6082}"             # web app replicas (python -m bot.web)
 : "${PROD_PG_PORT:=6032}"                    # PostgreSQL (own cluster under $PROD_DIR/pg)
 : "${PROD_REDIS_PORT:=6079}"                 # Redis (lock store), no persistence
@@ -17,7 +18,7 @@
 : "${PROD_PROMETHEUS_PORT:=6095}"            # Prometheus: scrapes the web apps and the action servers
 : "${PROD_SCRAPE_INTERVAL:=15s}"             # ... this often,
 : "${PROD_PROMETHEUS_RETENTION:=15d}"        # ... and keeps what it scraped this long
-export PROD_DIR PROD_NGINX_PORT PROD_ACTIONS_LB_PORT PROD_RASA_PORTS PROD_ACTIONS_PORTS PROD_WEB_PORTS \
+export PROD_DIR PROD_NGINX_PORT PROD_ACTIONS_LB_PORT PROD_RASA_PORTS PROD_ACTIONS_PORTS PROD_ACTIONS_HOST PROD_WEB_PORTS \
   PROD_PG_PORT PROD_REDIS_PORT PROD_LIMIT_RATE PROD_LIMIT_BURST PROD_METRICS_PORT_OFFSET PROD_PROMETHEUS_PORT \
   PROD_SCRAPE_INTERVAL PROD_PROMETHEUS_RETENTION
 

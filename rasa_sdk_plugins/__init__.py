@@ -2,8 +2,10 @@
 an action server (`rasa run actions`), calls `init_hooks`, and then `attach_sanic_app_extensions(app)` with
 its Sanic app before serving (rasa_sdk/plugin.py, rasa_sdk/endpoint.py). Nothing runs at import.
 
-The extensions: the action server's Prometheus endpoint (actions/metrics.py) and its readiness endpoint,
-/readyz, which checks the database (actions/readiness.py).
+The extensions: the token every request but /health and /readyz needs (bot/action_token.py; it also sets
+SANIC_HOST to 127.0.0.1 when unset, which rasa_sdk reads after this hook), the action server's Prometheus
+endpoint (actions/metrics.py) and its readiness endpoint, /readyz, which checks the database
+(actions/readiness.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ class BandianPlugin:
     def attach_sanic_app_extensions(self, app: Any) -> None:
         from actions.metrics import attach
         from actions.readiness import attach as attach_readiness
+        from bot.action_token import attach as attach_token
 
+        attach_token(app)  # first: a server that must not start (no token for its interface) starts nothing
         attach(app)
         attach_readiness(app)
 

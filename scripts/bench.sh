@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # make bench: measure the assistant side by side with a trivial utter-only Rasa bot in one run and
-# write docs/benchmarks.md (and the raw numbers to var/results/bench.json). About 20 minutes on
-# 2 cores; BENCH_SKIP_TRAINING=1 reuses the models of the last run and skips the training section.
+# write docs/benchmarks.md (and the raw numbers to var/results/bench.json). About an hour on 2 cores
+# (20 minutes without the growth phase's three trainings); BENCH_SKIP_TRAINING=1 reuses the models of the
+# last run and skips the training section, BENCH_GROWTH_REST=0 runs the growth phase in-process only.
+# `scripts/bench.sh growth` (make bench-growth) runs only the growth phase and rewrites only its section.
 #
 #   1. training   both models, cold, timed (bench/training.py)
 #   2. one stack  assistant (Rasa + actions + web app, as `make run`) and the baseline bot: latency,
 #                 memory, accuracy, Rasa's stages (in-process agent), load on one replica
 #   3. in-process KB query time, Answerer.reply, replay and cProfile of the slowest turn type's actions
 #   4. replicas   PostgreSQL + Redis + nginx (scripts/prod-services.sh), 1 vs 2 Rasa/action replicas
-#   5. report     bench/report.py → docs/benchmarks.md, var/results/bench.json
+#   5. growth     the KB from 5 to 50 to 330 cities (synthetic copies in a temporary directory):
+#                 load, reply time, memory in-process; training, REST turns, memory (bench/growth.py)
+#   6. report     bench/report.py → docs/benchmarks.md (+ docs/growth.png), var/results/bench.json
 #
-# Ports 6100-6199 only; everything started here is stopped on exit.
+# Ports 6100-6199 (the growth phase: 6200-6299) only; everything started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 BENCH=var/bench
 export BENCH_RESULTS="$PWD/$BENCH/results"
+if [ "${1:-}" = growth ]; then  # make bench-growth: the growth phase alone; the other results stay as they are
+  mkdir -p "$BENCH_RESULTS" "$BENCH/log" var/results
+  "$PY" -m bench.growth --command "make bench-growth"
+  "$PY" -m bench.report --only growth
+  exit 0
+fi
 source bench/replicas.sh
 if [ -d "$BENCH/prod" ]; then  # services left running by an interrupted run
   ( replica_settings 2 && scripts/prod-services.sh stop ) >/dev/null 2>&1 || true
@@ -113,7 +123,8 @@ echo "baseline:  $baseline_model"
 step "single stack"
 "$PY" -m bot.orders demo >/dev/null   # customer managers, so bookings are assigned
 export ACTIONS_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
-start actions "$RASA" run actions --actions actions --port "$ACTIONS_PORT"
+export_actions_token  # the action server and Rasa's endpoints file (bot/action_token.py)
+start actions env SANIC_HOST=127.0.0.1 "$RASA" run actions --actions actions --port "$ACTIONS_PORT"
 start rasa rasa_server "$assistant_model" "$RASA_PORT" --interface 127.0.0.1 --auth-token "$BANDIAN_RASA_TOKEN" \
   --credentials credentials.yml --endpoints "$(endpoints_file)"
 start baseline rasa_server "$baseline_model" "$BASELINE_PORT" --interface 127.0.0.1 --auth-token "$BANDIAN_RASA_TOKEN" \
@@ -155,7 +166,11 @@ step "in-process"
 step replicas
 run_replicas
 
-# ---------------------------------------------------------------------------------- 5. report
+# ---------------------------------------------------------------------------------- 5. growth
+step growth
+"$PY" -m bench.growth --command "make bench"
+
+# ---------------------------------------------------------------------------------- 6. report
 step report
 "$PY" -m bench.report
 echo "bench took $(( ($(date +%s) - started_at) / 60 )) min; docs/benchmarks.md and var/results/bench.json written"

@@ -22,14 +22,31 @@ model_fingerprint() {
 }
 model_path() { echo "models/bandian-$(model_fingerprint).tar.gz"; }
 
-# The endpoints file for Rasa when its action server is at $ACTIONS_URL: endpoints.yml itself for the
-# default URL, else a copy naming that URL, var/endpoints/<url>.yml (Rasa 3.6 has no ${VAR:-default}).
+# The action server's token (bot/action_token.py): BANDIAN_ACTIONS_TOKEN, else var/actions-token (created
+# once, mode 0600), exported for the action servers a script starts (with it set, they refuse every call
+# without it) and for Rasa, whose endpoints file (endpoints_file) sends it as ?token=.
+export_actions_token() {
+  BANDIAN_ACTIONS_TOKEN=$("$PY" -m bot.action_token) || return 1
+  export BANDIAN_ACTIONS_TOKEN
+}
+
+# The endpoints file for Rasa when its action server is at $ACTIONS_URL: a copy of endpoints.yml naming
+# that URL and `token: ${BANDIAN_ACTIONS_TOKEN}` (call export_actions_token first; Rasa substitutes the
+# variable and stops when it is unset), var/endpoints/<url>.yml. endpoints.yml itself names the default
+# URL without a token (plain `rasa shell` from a fresh clone; bot/action_token.py), and Rasa 3.6 has no
+# ${VAR:-default}.
 endpoints_file() {
-  if [ "$ACTIONS_URL" = "$DEFAULT_ACTIONS_URL" ]; then echo endpoints.yml; return; fi
-  local copy content
+  local copy content line="  url: $DEFAULT_ACTIONS_URL" token_line='  token: ${BANDIAN_ACTIONS_TOKEN}'
   copy="var/endpoints/$(tr -c 'A-Za-z0-9.-' _ <<<"$ACTIONS_URL" | sed 's/_*$//').yml"
   content=$(<endpoints.yml)
+  if [[ "$content" != *"$line"* ]]; then
+    echo "endpoints.yml no longer names the action server as '$line'" >&2
+    return 1
+  fi
+  if [ -z "${BANDIAN_ACTIONS_TOKEN:-}" ]; then
+    echo "endpoints_file: BANDIAN_ACTIONS_TOKEN is not exported (export_actions_token): Rasa will stop" >&2
+  fi
   mkdir -p var/endpoints
-  printf '%s\n' "${content//"$DEFAULT_ACTIONS_URL"/"$ACTIONS_URL"}" >"$copy"
+  printf '%s\n' "${content//"$line"/"  url: $ACTIONS_URL"$'\n'"$token_line"}" >"$copy"
   echo "$copy"
 }

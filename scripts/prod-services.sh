@@ -91,7 +91,14 @@ rand_hex() { od -An -tx1 -N"${1:-16}" /dev/urandom | tr -d ' \n'; }
 fernet_key() { head -c 32 /dev/urandom | base64 | tr '+/' '-_'; }
 
 ensure_secrets() {
-  [ -f "$PROD_SECRETS" ] && return 0
+  if [ -f "$PROD_SECRETS" ]; then
+    # added since the file was generated: the action servers' token (Rasa sends it; bot/action_token.py)
+    if ! grep -q '^BANDIAN_ACTIONS_TOKEN=' "$PROD_SECRETS"; then
+      echo "BANDIAN_ACTIONS_TOKEN=$(rand_hex)" >>"$PROD_SECRETS"
+      say "added BANDIAN_ACTIONS_TOKEN to $PROD_SECRETS"
+    fi
+    return 0
+  fi
   (
     umask 077
     cat >"$PROD_SECRETS" <<EOF
@@ -100,6 +107,7 @@ ensure_secrets() {
 DB_PASSWORD=$(rand_hex)
 REDIS_PASSWORD=$(rand_hex)
 RASA_TOKEN=$(rand_hex)
+BANDIAN_ACTIONS_TOKEN=$(rand_hex)
 BANDIAN_SECRET_KEY=$(fernet_key)
 BANDIAN_CONSOLE_PASSWORD=$(rand_hex 12)
 EOF

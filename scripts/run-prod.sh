@@ -56,6 +56,10 @@ done
 services_started=1
 scripts/prod-services.sh start
 load_prod_env
+if [ -z "${BANDIAN_ACTIONS_TOKEN:-}" ]; then
+  echo "no BANDIAN_ACTIONS_TOKEN (environment or $PROD_SECRETS): the action servers need their token" >&2
+  exit 1
+fi
 
 # The database migrated to head (bot/store/migrations; a database made before migrations is adopted
 # with its rows) and the console admin, once, before any replica starts, then the demo customer
@@ -74,9 +78,13 @@ start() {  # NAME COMMAND... (output to $LOG_DIR/NAME.log)
 
 echo "starting $(wc -w <<<"$PROD_ACTIONS_PORTS") action servers, $(wc -w <<<"$PROD_RASA_PORTS") Rasa replicas" \
      "and $(wc -w <<<"$PROD_WEB_PORTS") web apps with $model (logs in $LOG_DIR/) ..."
-# each action server exports its metrics on a port of its own (actions/metrics.py), its port + the offset
+# Each action server exports its metrics on a port of its own (actions/metrics.py), its port + the offset.
+# They run any action for whoever calls them with their token (BANDIAN_ACTIONS_TOKEN from $PROD_SECRETS,
+# which Rasa sends: deploy/endpoints.prod.yml; every other call is refused, bot/action_token.py) and listen
+# on PROD_ACTIONS_HOST, loopback unless configured otherwise (rasa_sdk's own default is 0.0.0.0).
 for port in $PROD_ACTIONS_PORTS; do
-  start "actions-$port" env BANDIAN_ACTIONS_METRICS_PORT=$((port + PROD_METRICS_PORT_OFFSET)) \
+  start "actions-$port" env SANIC_HOST="$PROD_ACTIONS_HOST" \
+    BANDIAN_ACTIONS_METRICS_PORT=$((port + PROD_METRICS_PORT_OFFSET)) \
     "$RASA" run actions --actions actions --port "$port"
 done
 for port in $PROD_RASA_PORTS; do

@@ -24,6 +24,9 @@ rasa_host=$(sed -n 1p <<<"$listen") rasa_token=$(sed -n 2p <<<"$listen")
 # Staff tools authenticate to the REST channel with this token (X-Bandian-Staff-Token; agent mode, lookups
 # by order number alone, staff bookings): BANDIAN_STAFF_TOKEN, else var/staff-token (mode 0600). bot/trust.py
 "$PY" -m bot.trust staff-token >/dev/null
+# Rasa calls the action server with its token (BANDIAN_ACTIONS_TOKEN, else var/actions-token, mode 0600;
+# bot/action_token.py): exported to both, so the action server refuses every call without it.
+export_actions_token
 case "$rasa_host" in  # where this machine reaches it
   0.0.0.0|::) rasa_here=localhost ;;
   \[*) rasa_here=$rasa_host ;;
@@ -38,8 +41,8 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-# The action server runs any action for whoever calls it (it writes orders): loopback only, where Rasa
-# calls it (rasa_sdk reads its interface from SANIC_HOST; default 0.0.0.0).
+# The action server runs any action for whoever calls it with the token (it writes orders): loopback only,
+# where Rasa calls it (rasa_sdk reads its interface from SANIC_HOST; default 0.0.0.0).
 SANIC_HOST=127.0.0.1 "$RASA" run actions --actions actions --port "$ACTIONS_PORT" >var/log/actions.log 2>&1 &
 pids+=($!)
 "$RASA" run --model "$model" --enable-api --auth-token "$rasa_token" --interface "$rasa_host" --port "$RASA_PORT" \

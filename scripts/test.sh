@@ -36,6 +36,7 @@ export DATABASE_URL="sqlite:///$PWD/var/test-run/bandian.db"
 BANDIAN_CONSOLE_PASSWORD="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')"
 export BANDIAN_CONSOLE_PASSWORD BANDIAN_CONSOLE_USER=admin
 export WECHAT_TOKEN="${WECHAT_TOKEN:-e2e-token}"  # the WeChat channel's end-to-end tests sign with it
+export_actions_token  # the action server of scripts/run.sh and `rasa test core` below share it
 scripts/run.sh >var/e2e-run.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT

@@ -39,8 +39,7 @@ def _fernet(secret: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret.encode("utf-8")).digest()))
 
 
-def fernet(settings: Settings | None = None, key_file: Path = KEY_FILE) -> Fernet:
-    settings = settings or Settings.from_env()
+def fernet(settings: Settings, key_file: Path = KEY_FILE) -> Fernet:
     return _fernet(settings.secret_key or _read_or_create(key_file))
 
 

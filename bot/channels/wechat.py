@@ -66,8 +66,7 @@ from bot.orders.store import conversation_key
 from bot.rasa_plugins import patches
 from bot.rasa_plugins.tracker_store import contact_names_of
 from bot.senders import openid_of, wechat_sender
-from bot.settings import Settings
-from bot.store.runtime import open_session as orders_session
+from bot.services import Services, current
 from bot.untrusted import ascii_int
 
 logger = logging.getLogger(__name__)
@@ -103,17 +102,17 @@ def tag(openid: str) -> str:
     return conversation_key(wechat_sender(openid))[:8]
 
 
-def route_in_database(openid: str, text: str, settings: Settings | None, now: datetime) -> Routed:
+def route_in_database(openid: str, text: str, services: Services, now: datetime) -> Routed:
     """Remember where the conversation can be reached, then hold the message for an agent or let the bot answer."""
     conversation = conversation_key(wechat_sender(openid))
-    with orders_session(settings) as session:
+    with services.session() as session:
         remember_target(session, conversation, CHANNEL, openid, now)
         return customer_message(session, conversation, text, now)
 
 
-def record_in_database(openid: str, question: str, answer: str, settings: Settings | None, now: datetime) -> None:
+def record_in_database(openid: str, question: str, answer: str, services: Services, now: datetime) -> None:
     """Keep the exchange (masked, as the web chat does): an agent taking over sees the conversation so far."""
-    with orders_session(settings) as session:
+    with services.session() as session:
         record_exchange(session, conversation=conversation_key(wechat_sender(openid)), channel=CHANNEL,
                         question=question, answer=answer, now=now)
 
@@ -328,7 +327,8 @@ class WeChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        settings = Settings.from_env()
+        services = current()
+        settings = services.settings
         given = credentials or {}
 
         def pick(key: str, default: str) -> str:
@@ -340,30 +340,31 @@ class WeChatInput(InputChannel):
             app_secret=pick("app_secret", settings.wechat_app_secret),
             aes_key=pick("encoding_aes_key", settings.wechat_aes_key),
             api_base=pick("api_base", settings.wechat_api_base),
-            reply_timeout=float(pick("reply_timeout", str(REPLY_TIMEOUT))), settings=settings,
+            reply_timeout=float(pick("reply_timeout", str(REPLY_TIMEOUT))), services=services,
         )
 
     def __init__(self, token: str, app_id: str = "", app_secret: str = "", aes_key: str = "",
                  api_base: str = DEFAULT_API_BASE, reply_timeout: float = REPLY_TIMEOUT,
-                 settings: Settings | None = None, router: Router | None = None,
+                 services: Services | None = None, router: Router | None = None,
                  now: Callable[[], datetime] = livechat_clock, clock: Callable[[], float] = time.time,
                  rate: Rate | None = None, recorder: Recorder | None = None) -> None:
         patches.install()  # Rasa builds its channels at start-up, before the first message
         self.token, self.app_id = token, app_id
         self.cipher = WeChatCipher(aes_key, app_id) if aes_key else None
-        # the token is shared with the account's other processes through the settings' database (opened on
-        # first use); without settings (tests) the client keeps its token to itself
-        store = DatabaseTokenStore(settings.database_url) if settings is not None else None
+        # the token is shared with the account's other processes through the services' database (opened on
+        # first use); without services (tests) the client keeps its token to itself
+        store = DatabaseTokenStore(services.settings.database_url) if services is not None else None
         self.client = CustomerServiceClient(app_id, app_secret, api_base, token_store=store) \
             if app_id and app_secret else None
         self.reply_timeout = reply_timeout
-        self.settings = settings
+        self.services = services
         self.router: Router = router or self._route_in_database
         # exchanges are kept with the live chat's database (a test router, no database: nothing kept)
         self.recorder: Recorder = recorder or (self._record_in_database if router is None else _no_record)
         self.now = now
         self.clock = clock  # the wall clock request timestamps are checked against (tests inject one)
-        self.rate = rate if rate is not None else Rate.parse(settings.wechat_rate if settings else None, "20/60")
+        wechat_rate = services.settings.wechat_rate if services else None
+        self.rate = rate if rate is not None else Rate.parse(wechat_rate, "20/60")
         self.webhook: WeChatWebhook | None = None  # the last blueprint's (for tests and shutdown)
 
     async def route_to_agent(self, openid: str, text: str) -> Routed:
@@ -371,10 +372,12 @@ class WeChatInput(InputChannel):
         return await asyncio.to_thread(self.router, openid, text)
 
     def _route_in_database(self, openid: str, text: str) -> Routed:
-        return route_in_database(openid, text, self.settings, self.now())
+        assert self.services is not None  # no router given: the database routes
+        return route_in_database(openid, text, self.services, self.now())
 
     def _record_in_database(self, openid: str, question: str, answer: str) -> None:
-        record_in_database(openid, question, answer, self.settings, self.now())
+        assert self.services is not None
+        record_in_database(openid, question, answer, self.services, self.now())
 
     def get_output_channel(self) -> OutputChannel | None:
         return WeChatPushOutput(self.client) if self.client is not None else None

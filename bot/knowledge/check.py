@@ -5,6 +5,7 @@ With file arguments only those region files are checked (handy while writing one
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -14,12 +15,25 @@ from bot.knowledge.sources import check_region, uncovered_figures
 from bot.settings import Settings
 
 
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot.knowledge.check",
+                                description="Validate the knowledge base and prove every fact against the seed "
+                                            "documents (BANDIAN_KNOWLEDGE_DIR, BANDIAN_SEEDS_DIR).")
+    p.add_argument("region_files", nargs="*", type=Path, metavar="REGION_FILE",
+                   help="check only these region files (default: every region of the knowledge base)")
+    return p
+
+
 def main(argv: list[str]) -> int:
+    try:
+        files: list[Path] = parser().parse_args(argv).region_files
+    except SystemExit as stop:  # --help (0) or a usage error (2)
+        return stop.code if isinstance(stop.code, int) else 2
     settings = Settings.from_env()
     try:
-        if argv:
+        if files:
             vocab = load_vocabulary(settings.knowledge_dir / "shared.yml")
-            regions = load_region_files([Path(a) for a in argv], vocab)
+            regions = load_region_files(files, vocab)
         else:
             regions = list(KnowledgeBase.load(settings.knowledge_dir).regions)
     except KnowledgeError as exc:

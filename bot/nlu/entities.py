@@ -56,7 +56,6 @@ from bot.reading.quantities import (
     QuantityReader,
     fold,
 )
-from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -336,9 +335,11 @@ class EntityMatcher:
 
 @lru_cache(maxsize=4)
 def matcher_for(knowledge_dir: str | None = None, max_chars: int = MAX_CHARS, use_spacy: bool = True) -> EntityMatcher:
-    """One matcher per knowledge folder (default: the project's, from bot.settings), built once."""
-    directory = Path(knowledge_dir) if knowledge_dir else Settings.from_env().knowledge_dir
-    return EntityMatcher(KnowledgeBase.load(directory), max_chars=max_chars, use_spacy=use_spacy)
+    """One matcher per knowledge folder (default: the services' KB, bot/services.py), built once."""
+    from bot.services import current
+
+    kb = KnowledgeBase.load(Path(knowledge_dir)) if knowledge_dir else current().kb
+    return EntityMatcher(kb, max_chars=max_chars, use_spacy=use_spacy)
 
 
 def extract(text: str, kb: KnowledgeBase | None = None) -> list[dict[str, Any]]:

@@ -29,11 +29,10 @@ class BlankFreeJiebaTokenizer(JiebaTokenizer):
         and a plain `rasa train` or `rasa shell`; the scripts build it before training)."""
         directory = config.get("dictionary_path")
         if directory and not any(Path(directory).glob("*")):
-            from bot.knowledge.service import KnowledgeBase
             from bot.nlu.dictionary import write_dictionary
-            from bot.settings import Settings
+            from bot.services import current
 
-            write_dictionary(KnowledgeBase.load(Settings.from_env().knowledge_dir), Path(directory))
+            write_dictionary(current().kb, Path(directory))
         return super().create(config, model_storage, resource, execution_context)
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:

@@ -14,7 +14,6 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from bot.booking.visit import parse_visit
-from bot.knowledge.service import KnowledgeBase
 from bot.orders import numbers
 from bot.orders.demo import load_demo
 from bot.orders.managers import list_managers
@@ -34,10 +33,10 @@ from bot.orders.store import (
     reassign_order,
     reschedule_visit,
 )
-from bot.orders.times import shown, shown_seconds, utc_now
+from bot.orders.times import shown, shown_seconds
 from bot.orders.views import OrderView
+from bot.services import Services
 from bot.settings import Settings
-from bot.store.runtime import sessions_for
 from bot.store.schema import SchemaError
 from bot.untrusted import ascii_int, has_lone_surrogate
 
@@ -116,7 +115,7 @@ def _limit(text: str) -> int:
     return number
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, services: Services | None = None) -> int:
     """Exit code 0; 1 after a one-line message (an unknown order, a refused move, an unusable database or
     file; the failed command writes nothing); 2 for a usage error. Never a traceback for these."""
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -124,19 +123,21 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
         print("错误：命令行参数含有无效的 UTF-8 字节，请检查终端或输入法的编码", file=sys.stderr)
         return 2
     args = parser().parse_args(arguments)
-    settings = Settings.from_env()
+    services = services or Services.from_settings(Settings.from_env())
+    if args.database_url:
+        services = services.with_database(args.database_url)
     try:
-        with _database(args.database_url or settings.database_url)() as session:
-            return _run(args, session, settings, out)
+        with _database(services)() as session:
+            return _run(args, session, services, out)
     except SQLAlchemyError as exc:
         return _told(f"数据库出错：{_first_line(exc)}")
     except REPORTED as exc:
         return _told(str(exc))
 
 
-def _database(url: str) -> sessionmaker:
+def _database(services: Services) -> sessionmaker:
     try:
-        return sessions_for(url)
+        return services.sessions
     except ArgumentError as exc:  # not a URL, or no such dialect
         raise CliError("数据库地址无效，请检查 --database-url 或 DATABASE_URL") from exc
     except (SQLAlchemyError, SchemaError, ImportError, OSError) as exc:
@@ -154,12 +155,8 @@ def _told(message: str) -> int:
     return 1
 
 
-def _kb(settings: Settings) -> KnowledgeBase:
-    return KnowledgeBase.load(settings.knowledge_dir, settings.seeds_dir)
-
-
-def _run(args: argparse.Namespace, session, settings: Settings, out: TextIO) -> int:  # noqa: C901
-    now = utc_now()
+def _run(args: argparse.Namespace, session, services: Services, out: TextIO) -> int:  # noqa: C901
+    now = services.clock()
     command = args.command
     if command in ("list", "export-csv"):
         found = list_orders(session, region=args.region, district=args.district, stage_id=args.stage,
@@ -175,7 +172,7 @@ def _run(args: argparse.Namespace, session, settings: Settings, out: TextIO) -> 
         found_order = get_order(session, args.number)
         if found_order is None:
             raise OrderNotFound(f"找不到工单 {args.number}")
-        print(status_text(_kb(settings), found_order, now), file=out)
+        print(status_text(services.kb, found_order, now), file=out)
         print("全部记录（工作人员可见，含内部备注）：", file=out)
         for line in staff_history_lines(found_order):
             print(line, file=out)
@@ -226,7 +223,7 @@ def _run(args: argparse.Namespace, session, settings: Settings, out: TextIO) -> 
             print(f"{item.id}\t{item.name}\t{item.customer_text}", file=out)
         return 0
     if command == "demo":
-        managers, made = load_demo(session, _kb(settings), now, args.orders)
+        managers, made = load_demo(session, services.kb, now, args.orders)
         print(f"新增客户经理 {managers} 名，示例工单 {len(made)} 条", file=out)
         for order in made:
             print(_row(order), file=out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.knowledge.eligibility import Eligibility, Verdict
-from bot.knowledge.models import Fact, Quantity, Region
+from bot.knowledge.models import Clause, Fact, Quantity, Region
 from bot.knowledge.service import SUBGROUP_RANK, KnowledgeBase
 from bot.qa.context import Context
 from bot.reading.frame import category_words
@@ -104,15 +104,24 @@ class Renderer:
 
     def best_clause(self, region: Region, text: str, context: Context) -> str | None:
         """The region's own sentences that best state what was asked, quoted with their citation."""
-        found = self.kb.search_sentences(text, region, limit=2) if self.kb.seeds_dir else []
+        found = self.kb.search_sentences(text, region, limit=3) if self.kb.seeds_dir else []
         if not found or found[0].score < SENTENCE_MIN_SCORE:
             return None
+        found = _most_on_subject(found, self.kb.subject_words(text))[:2]
         shown = [found[0]] + [c for c in found[1:] if c.score >= found[0].score * 0.8 and c.section == found[0].section]
         quoted = "".join(c.text for c in shown)
         if len(quoted) > CLAUSE_CHARS:
             quoted = quoted[:CLAUSE_CHARS] + "……"
         citation = f"{found[0].doc} {found[0].section}" if context.agent_mode else found[0].doc
         return f"{region.name}：{quoted}\n（依据：{citation}）"
+
+
+def _most_on_subject(found: list[Clause], subject: set[str]) -> list[Clause]:
+    """Close scores (within 15% of the best) are ordered by how many of the question's rare words each
+    sentence holds: one common-enough word repeated must not outrank the sentence on what was asked."""
+    close = [c for c in found if c.score >= found[0].score * 0.85]
+    ranked = sorted(close, key=lambda c: -sum(word in c.text for word in subject))  # stable: BM25 order on ties
+    return ranked + [c for c in found if c not in close]
 
 
 def sentence(fact: Fact) -> str:

@@ -49,13 +49,13 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.booking.sealed import fernet
 from bot.limits import TOO_MANY, Rate, RateLimiter, retry_after
 from bot.rasa_plugins import patches, sanic_timeouts
 from bot.rasa_plugins.tracker_store import contact_names_of
 from bot.senders import WEB, WebSessions, rest_sender, session_key
+from bot.services import current
 from bot.settings import Settings
-from bot.trust import ENVELOPE, NAMES_HEADER, request_identity, seal_identity, seal_names, staff_token, trust_key
+from bot.trust import ENVELOPE, NAMES_HEADER, request_identity, seal_identity, seal_names, staff_token
 from bot.untrusted import MAX_METADATA_BYTES, has_control_or_surrogate, json_bytes
 
 MAX_MESSAGE_CHARS = 2000
@@ -131,7 +131,7 @@ class CheckedRestInput(RestInput):
             names = contact_names_of(sender) if channel == WEB else ()
             if names:
                 if self._names_box is None:
-                    self._names_box = fernet(self.trust()[0])
+                    self._names_box = current().sealer
                 answer.headers[NAMES_HEADER] = seal_names(names, self._names_box)
 
         return webhook
@@ -154,8 +154,8 @@ class CheckedRestInput(RestInput):
     def trust(self) -> tuple[Settings, bytes, str]:
         """Settings, signing key and staff token, read once per channel."""
         if self._trust is None:
-            settings = Settings.from_env()
-            self._trust = (settings, trust_key(settings), staff_token(settings, create=False))
+            services = current()
+            self._trust = (services.settings, services.trust_key, staff_token(services.settings, create=False))
         return self._trust
 
     async def _extract_sender(self, req: Request) -> str:

@@ -44,10 +44,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event, Restarted, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.booking.sealed import fernet, seal, unseal
+from bot.booking.sealed import seal, unseal
 from bot.masking import NAME_SLOTS, REQUESTED_SLOT, SEALED_PREFIX, contact_names, mask_event, mask_events
 from bot.rasa_plugins import patches
-from bot.settings import Settings
+from bot.services import current
 
 logger = logging.getLogger(__name__)
 
@@ -148,13 +148,13 @@ class _Masking:
     @property
     def box(self) -> Fernet:
         if self._box is None:
-            self._box = fernet()
+            self._box = current().sealer
         return self._box
 
     @property
     def max_events(self) -> int:
         if self._max_events is None:
-            self._max_events = max(Settings.from_env().tracker_max_events, 50)
+            self._max_events = max(current().settings.tracker_max_events, 50)
         return self._max_events
 
     @max_events.setter

@@ -1,20 +1,18 @@
 """The process's database: opened on first use from the settings (never at import time), upgraded to head then.
 
 Features take a Session (or a sessionmaker) as an argument; the entry points (actions, the web app, the
-channels, the command lines) get one here.
+channels, the command lines) get them from bot/services.py, which opens the database here: one engine per
+URL per process, shared by every Services of that URL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
-from bot.settings import Settings
-from bot.store.engine import make_engine, session_factory, session_scope
+from bot.store.engine import make_engine, session_factory
 from bot.store.schema import upgrade
 
 
@@ -34,11 +32,3 @@ def engine_for(url: str) -> Engine:
 @lru_cache(maxsize=4)
 def sessions_for(url: str) -> sessionmaker:
     return session_factory(engine_for(url))
-
-
-@contextmanager
-def open_session(settings: Settings | None = None) -> Iterator[Session]:
-    """A session of the settings' database (DATABASE_URL), closed afterwards; callers commit."""
-    settings = settings or Settings.from_env()
-    with session_scope(sessions_for(settings.database_url)) as session:
-        yield session

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
+import sys
 from pathlib import Path
 
 from aiohttp import web
 
 from bot.livechat.push import push_forever
+from bot.services import Services, install
 from bot.settings import Settings
 from bot.store.engine import database_ready
-from bot.store.runtime import sessions_for
 from bot.web.chat import add_chat_routes
 from bot.web.console import add_console_routes
 from bot.web.context import WEB_KEY, WebContext, web_context
@@ -24,9 +26,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY_BYTES = 256 * 1024
 
 
-def create_app(settings: Settings | None = None, context: WebContext | None = None) -> web.Application:
-    settings = settings or Settings.from_env()
-    context = context or WebContext(settings=settings, factory=sessions_for(settings.database_url))
+def create_app(services: Services, context: WebContext | None = None) -> web.Application:
+    """The app over `services` (its database opened here), or over a context a test made."""
+    context = context or WebContext.of(services)
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[count_requests, security_headers, read_body])
     app[WEB_KEY] = context
     add_chat_routes(app)
@@ -69,13 +71,24 @@ async def ready(request: web.Request) -> web.Response:
     return web.json_response({"status": "unavailable"}, status=503)
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
+        prog="python -m bot.web",
+        description="Serve the web chat (/), its JSON API (/api/*) and the agent console (/agent) on "
+                    "BANDIAN_WEB_HOST:BANDIAN_WEB_PORT (default 127.0.0.1:8080). Settings come from the "
+                    "environment and .env (bot/settings.py); there are no options.")
+
+
+def main(argv: list[str] | None = None) -> None:
     from bot.masking import install_pii_filter
 
-    settings = Settings.from_env()
+    parser().parse_args(sys.argv[1:] if argv is None else argv)  # --help: prints the usage, exits 0
+    services = Services.from_settings(Settings.from_env())
+    install(services)
+    settings = services.settings
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_pii_filter()
-    asyncio.run(serve(create_app(settings), settings.web_host, settings.web_port, settings.web_read_timeout))
+    asyncio.run(serve(create_app(services), settings.web_host, settings.web_port, settings.web_read_timeout))
 
 
 if __name__ == "__main__":

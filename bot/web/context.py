@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.limits import forwarded_client
 from bot.orders.times import naive_utc_now
+from bot.services import Services
 from bot.settings import Settings
 from bot.store.engine import session_scope
 
@@ -28,6 +29,11 @@ class WebContext:
     # UTC: bot/orders/times.py). Shown in Beijing time by the console's `when` filter.
     now: Callable[[], datetime] = naive_utc_now
     extras: dict[str, Any] = field(default_factory=dict)
+    services: Services | None = None  # the app's (bot/services.py); tests may give a context without
+
+    @classmethod
+    def of(cls, services: Services) -> WebContext:
+        return cls(settings=services.settings, factory=services.sessions, services=services)
 
     @contextmanager
     def session(self):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from actions.booking import (
 from bot.orders import seed_demo_managers
 from bot.orders.models import WorkOrder
 from bot.orders.times import BEIJING
-from bot.services import knowledge_base
+from bot.services import current, install
 from bot.store.runtime import sessions_for
 
 NOW = datetime(2025, 11, 26, 10, 0, tzinfo=BEIJING)  # a Wednesday
@@ -35,9 +36,9 @@ def database(tmp_path: Path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'orders.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("BANDIAN_SECRET_KEY", "test-secret")
-    monkeypatch.setattr(booking, "utc_now", lambda: NOW)
+    monkeypatch.setattr(current(), "clock", lambda: NOW)
     with sessions_for(url)() as session:
-        seed_demo_managers(session, knowledge_base().regions)
+        seed_demo_managers(session, current().kb.regions)
     return url
 
 
@@ -257,17 +258,23 @@ def test_no_slot_event_ever_holds_the_phone_number_or_house_number_in_clear(data
     assert len(orders(database)) == 1 and orders(database)[0].phone == "13800001111"
 
 
-def test_a_sealed_value_from_another_key_is_asked_again(database, monkeypatch):
+def rotate_secret_key() -> None:
+    """The services of a process restarted with another BANDIAN_SECRET_KEY (the same clock)."""
+    services = current()
+    install(dataclasses.replace(services, settings=dataclasses.replace(services.settings, secret_key="rotated")))
+
+
+def test_a_sealed_value_from_another_key_is_asked_again(database):
     sim = start("登记零证预约：张三 13912345678 安阳市文峰区中华路1号 居民新装 明天上午")
-    monkeypatch.setenv("BANDIAN_SECRET_KEY", "rotated")
+    rotate_secret_key()
     assert booking_fields(sim.tracker())["phone"] is None
 
 
-def test_unreadable_values_never_make_an_order(database, monkeypatch):
+def test_unreadable_values_never_make_an_order(database):
     sim = start("登记零证预约：张三 13912345678 安阳市文峰区中华路1号 居民新装 明天上午")
     sim.say("确认", "affirm")
     sim.run(ValidateBookingForm())
-    monkeypatch.setenv("BANDIAN_SECRET_KEY", "rotated")  # the sealed phone can no longer be opened
+    rotate_secret_key()  # the sealed phone can no longer be opened
     sim.run(ActionConfirmBooking())
     assert sim.texts()[-1] == "utter_booking_incomplete" and not orders(database)
 

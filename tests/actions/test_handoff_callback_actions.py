@@ -13,12 +13,13 @@ from sqlalchemy import select
 from actions.callback import ActionCancelCallback, ActionSubmitCallback, ValidateCallbackForm
 from actions.livechat import ActionHandoff
 from actions.qa import ActionComplaint
-from bot.booking.sealed import fernet, unseal
+from bot.booking.sealed import unseal
 from bot.calendar import china_now, is_working_day
 from bot.livechat.callbacks import next_service_period
 from bot.livechat.models import CallbackRequest, Handoff
 from bot.livechat.store import clock, mark_present, request_handoff
 from bot.orders.store import conversation_key
+from bot.services import current
 from bot.store.runtime import sessions_for
 from tests.actions.booking_sim import Sim
 
@@ -150,7 +151,7 @@ def test_a_call_back_request_is_parsed_sealed_stored_masked_and_confirmed(databa
     with database() as session:
         [row] = session.execute(select(CallbackRequest)).scalars().all()
     assert row.phone_masked == "139****5678" and "13912345678" not in row.phone_sealed
-    assert unseal(row.phone_sealed, fernet()) == "13912345678"
+    assert unseal(row.phone_sealed, current().sealer) == "13912345678"
     assert (row.preferred_day, row.preferred_period) == (soon.day, soon.period)
     assert row.status == "open" and row.region == "zaozhuang" and row.channel == "web"
     assert row.conversation == conversation_key("web:cb") and "枣庄10千伏双电源办电要多久" in row.summary

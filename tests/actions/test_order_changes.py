@@ -11,7 +11,6 @@ import pytest
 from booking_sim import Sim
 from sqlalchemy import select
 
-import actions.changes as changes
 import actions.status as status
 from actions.changes import (
     ActionApplyOrderChange,
@@ -26,7 +25,7 @@ from bot.orders import advance_order, create_booking, get_order, numbers, seed_d
 from bot.orders.store import conversation_key
 from bot.orders.times import BEIJING
 from bot.orders.views import BookingDraft
-from bot.services import knowledge_base
+from bot.services import current
 from bot.store.runtime import sessions_for
 
 NOW = datetime(2025, 11, 26, 10, 0, tzinfo=BEIJING)  # a Wednesday morning in Beijing
@@ -39,14 +38,13 @@ ASK = {"change_order": ActionAskChangeOrder(), "change_suffix": ActionAskChangeS
 def url(tmp_path: Path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'orders.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    for module in (changes, status):
-        monkeypatch.setattr(module, "utc_now", lambda: NOW + timedelta(minutes=30))
+    monkeypatch.setattr(current(), "clock", lambda: NOW + timedelta(minutes=30))
     return url
 
 
 def book(url: str, stage: str | None = None) -> str:
     with sessions_for(url)() as session:
-        seed_demo_managers(session, knowledge_base().regions)
+        seed_demo_managers(session, current().kb.regions)
         draft = BookingDraft("张三", "13912345678", "anyang", "文峰区", "安阳市文峰区中华路1号", "resident_new",
                              "resident", visit_date=date(2025, 11, 27), visit_period="上午")
         number = create_booking(session, draft, actor="customer", channel="customer", now=NOW,

@@ -14,7 +14,7 @@ from actions.status import ActionCancelStatus, ActionCheckStatus, ValidateStatus
 from bot.orders import advance_order, create_booking, numbers, seed_demo_managers
 from bot.orders.times import BEIJING
 from bot.orders.views import BookingDraft
-from bot.services import knowledge_base
+from bot.services import current
 from bot.settings import Settings
 from bot.store.runtime import sessions_for
 from bot.trust import ENVELOPE, Identity, seal_identity, trust_key
@@ -26,9 +26,9 @@ NOW = datetime(2025, 11, 26, 10, 0, tzinfo=BEIJING)
 def order_number(tmp_path: Path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'orders.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setattr(status, "utc_now", lambda: NOW + timedelta(minutes=25))
+    monkeypatch.setattr(current(), "clock", lambda: NOW + timedelta(minutes=25))
     with sessions_for(url)() as session:
-        seed_demo_managers(session, knowledge_base().regions)
+        seed_demo_managers(session, current().kb.regions)
         draft = BookingDraft("张三", "13912345678", "anyang", "文峰区", "安阳市文峰区中华路1号", "resident_new",
                              "resident")
         order = create_booking(session, draft, actor="customer", channel="customer", now=NOW,

@@ -176,13 +176,14 @@ class ActionProxy:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
+        query = request.query_string  # Rasa's ?token= for the action server (bot/action_token.py)
         hook = self._take(_action_name(body))
         if hook is not None:
             hook.fired_at = time.monotonic()
             hook.fired.set()
             if hook.before:
                 await asyncio.to_thread(hook.before)
-        status, payload = await self._forward(body)
+        status, payload = await self._forward(body, query)
         if hook is not None:
             hook.upstream_status, hook.done_at = status, time.monotonic()
             if hook.after:
@@ -192,10 +193,11 @@ class ActionProxy:
                 return web.Response(status=502, text="action server response lost (fault injection)")
         return web.Response(status=status, body=payload, content_type="application/json")
 
-    async def _forward(self, body: bytes) -> tuple[int, bytes]:
+    async def _forward(self, body: bytes, query: str = "") -> tuple[int, bytes]:
+        url = f"{self.upstream}?{query}" if query else self.upstream
         try:
             async with ClientSession(timeout=ClientTimeout(total=120)) as session, session.post(
-                    self.upstream, data=body, headers={"Content-Type": "application/json"}) as response:
+                    url, data=body, headers={"Content-Type": "application/json"}) as response:
                 return response.status, await response.read()
         except (ClientError, OSError, asyncio.TimeoutError):
             return 502, b'{"error": "action server unreachable"}'
@@ -253,7 +255,8 @@ def model_path() -> str:
 class Stack:
     """Action server, proxy, Rasa and web app on their own ports, database and logs."""
 
-    def __init__(self, run_dir: Path = RUN_DIR, ports: Ports | None = None, rasa_token: str | None = None):
+    def __init__(self, run_dir: Path = RUN_DIR, ports: Ports | None = None, rasa_token: str | None = None,
+                 actions_token: str | None = None):
         self.run_dir, self.ports = run_dir, ports or Ports()
         self.db_dir = run_dir / "db"
         self.db_path = self.db_dir / "bandian.db"
@@ -263,11 +266,12 @@ class Stack:
         self.wechat_token = "tok" + secrets.token_hex(8)
         self.secret_key = secrets.token_hex(32)
         self.rasa_token = rasa_token or secrets.token_hex(16)  # Rasa's HTTP API (--auth-token); webhooks: none
+        self.actions_token = actions_token or secrets.token_hex(16)  # Rasa -> action server (bot/action_token.py)
         self.env = self._environment()
         self.proxy = ActionProxy(self.ports.proxy, f"http://127.0.0.1:{self.ports.actions}/webhook")
         rasa_bin, python = str(VENV_BIN / "rasa"), str(VENV_BIN / "python")
         self.actions = Server("actions", [rasa_bin, "run", "actions", "--actions", "actions",
-                                          "--port", str(self.ports.actions)], self.env,
+                                          "--port", str(self.ports.actions)], {**self.env, "SANIC_HOST": "127.0.0.1"},
                               f"http://127.0.0.1:{self.ports.actions}/health", run_dir)
         self.rasa = Server("rasa", [rasa_bin, "run", "--model", "MODEL", "--enable-api", "--interface", "127.0.0.1",
                                     "--auth-token", self.rasa_token, "--port", str(self.ports.rasa),
@@ -309,7 +313,7 @@ class Stack:
             "BANDIAN_WEB_PORT": str(self.ports.web), "BANDIAN_RASA_URL": self.rasa_url,
             "BANDIAN_CONSOLE_USER": self.console_user, "BANDIAN_CONSOLE_PASSWORD": self.console_password,
             "BANDIAN_SECRET_KEY": self.secret_key, "WECHAT_TOKEN": self.wechat_token,
-            "BANDIAN_RASA_TOKEN": self.rasa_token,
+            "BANDIAN_RASA_TOKEN": self.rasa_token, "BANDIAN_ACTIONS_TOKEN": self.actions_token,
         })
         return env
 
@@ -318,11 +322,14 @@ class Stack:
             shutil.rmtree(self.run_dir)
         for folder in (self.db_dir, self.log_dir, self.run_dir / "pids"):
             folder.mkdir(parents=True)
-        # endpoints.yml with the proxy as the action server (it names the default one, :5055)
+        # endpoints.yml with the proxy as the action server (it names the default one, :5055) and the action
+        # server's token (Rasa substitutes BANDIAN_ACTIONS_TOKEN from self.env), as scripts/env.sh writes it
         endpoints = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
-        assert DEFAULT_ACTIONS_URL in endpoints, "endpoints.yml no longer names the default action server"
-        (self.run_dir / "endpoints.yml").write_text(endpoints.replace(DEFAULT_ACTIONS_URL, self.env["ACTIONS_URL"]),
-                                                    encoding="utf-8")
+        line = f"  url: {DEFAULT_ACTIONS_URL}\n"
+        assert line in endpoints, "endpoints.yml no longer names the default action server"
+        (self.run_dir / "endpoints.yml").write_text(
+            endpoints.replace(line, f"  url: {self.env['ACTIONS_URL']}\n  token: ${{BANDIAN_ACTIONS_TOKEN}}\n"),
+            encoding="utf-8")
         self.rasa.argv[self.rasa.argv.index("--model") + 1] = model_path()
         subprocess.run([str(VENV_BIN / "python"), "-m", "bot.orders", "demo"], cwd=ROOT, env=self.env, check=True,
                        stdout=subprocess.DEVNULL)  # one customer manager per district, as `make run` loads
@@ -363,7 +370,8 @@ def attached_stack(path: Path) -> Stack:
     """A stack started by another process (`python -m tests.faults.stack`), for developing the fuzz tests:
     its servers are used, never stopped (the fault tests, which kill and restart them, need an owned stack)."""
     info = json.loads(path.read_text())
-    stack = Stack(Path(info["run_dir"]), Ports(**info["ports"]), rasa_token=info.get("rasa_token"))
+    stack = Stack(Path(info["run_dir"]), Ports(**info["ports"]), rasa_token=info.get("rasa_token"),
+                  actions_token=info.get("actions_token"))
     stack.console_password, stack.wechat_token, stack.secret_key = info["password"], info["token"], info["secret"]
     stack.owned = False
     return stack
@@ -407,7 +415,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         stack.start()
         info = {"run_dir": str(stack.run_dir), "ports": stack.ports.__dict__, "password": stack.console_password,
-                "token": stack.wechat_token, "secret": stack.secret_key, "rasa_token": stack.rasa_token}
+                "token": stack.wechat_token, "secret": stack.secret_key, "rasa_token": stack.rasa_token,
+                "actions_token": stack.actions_token}
         (stack.run_dir / "stack.json").write_text(json.dumps(info))
         print(f"running; RELIABILITY_ATTACH={stack.run_dir / 'stack.json'}", flush=True)
         while True:

@@ -6,6 +6,7 @@
   phone suffix get the same reply, and after five misses lookups are locked, even for the right details;
 - after bookings with phone numbers, neither the servers' logs nor Rasa's stored conversation events hold
   a raw mobile number;
+- the action server runs nothing for a caller without its token (only Rasa has it);
 - no secrets in the files git tracks.
 Runs last in scripts/test-reliability.sh, so the logs it reads cover the whole run.
 """
@@ -208,6 +209,29 @@ def test_no_secrets_are_committed():
     record("security:secrets", tried=len(_tracked_files()), failures=len(problems) + int(not ignored))
     assert not problems, problems
     assert ignored, ".env and var/ must be ignored by git"
+
+
+def test_the_action_server_refuses_calls_without_its_token(stack: Stack):
+    """Red team round 2, W1 (docs/reliability.md): whoever reached the action server could run any action. It
+    now answers only the probes without the token Rasa sends (bot/action_token.py), even on loopback."""
+    url = f"http://127.0.0.1:{stack.ports.actions}"
+    body = json.dumps({"next_action": "action_security_no_such_action", "sender_id": "sec-token",
+                       "tracker": {"sender_id": "sec-token", "slots": {}, "latest_message": {}, "events": [],
+                                   "paused": False, "followup_action": None, "active_loop": {},
+                                   "latest_action_name": None},
+                       "domain": {}, "version": "3.6.21"}).encode()
+    headers = {"Content-Type": "application/json"}
+    expected = {("POST", "/webhook"): 401, ("POST", f"/webhook?token={stack.actions_token[::-1]}"): 403,
+                ("POST", "/webhook?token="): 401, ("GET", "/actions"): 401,
+                ("POST", f"/webhook?token={stack.actions_token}"): 404,  # reached the executor: no such action
+                ("GET", "/health"): 200, ("GET", "/readyz"): 200}
+    wrong = []
+    for (method, path), status in expected.items():
+        answer = request(url + path, method, body if method == "POST" else None, headers)
+        if answer.status != status:
+            wrong.append(f"{method} {path.replace(stack.actions_token, '<token>')}: HTTP {answer.status}, not {status}")
+    record("security:action-server-token", tried=len(expected), failures=len(wrong))
+    assert not wrong, wrong
 
 
 # Reproducer of docs/reliability.md bug 15: scripts/run.sh started Rasa with --enable-api on 0.0.0.0 (Rasa's default

@@ -133,7 +133,7 @@ def test_metrics_are_not_served_through_nginx():
         assert response.status_code == 404, f"{url}: HTTP {response.status_code}"
         assert "bandian_" not in response.text, url
     # the internal listener passes everything else to the action servers, which have no /metrics route (the
-    # metrics are on their own ports; rasa_sdk answers an unknown path with its 500 "not found" JSON)
+    # metrics are on their own ports) and answer a call without their token with 401 (bot/action_token.py)
     response = requests.get(f"{INTERNAL}/metrics", timeout=TIMEOUT)
     assert response.status_code != 200 and "bandian_" not in response.text, response.text[:300]
     # a request a proxy forwarded is refused by the web app itself too

@@ -55,11 +55,26 @@ def test_an_action_call_larger_than_nginx_memory_buffer_reaches_an_action_server
                                    "latest_action_name": None},
                        "domain": {"padding": padding}, "version": "3.6.21"}, ensure_ascii=False).encode()
     assert len(body) > 2 * size(nginx_setting("client_body_buffer_size"))
+    # with the action servers' token, as Rasa sends it (deploy/endpoints.prod.yml; load_prod_env exports it)
+    token = {"token": os.environ["BANDIAN_ACTIONS_TOKEN"]}
     response = requests.post(f"{INTERNAL}/webhook", data=body, headers={"Content-Type": "application/json"},
-                             timeout=TIMEOUT)
+                             params=token, timeout=TIMEOUT)
     assert response.headers.get("X-Upstream") in ACTION_REPLICAS, (response.status_code, response.text[:300])
     # the action server read the whole body and answered about the action it names
     assert response.status_code == 404 and response.json()["action_name"] == "action_scale_no_such_action"
+
+
+def test_the_action_servers_refuse_calls_without_their_token():
+    """Through nginx's internal listener, as anyone who reaches it would call them (bot/action_token.py)."""
+    body = {"next_action": "action_scale_no_such_action", "sender_id": "scale-no-token", "tracker": {},
+            "domain": {}, "version": "3.6.21"}
+    for params, status in (({}, 401), ({"token": "guess"}, 403)):
+        response = requests.post(f"{INTERNAL}/webhook", json=body, params=params, timeout=TIMEOUT)
+        assert response.headers.get("X-Upstream") in ACTION_REPLICAS, (response.status_code, response.text[:300])
+        assert response.status_code == status, response.text[:300]
+    for replica in ACTION_REPLICAS:  # and directly (the probes stay open)
+        assert requests.post(f"http://{replica}/webhook", json=body, timeout=TIMEOUT).status_code == 401
+        assert requests.get(f"http://{replica}/readyz", timeout=TIMEOUT).status_code == 200
 
 
 def test_a_large_rest_request_through_the_public_listener_is_answered(run_id: str):

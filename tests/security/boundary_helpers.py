@@ -19,6 +19,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from sanic import Sanic
 
 from bot.rasa_plugins.rest import CheckedRestInput
+from bot.services import Services
 from bot.settings import Settings
 from bot.store.engine import make_engine, session_factory
 from bot.store.schema import upgrade
@@ -125,7 +126,7 @@ def run_web(tmp_path: Path, body: Body, **overrides: Any) -> None:
                                **overrides)
             context = WebContext(settings=settings, factory=session_factory(engine),
                                  extras={"console_key_file": tmp_path / "console-secret.key"})
-            async with TestClient(TestServer(create_app(settings, context))) as client:
+            async with TestClient(TestServer(create_app(Services.from_settings(settings), context))) as client:
                 await body(client, context, fake)
             engine.dispose()
 

@@ -29,6 +29,7 @@ from boundary_helpers import (
 )
 
 from bot.orders.store import conversation_key
+from bot.services import install
 
 NOW = datetime(2026, 11, 26, 10, 0)
 
@@ -188,7 +189,9 @@ def test_the_web_app_closes_a_connection_whose_headers_do_not_arrive_in_time():
 
 def test_the_rest_webhook_answers_429_with_retry_after_past_the_clients_rate(monkeypatch):
     monkeypatch.setenv("BANDIAN_REST_RATE", "2/60")
+    install(None)  # a process started now reads this environment
     monkeypatch.setenv("BANDIAN_RATE_LIMIT_LOOPBACK", "true")
+    install(None)  # a process started now reads this environment
     statuses, messages = rest_requests([{"sender": f"r{n}", "message": "你好"} for n in range(3)])
     assert statuses == [200, 200, 429] and len(messages) == 2
 
@@ -214,8 +217,10 @@ def test_rasa_refuses_request_bodies_over_its_limit(monkeypatch):
     assert asyncio.run(serve_sanic(app, post_sizes)) == [200, 413]  # default: 1 MB
     assert (app.config.REQUEST_MAX_SIZE, app.config.REQUEST_TIMEOUT) == (1024 * 1024, 20)
     monkeypatch.setenv("BANDIAN_RASA_MAX_BODY_BYTES", str(64 * 1024))
+    install(None)  # a process started now reads this environment
     assert asyncio.run(serve_sanic(rest_app(seen), post_sizes)) == [413, 413]
     monkeypatch.setenv("SANIC_REQUEST_MAX_SIZE", str(8 * 1024 * 1024))  # Sanic's own variable wins
+    install(None)  # a process started now reads this environment
     assert asyncio.run(serve_sanic(rest_app(seen), post_sizes)) == [200, 200]
 
 
@@ -262,6 +267,7 @@ def test_a_conversation_session_is_bounded_and_keeps_its_slots(tmp_path, kind, m
     from bot.rasa_plugins.tracker_store import MaskingInMemoryTrackerStore, MaskingSQLTrackerStore
 
     monkeypatch.setenv("BANDIAN_TRACKER_MAX_EVENTS", "100")
+    install(None)  # a process started now reads this environment
     domain = Domain.from_yaml(DOMAIN_YAML)
     store = (MaskingInMemoryTrackerStore(domain) if kind == "in-memory"
              else MaskingSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "tracker.db")))

@@ -31,6 +31,7 @@ from boundary_helpers import fetch, free_socket, rest_app, run_web, serve_sanic
 from actions.identity import lookup_client
 from bot.limits import Rate, RateLimiter, client_bucket, forwarded_client
 from bot.orders.store import conversation_key
+from bot.services import install
 from bot.settings import Settings
 from bot.trust import Identity, request_identity
 
@@ -136,11 +137,15 @@ def _rest_statuses(bodies_and_headers: list[tuple[dict[str, Any], dict[str, str]
 
 def test_the_rest_channel_counts_an_ipv6_64_and_ignores_headers_from_untrusted_peers(monkeypatch):
     monkeypatch.setenv("BANDIAN_REST_RATE", "2/60")
+    install(None)  # a process started now reads this environment
     monkeypatch.setenv("BANDIAN_TRUST_PROXY", "true")
+    install(None)  # a process started now reads this environment
     one_64 = [({"sender": f"r{n}", "message": "你好"}, {"X-Real-IP": f"2001:db8:4:4::{n + 1:x}"}) for n in range(3)]
     assert _rest_statuses(one_64) == [200, 200, 429]
     monkeypatch.setenv("BANDIAN_TRUSTED_PROXIES", "192.0.2.1")  # the test client is no proxy of ours now
+    install(None)  # a process started now reads this environment
     monkeypatch.setenv("BANDIAN_RATE_LIMIT_LOOPBACK", "true")
+    install(None)  # a process started now reads this environment
     rotating = [({"sender": "r", "message": "你好"}, {"X-Real-IP": f"198.51.104.{n}"}) for n in range(3)]
     assert _rest_statuses(rotating) == [200, 200, 429]  # red team T4b: 34 × 200
 

@@ -28,6 +28,7 @@ from sqlalchemy import select, text
 
 from bot.booking.phone import parse_phone
 from bot.masking import mask_text
+from bot.services import Services
 
 # ---- Chinese numerals -------------------------------------------------------------------------------------
 
@@ -156,7 +157,7 @@ def test_the_web_chat_stores_its_exchange_with_the_contact_name_masked(tmp_path)
                                rasa_url=f"http://127.0.0.1:{sock.getsockname()[1]}", console_password="pw-123456")
             context = WebContext(settings=settings, factory=session_factory(engine),
                                  extras={"console_key_file": tmp_path / "console-secret.key"})
-            async with TestClient(TestServer(create_app(settings, context))) as client:
+            async with TestClient(TestServer(create_app(Services.from_settings(settings), context))) as client:
                 session = (await (await client.post("/api/session", json={})).json())["session"]
                 for message in said:
                     answer = await client.post("/api/chat", json={"session": session, "message": message})

@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 from boundary_helpers import fetch, free_socket
 
+from bot.services import install
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 2.0  # BANDIAN_RASA_REQUEST_TIMEOUT in the server under test
 WAIT = 8.0  # how long a probe waits (before the fix: nothing for an hour)
@@ -147,6 +149,7 @@ def test_rasas_idle_connections_are_closed_sooner_than_its_default(monkeypatch):
             monkeypatch.delenv("BANDIAN_RASA_KEEP_ALIVE_TIMEOUT", raising=False)
         else:
             monkeypatch.setenv("BANDIAN_RASA_KEEP_ALIVE_TIMEOUT", configured)
+        install(None)  # a Rasa started now reads this environment
         app = rest_app([])
         app.config.KEEP_ALIVE_TIMEOUT = rasa_default
         asyncio.run(serve_sanic(app, lambda port: None))

@@ -24,6 +24,7 @@ from boundary_helpers import (
 )
 
 from bot.orders.store import conversation_key
+from bot.services import Services
 
 NOW = datetime(2026, 11, 26, 10, 0)
 OPENID = "oUser-0001-abcdefghijklm"  # the shape of a WeChat openid: also a well-formed web chat session id
@@ -131,7 +132,7 @@ def test_the_wechat_live_chat_keys_its_conversation_in_the_wechat_namespace(tmp_
     url = f"sqlite:///{tmp_path / 'live.db'}"
     engine = make_engine(url)
     upgrade(engine)
-    route_in_database(OPENID, "你好", replace(Settings.from_env(), database_url=url), NOW)
+    route_in_database(OPENID, "你好", Services.from_settings(replace(Settings.from_env(), database_url=url)), NOW)
     with session_factory(engine)() as session:
         assert session.get(DeliveryTarget, conversation_key(OPENID)) is None
         target = session.get(DeliveryTarget, conversation_key(f"wechat:{OPENID}"))

@@ -19,7 +19,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from trust_helpers import NOW, PHONE, identity_metadata, make_order
 
-import actions.booking as booking
 import actions.status as status
 from actions.booking import ActionConfirmBooking, ValidateBookingForm
 from actions.identity import agent_mode, is_staff
@@ -27,6 +26,7 @@ from actions.qa import ActionAnswer, ActionSetAgentMode
 from actions.status import ActionCheckStatus, ValidateStatusForm
 from bot.orders import numbers
 from bot.orders.models import WorkOrder
+from bot.services import current
 from bot.settings import Settings
 from bot.store.runtime import sessions_for
 from bot.trust import ENVELOPE, Identity, open_identity, seal_identity, trust_key
@@ -120,7 +120,7 @@ def test_agent_mode_slot_without_a_staff_message_gives_the_customer_answer():
 
 @pytest.fixture()
 def order_number(monkeypatch) -> str:
-    monkeypatch.setattr(status, "utc_now", lambda: NOW.replace(minute=25))
+    monkeypatch.setattr(current(), "clock", lambda: NOW.replace(minute=25))
     return make_order(Settings.from_env().database_url)
 
 
@@ -168,7 +168,7 @@ def stored_orders() -> list[WorkOrder]:
 
 @pytest.mark.parametrize("staff", [False, True])
 def test_only_a_staff_message_records_a_staff_booking(staff, monkeypatch):
-    monkeypatch.setattr(booking, "utc_now", lambda: NOW)
+    monkeypatch.setattr(current(), "clock", lambda: NOW)
     make_order(Settings.from_env().database_url, phone="13800001111")  # seeds the managers
     sender = "hotline-1" if staff else "web-user"
     sim = Sim(sender=sender, active_loop="booking_form", slots={"agent_mode": True},

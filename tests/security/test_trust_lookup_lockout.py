@@ -14,12 +14,12 @@ from datetime import timedelta
 import pytest
 from trust_helpers import NOW, identity_metadata, make_order
 
-import actions.status as status
 from actions.identity import lookup_client
 from actions.status import ActionCheckStatus, ValidateStatusForm
 from bot.orders import LookupPolicy, Outcome, lookup_order, numbers
 from bot.orders.lookup import current_lockouts
 from bot.orders.times import as_utc
+from bot.services import current
 from bot.settings import Settings
 from bot.store.runtime import sessions_for
 from bot.trust import Identity
@@ -70,7 +70,7 @@ class Clock:
 @pytest.fixture()
 def clock(monkeypatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(status, "utc_now", clock)
+    monkeypatch.setattr(current(), "clock", clock)
     return clock
 
 

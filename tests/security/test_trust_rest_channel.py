@@ -22,6 +22,7 @@ from sanic import Sanic
 from trust_helpers import STAFF_TOKEN
 
 from bot.rasa_plugins.rest import CheckedRestInput
+from bot.services import Services, install
 from bot.settings import Settings
 from bot.trust import (
     CLIENT_HEADER,
@@ -109,6 +110,7 @@ def test_the_client_address_is_the_web_apps_signed_one_else_the_peer(monkeypatch
     ])
     assert [identity_of(m).client for m in messages] == ["203.0.113.7", "127.0.0.1", "127.0.0.1", "127.0.0.1"]
     monkeypatch.setenv("BANDIAN_TRUST_PROXY", "true")
+    install(None)  # a process started now reads this environment
     [behind_proxy] = received([({"sender": "s5", "message": "hi"}, {"X-Real-IP": "203.0.113.8"})])
     assert identity_of(behind_proxy).client == "203.0.113.8"
 
@@ -116,6 +118,7 @@ def test_the_client_address_is_the_web_apps_signed_one_else_the_peer(monkeypatch
 def test_without_a_staff_token_nobody_is_staff(monkeypatch, tmp_path):
     """No BANDIAN_STAFF_TOKEN and no var/staff-token: the channel creates none, and an empty header is no token."""
     monkeypatch.setenv("BANDIAN_STAFF_TOKEN", "")
+    install(None)  # a process started now reads this environment
     monkeypatch.setattr("bot.trust.STAFF_TOKEN_FILE", tmp_path / "staff-token")
     [message] = received([({"sender": "x", "message": "/agent"}, {STAFF_HEADER: ""})])
     assert identity_of(message) == Identity(staff=False, client="127.0.0.1")
@@ -151,7 +154,7 @@ def test_the_web_chat_signs_its_users_address_for_the_rest_channel(tmp_path):
                                rasa_url=str(rasa.make_url("")).rstrip("/"), console_password="test-password")
             context = WebContext(settings=settings, factory=session_factory(engine),
                                  extras={"console_key_file": tmp_path / "console-secret.key"})
-            async with TestClient(TestServer(create_app(settings, context))) as client:
+            async with TestClient(TestServer(create_app(Services.from_settings(settings), context))) as client:
                 session = (await (await client.post("/api/session", json={})).json())["session"]  # server-issued
                 response = await client.post("/api/chat", json={"session": session, "message": "你好"})
                 assert response.status == 200

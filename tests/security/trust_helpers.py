@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.orders import create_booking, seed_demo_managers
 from bot.orders.views import BookingDraft
-from bot.services import knowledge_base
+from bot.services import current
 from bot.settings import Settings
 from bot.store.runtime import sessions_for
 from bot.trust import ENVELOPE, Identity, seal_identity, trust_key
@@ -30,7 +30,7 @@ def identity_metadata(sender: str, *, staff: bool = False, client: str | None = 
 def make_order(url: str, phone: str = PHONE, conversation: str = "someone-else") -> str:
     """An order (安阳 文峰区, a resident) with the demo managers, booked by `conversation`."""
     with sessions_for(url)() as session:
-        seed_demo_managers(session, knowledge_base().regions)
+        seed_demo_managers(session, current().kb.regions)
         draft = BookingDraft("张三", phone, "anyang", "文峰区", "安阳市文峰区中华路1号", "resident_new", "resident")
         order = create_booking(session, draft, actor="customer", channel="customer", now=NOW,
                                conversation=conversation, dispatch_within=timedelta(minutes=20)).order

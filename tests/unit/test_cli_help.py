@@ -1,4 +1,5 @@
-"""Every command-line entry point of the project answers --help with its usage, and does nothing else.
+"""Every command-line entry point of the project answers --help with its usage, and does nothing else
+(no server started, no database created).
 
 Found by looking for them (an `if __name__ == "__main__":` block or a package's __main__.py), so a
 new command is covered without being listed here.
@@ -18,15 +19,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = ("bot", "actions", "deploy", "scripts", "bench", "tests")
 MAIN_BLOCK = re.compile(r"^if __name__ == [\"']__main__[\"']:", re.MULTILINE)
-
-# Entry points in code other engineers own, without argparse yet (`--help` is taken for something
-# else). Run means: running it with --help is harmless; when it passes, strict xfail fails the
-# test: take it off this list.
-NOT_YET = {
-    "bot.knowledge.check": ("treats --help as a region file (bot/knowledge/ has another owner)", True),
-    "bot.web": ("ignores its arguments and starts the web server (bot/web/ has another owner)", False),
-    "bot.web.app": ("ignores its arguments and starts the web server (bot/web/ has another owner)", False),
-}
 
 
 def entry_points() -> list[str]:
@@ -50,17 +42,25 @@ def entry_points() -> list[str]:
 ENTRY_POINTS = entry_points()
 
 
-def run_help(entry: str) -> subprocess.CompletedProcess[str]:
+def run_help(entry: str, database: Path) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, entry, "--help"] if entry.endswith(".py") else [sys.executable, "-m", entry, "--help"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "BANDIAN_KNOWLEDGE_DIR": str(ROOT / "knowledge")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BANDIAN_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+           "DATABASE_URL": f"sqlite:///{database}"}
+    # a command that starts a server instead never exits: the timeout fails the test
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
-def helps() -> dict[str, subprocess.CompletedProcess[str]]:
-    runnable = [entry for entry in ENTRY_POINTS if NOT_YET.get(entry, ("", True))[1]]
+def databases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The database each command is given (DATABASE_URL), one apiece: --help must not create it."""
+    folder = tmp_path_factory.mktemp("help-databases")
+    return {entry: folder / f"{index}.db" for index, entry in enumerate(ENTRY_POINTS)}
+
+
+@pytest.fixture(scope="module")
+def helps(databases: dict[str, Path]) -> dict[str, subprocess.CompletedProcess[str]]:
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(runnable, pool.map(run_help, runnable), strict=True))
+        return dict(zip(ENTRY_POINTS, pool.map(run_help, ENTRY_POINTS, databases.values()), strict=True))
 
 
 def test_the_known_commands_are_found():
@@ -68,14 +68,12 @@ def test_the_known_commands_are_found():
             "bot.web", "deploy/init_db.py", "scripts/nlu_gate.py", "bench.report"} <= set(ENTRY_POINTS)
 
 
-@pytest.mark.parametrize("entry", [
-    pytest.param(entry, marks=pytest.mark.xfail(strict=True, run=NOT_YET[entry][1], reason=NOT_YET[entry][0]))
-    if entry in NOT_YET else entry
-    for entry in ENTRY_POINTS])
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
 def test_help_prints_the_usage_and_exits_0(entry: str, helps: dict[str, subprocess.CompletedProcess[str]],
-                                          tmp_path: Path):
+                                          databases: dict[str, Path]):
     done = helps[entry]
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("usage: "), done.stdout[:500]
     assert "--help" in done.stdout
     assert not (ROOT / "--help").exists()  # e.g. not a dictionary written into a folder named --help
+    assert not databases[entry].exists(), "--help created the database"

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.services import Services, current
 from bot.settings import Settings
 from bot.store.engine import make_engine, session_factory
 from bot.store.schema import upgrade
@@ -100,9 +101,7 @@ class Harness:
 
 
 def shared_answerer() -> Any:
-    from bot.services import answerer
-
-    return answerer()
+    return current().answerer
 
 
 def run_console(tmp_path: Path, body: Callable[[Harness], Awaitable[None]], *, announce: bool = True,
@@ -122,7 +121,7 @@ def run_console(tmp_path: Path, body: Callable[[Harness], Awaitable[None]], *, a
         harness = Harness(None, factory, clock)  # type: ignore[arg-type]
         if announce:
             context.extras.setdefault("console_announce", harness.announced.append)
-        app = create_app(settings, context=context)
+        app = create_app(Services.from_settings(settings), context=context)
         async with TestClient(TestServer(app)) as client:
             harness.client = client
             holder["harness"] = harness

@@ -32,6 +32,7 @@ from bot.metrics import (
 from bot.orders.gauges import order_counts
 from bot.orders.store import advance_order, create_booking
 from bot.qa.context import Context, Reply
+from bot.services import Services
 from bot.settings import Settings
 
 
@@ -223,11 +224,12 @@ def test_the_action_server_endpoint_serves_the_registry_and_the_orders_gauges(mo
     import actions.metrics as action_metrics
 
     monkeypatch.setattr(action_metrics, "orders_snapshot",
-                        lambda: OrderCounts({("dispatched", "zaozhuang"): 4}, {("dispatched", "zaozhuang"): 1}))
+                        lambda _services: OrderCounts({("dispatched", "zaozhuang"): 4},
+                                                      {("dispatched", "zaozhuang"): 1}))
     port = free_port()
     settings = Settings.from_env({"BANDIAN_ACTIONS_METRICS_PORT": str(port)})
     assert settings.actions_metrics_host == "127.0.0.1"
-    server = action_metrics.start(settings)
+    server = action_metrics.start(Services.from_settings(settings))
     assert server is not None
     try:
         families = scrape(port)
@@ -239,7 +241,7 @@ def test_the_action_server_endpoint_serves_the_registry_and_the_orders_gauges(mo
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics?name[]=bandian_orders", timeout=10) as found:
             assert [f.name for f in text_string_to_metric_families(found.read().decode())] == ["bandian_orders"]
         # a second action server on the same port: logged, no endpoint, the action server goes on
-        assert action_metrics.start(settings) is None
+        assert action_metrics.start(Services.from_settings(settings)) is None
     finally:
         server.stop()
 
@@ -247,7 +249,7 @@ def test_the_action_server_endpoint_serves_the_registry_and_the_orders_gauges(mo
 def test_no_port_no_action_server_endpoint():
     import actions.metrics as action_metrics
 
-    assert action_metrics.start(Settings.from_env({})) is None
+    assert action_metrics.start(Services.from_settings(Settings.from_env({}))) is None
 
 
 def test_rasa_sdk_plugin_attaches_the_endpoint_to_the_action_server():

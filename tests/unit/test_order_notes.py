@@ -28,6 +28,8 @@ from bot.orders.store import (
     reschedule_visit,
 )
 from bot.orders.times import BEIJING
+from bot.services import Services
+from bot.settings import Settings
 from tests.unit.orders_fixtures import NOW, draft, synthetic_kb
 from tests.unit.test_console_support import Harness, run_console
 
@@ -229,15 +231,14 @@ def test_customers_change_only_before_the_visit_staff_cancel_any_open_order(sess
     assert cancel_order(session, number, actor="staff", now=NOW, note="工程取消").stage == "cancelled"
 
 
-def test_the_cli_writes_notes_messages_visits_and_cancellations(tmp_path, monkeypatch):
-    import bot.orders.cli as cli
-
-    monkeypatch.setattr(cli, "utc_now", lambda: NOW)
+def test_the_cli_writes_notes_messages_visits_and_cancellations(tmp_path):
+    services = Services.from_settings(Settings.from_env(), clock=lambda: NOW)
     url = f"sqlite:///{tmp_path / 'cli.db'}"
 
     def run(*args: str) -> str:
         out = io.StringIO()
-        assert orders_cli(["--database-url", url, "--actor", "staff:测试", *args], out=out) == 0, args
+        code = orders_cli(["--database-url", url, "--actor", "staff:测试", *args], out=out, services=services)
+        assert code == 0, args
         return out.getvalue()
 
     from bot.store.runtime import sessions_for

@@ -78,20 +78,23 @@ def test_endpoints_resolve_with_no_environment():
     assert done.stdout.split() == [DEFAULT_ACTIONS_URL, "bot.rasa_plugins.tracker_store.MaskingInMemoryTrackerStore"]
 
 
-def test_other_action_server_ports_get_a_copy_of_endpoints_yml(tmp_path: Path):
-    """scripts/env.sh `endpoints_file`: endpoints.yml itself for :5055, else a copy naming ACTIONS_URL."""
+def test_the_scripts_give_rasa_a_copy_of_endpoints_yml(tmp_path: Path):
+    """scripts/env.sh `endpoints_file`: a copy naming ACTIONS_URL (:5055 too) and the action server's token
+    (`token: ${BANDIAN_ACTIONS_TOKEN}`, bot/action_token.py); the rest as endpoints.yml."""
     script = 'source scripts/env.sh; endpoints_file'
 
     def run(url: str) -> str:
         done = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                              env={**os.environ, "ACTIONS_URL": url})
+                              env={**os.environ, "ACTIONS_URL": url, "BANDIAN_ACTIONS_TOKEN": "x"})
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
-    assert run(DEFAULT_ACTIONS_URL) == "endpoints.yml"
-    copy = ROOT / run("http://127.0.0.1:6155/webhook")
     original = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
-    assert copy.read_text(encoding="utf-8") == original.replace(DEFAULT_ACTIONS_URL, "http://127.0.0.1:6155/webhook")
+    for url in (DEFAULT_ACTIONS_URL, "http://127.0.0.1:6155/webhook"):
+        copy = ROOT / run(url)
+        assert copy != ROOT / "endpoints.yml"
+        assert copy.read_text(encoding="utf-8") == original.replace(
+            f"  url: {DEFAULT_ACTIONS_URL}\n", f"  url: {url}\n  token: ${{BANDIAN_ACTIONS_TOKEN}}\n")
 
 
 def test_no_script_names_the_old_domain_folder():
@@ -108,6 +111,24 @@ def test_make_help_lists_every_documented_target():
     listed = re.findall(r"^\s*(?:make )?([a-z][a-z-]*)\s{2,}\S", done.stdout, re.MULTILINE)
     assert documented and listed == documented
     assert {"run", "test", "help", "test-scale", "lint", "clean"} <= set(listed)
+
+
+def test_make_help_lists_every_target():
+    """Not only the documented ones: a target without a `## ` comment, or a name the help's awk pattern
+    does not match, would be missing from `make help` (the internal $(INSTALLED) stamp file aside)."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    defined: set[str] = set()
+    for line in makefile.splitlines():
+        rule = re.match(r"^([^\s#=:$.][^#=:]*?)\s*::?(?!=)", line)
+        if rule:
+            defined.update(rule.group(1).split())
+    phony = {name for line in re.findall(r"^\.PHONY\s*:(.*)$", makefile, re.MULTILINE) for name in line.split()}
+    done = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    listed = re.findall(r"^\s*make (\S+)\s{2,}\S", done.stdout, re.MULTILINE)
+    assert len(listed) == len(set(listed))
+    assert defined and phony <= defined, sorted(phony - defined)  # every .PHONY name is a rule
+    assert set(listed) == defined, (sorted(defined - set(listed)), sorted(set(listed) - defined))
 
 
 def test_the_tokenizer_builds_the_dictionary_when_a_fresh_checkout_has_none(tmp_path: Path):

@@ -39,6 +39,7 @@ from bot.livechat.models import DeliveryTarget, Handoff
 from bot.livechat.store import Routed, mark_present, request_handoff, take_handoff
 from bot.orders.store import conversation_key
 from bot.senders import wechat_sender
+from bot.services import Services
 from bot.settings import Settings
 
 TOKEN = "testtoken"
@@ -566,7 +567,7 @@ def test_live_chat_with_a_real_database(tmp_path):
         take_handoff(session, request.handoff_id, "agent1", now)
     settings = replace(Settings.from_env({}), database_url=url)
     assistant = FakeAssistant()
-    channel = WeChatInput(TOKEN, settings=settings)
+    channel = WeChatInput(TOKEN, services=Services.from_settings(settings))
 
     async def scenario(server: Server) -> list[tuple[int, str]]:
         answers = [await server.post(text_xml("我的电表还没装", msg_id="1")),

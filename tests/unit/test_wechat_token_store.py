@@ -30,6 +30,7 @@ from bot.channels.wechat_tokens import (
     utc_now,
     valid_token,
 )
+from bot.services import Services
 from bot.settings import Settings
 from bot.store.engine import make_engine, session_factory
 from bot.store.runtime import engine_for
@@ -112,7 +113,8 @@ def test_a_rasa_replica_and_a_web_replica_share_the_token_through_the_settings_d
         async with fake_api() as api:
             settings = replace(Settings.from_env({}), database_url=database, wechat_app_id=APP,
                                wechat_app_secret="s3cret", wechat_api_base=api.base)
-            rasa = WeChatInput("token", app_id=APP, app_secret="s3cret", api_base=api.base, settings=settings).client
+            rasa = WeChatInput("token", app_id=APP, app_secret="s3cret", api_base=api.base,
+                                services=Services.from_settings(settings)).client
             web = client_from_settings(settings)
             assert rasa is not None and web is not None
             try:

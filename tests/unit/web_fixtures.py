@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.services import Services
 from bot.settings import Settings
 from bot.store.engine import make_engine, session_factory
 from bot.store.schema import upgrade
@@ -59,7 +60,7 @@ async def _run(tmp_path: Path, body: Callable[..., Awaitable[None]], rasa_up: bo
                        console_password="test-password", secret_key="")
     context = WebContext(settings=settings, factory=session_factory(engine), now=lambda: NOW,
                          extras={"console_key_file": tmp_path / "console-secret.key"})
-    async with TestClient(TestServer(create_app(settings, context))) as client:
+    async with TestClient(TestServer(create_app(Services.from_settings(settings), context))) as client:
         await body(client, context, fake)
     if rasa_up:
         await rasa.close()

@@ -6,17 +6,16 @@ from bot.booking.business import BY_ID as BUSINESSES
 from bot.knowledge.service import KnowledgeBase
 from bot.orders.stages import BY_ID as STAGES
 from bot.qa.planner import Answerer
+from bot.services import current
 from bot.web.context import WebContext
 
 
 def answerer_of(context: WebContext) -> Answerer:
-    """extras["answerer"] when a test or the app provides one, else the process-wide answerer (slow first call)."""
+    """extras["answerer"] when a test provides one, else the app's services' (the KB loads on first use)."""
     given = context.extras.get("answerer")
     if isinstance(given, Answerer):
         return given
-    from bot.services import answerer
-
-    return answerer()
+    return (context.services or current()).answerer
 
 
 def kb_of(context: WebContext) -> KnowledgeBase:

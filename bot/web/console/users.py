@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.calendar import china_now
+from bot.services import Services
 from bot.settings import Settings
-from bot.store.runtime import sessions_for
 from bot.web.console.accounts import ROLES, AccountError, add_user, list_users, set_active, set_password, set_role
 from bot.web.console.passwords import WeakPassword
 
@@ -51,7 +51,8 @@ def read_password(stdin: TextIO) -> str:
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     args = parser().parse_args(argv)
     stdin, out = stdin or sys.stdin, out or sys.stdout
-    sessions = sessions_for(args.database_url or Settings.from_env().database_url)  # upgraded to head
+    services = Services.from_settings(Settings.from_env())
+    sessions = (services.with_database(args.database_url) if args.database_url else services).sessions  # at head
     now = china_now()
     with sessions() as session:
         try:
