@@ -27,8 +27,8 @@ from bot.knowledge.service import KnowledgeBase
 from bot.qa.context import Context
 from bot.qa.planner import Answerer
 
-QUERY_METHODS = ("places_in", "resolve_place", "facts", "best_facts", "nearest", "silence", "compare",
-                 "search_clauses", "category_ranks", "category_lineage", "subgroups", "effective")
+QUERY_METHODS = ("places_in", "resolve_place", "facts", "best_facts", "nearest", "silence",
+                 "search_clauses", "category_ranks", "category_lineage", "subgroups")
 DEFAULT_SETS = (ROOT / "tests" / "eval" / "questions.yml", ROOT.parent / "shared" / "eval" / "questions.yml")
 
 

@@ -406,7 +406,8 @@ def growth_section(growth: dict[str, Any] | None) -> str:
                      f"{ip['original_unchanged']}/{growth['original_cases']}",
                      _citing(ip.get("original_citing"), ip.get("original_with_document"), ip["retargeted_citing"],
                              ip["retargeted_cases"])])
-    text = "In-process (`Answerer.reply`, a fresh process per size):\n\n" + table(
+    text = ("In-process (`Answerer.reply`; a resident process per size, the timed passes going round the sizes in "
+            "turn):\n\n") + table(
         ["cities", "facts", "place names", "sentences (clause search)", "KB load ms (YAML + place index)",
          "clause index ms", "RSS after loading", "reply p50 / p95 ms, original questions",
          "p50 / p95 ms, re-targeted", f"p50 vs {small} cities", f"original answers as at {small} cities",
@@ -431,7 +432,8 @@ def growth_section(growth: dict[str, Any] | None) -> str:
                          mib(rest["memory"]["rasa"]["rss"]), mib(rest["memory"]["actions"]["rss"]), rest["errors"],
                          _citing(rest.get("original_citing"), ip_of(size, "original_with_document"),
                                  rest.get("retargeted_citing", 0), ip_of(size, "retargeted_cases"))])
-        text += "\n\nOver REST (a model trained for each KB; Rasa and the action server on it):\n\n" + table(
+        text += ("\n\nOver REST (a model trained for each KB; a Rasa server and an action server per KB, all "
+                 "running at once, the cases sent to the sizes in turn):\n\n") + table(
             ["cities", "training (wall)", "training (CPU)", "model", "jieba dictionary words", "Rasa start until ready",
              "first turn ms (the action server loads the KB)", "turn p50 / p95 ms, original questions",
              "p50 / p95 ms, re-targeted", f"p50 vs {with_rest[0]} cities", "Rasa RSS", "action server RSS",
@@ -454,14 +456,19 @@ def growth_section(growth: dict[str, Any] | None) -> str:
         text += "\n\nCumulative:\n\n" + _profile_table(growth["profile_cumtime"][:10], "cumtime_ms")
     changed = _per(growth, large, "inprocess", "original_changed_ids") or []
     started = datetime.fromtimestamp(growth["started"], timezone.utc)
-    loads = ", ".join(f"{size} cities {_per(growth, size, 'loadavg_start')[0]:.1f}" for size in sizes)
+    loads = "in-process loads " + " / ".join(f"{_per(growth, size, 'loadavg_start')[0]:.1f}" for size in sizes)
+    if with_rest:
+        loads += ", trainings " + " / ".join(f"{(_per(growth, size, 'loadavg_training') or [0])[0]:.1f}"
+                                             for size in sizes)
+        loads += f", REST replay {(growth.get('loadavg_rest') or [0])[0]:.1f}"
     text += (f"\n\n![Growth curves: reply latency, loading and training, memory against the number of cities]"
              f"(growth.png)\n\n`{growth.get('command', 'make bench-growth')}`, {started:%Y-%m-%d %H:%M} UTC, took "
-             f"{growth['seconds'] // 60} min {growth['seconds'] % 60} s; 1-minute load average at the start of each "
-             f"size: {loads} (at the end: {growth['loadavg_end'][0]:.1f}; {os.cpu_count()} cores, shared). "
-             f"{growth['original_cases']} original cases ({', '.join(f'`{s}`' for s in growth['question_sets'])}), "
-             f"{growth['passes']} timed in-process passes after a warm-up pass; over REST each case once, in order, "
-             "after 6 warm-up turns.")
+             f"{growth['seconds'] // 60} min {growth['seconds'] % 60} s; the 1-minute load average ({os.cpu_count()} "
+             f"cores, shared with other work) when each step began, {' / '.join(map(str, sizes))} cities: {loads}; "
+             f"at the end {growth['loadavg_end'][0]:.1f}. {growth['original_cases']} original cases "
+             f"({', '.join(f'`{s}`' for s in growth['question_sets'])}); in-process {growth['passes']} timed passes "
+             "after a warm-up pass; over REST each case once, after a first question (which makes the action server "
+             "load its KB; timed above) and 5 warm-up turns.")
     if changed:
         text += (f" Original cases whose last reply at {large} cities differs from that at {small}: "
                  + ", ".join(f"`{case}`" for case in changed) + ".")

@@ -8,6 +8,7 @@ from typing import Any
 from bot.booking.business import BY_ID as BUSINESS
 from bot.booking.capacity import NOT_GIVEN
 from bot.booking.visit import Visit
+from bot.knowledge import selection
 from bot.knowledge.models import Fact
 from bot.knowledge.service import FactQuery, KnowledgeBase
 from bot.masking import mask_address, mask_name, mask_phone
@@ -43,12 +44,12 @@ def summary(kb: KnowledgeBase, fields: dict[str, Any]) -> str:
 
 def _materials(kb: KnowledgeBase, region: str, category: str, on: datetime) -> list[Fact]:
     facts = kb.best_facts(region, FactQuery(topic="materials", category=category))
-    return kb.effective([f for f in facts if f.aspect == "list"], beijing_date(on))[:2]
+    return selection.select([f for f in facts if f.aspect == "list"], on=beijing_date(on))[:2]
 
 
 def _steps(kb: KnowledgeBase, region: str, category: str, on: datetime) -> list[Fact]:
     facts = kb.best_facts(region, FactQuery(topic="steps", category=category, aspect="count"))
-    return kb.effective(facts, beijing_date(on))[:1]
+    return selection.select(facts, on=beijing_date(on))[:1]
 
 
 def confirmation(kb: KnowledgeBase, order: OrderView, created: bool, now: datetime) -> str:

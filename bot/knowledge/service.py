@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -182,14 +181,6 @@ class KnowledgeBase:
                 return entry
         return None
 
-    def compare(self, regions: list[Region | str], query: FactQuery) -> dict[str, list[Fact]]:
-        """The same question answered for each region (empty list: that document is silent)."""
-        result = {}
-        for region in regions:
-            region = self.region(region) if isinstance(region, str) else region
-            result[region.id] = self.best_facts(region, query)
-        return result
-
     # ---- clause search --------------------------------------------------------
 
     @property
@@ -227,12 +218,6 @@ class KnowledgeBase:
 
     def rare_terms(self, text: str) -> set[str]:
         return self.clause_index.rare_terms(text, frozenset(self.gazetteer))
-
-    def effective(self, facts: list[Fact], on: date) -> list[Fact]:
-        """Drop targets superseded by a later target already due on `on`."""
-        due = [f for f in facts if f.effective_by and f.effective_by <= on]
-        latest = max((f.effective_by for f in due if f.effective_by), default=None)
-        return [f for f in facts if f.effective_by is None or latest is None or f.effective_by >= latest]
 
 
 def _region_id(region: Region | str | None) -> str | None:

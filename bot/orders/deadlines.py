@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bot.calendar import APPROXIMATE_NOTE, WorkingCount, add_working_days, working_days_between
+from bot.knowledge import selection
 from bot.knowledge.models import Fact
 from bot.knowledge.service import FactQuery, KnowledgeBase
 from bot.orders.stages import Stage, stage
@@ -68,7 +69,7 @@ def step_limit(
 ) -> TimeLimit | None:
     """The time limit the region's document sets for a step, for the category or its parents."""
     facts = kb.facts(region, FactQuery(topic="time_limit", category=category or "all", aspect="step"))
-    facts = kb.effective([f for f in facts if f.step and any(n in f.step or f.step in n for n in names)], on)
+    facts = selection.select([f for f in facts if f.step and any(n in f.step or f.step in n for n in names)], on=on)
     for fact in facts:
         duration = _duration(fact)
         if duration:

@@ -11,6 +11,7 @@ import re
 from dataclasses import replace
 from datetime import date
 
+from bot.knowledge import selection
 from bot.knowledge.eligibility import Eligibility, Verdict, first_paying_date, low_voltage_access
 from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import FactQuery, KnowledgeBase
@@ -54,11 +55,6 @@ TOPIC_BUTTONS = (("要带什么资料", "materials"), ("办电要几个环节", 
                  ("办电要多久", "time_limit"), ("要不要花钱", "investment"))
 CATEGORY_BUTTONS = (("居民", "resident"), ("低压企业/小微企业", "small_micro"),
                     ("10千伏", "hv_10kv"), ("35千伏及以上", "hv_35kv"))
-
-
-def _focus_score(fact: Fact, focus: tuple[tuple[str, ...], ...]) -> int:
-    """How many of the question's policy terms a fact's statement uses."""
-    return sum(any(word in fact.statement for word in words) for words in focus)
 
 
 def _first_use(fact: Fact, focus: tuple[tuple[str, ...], ...]) -> int:
@@ -264,8 +260,8 @@ class Answerer:
         if topic == "time_limit" and not self._about_connecting(question, context):
             return self._other_time(region, question, context)
         facts = self.select_facts(region, topic, question, context)
-        if across and _focus_score(across[0], question.anchors) > max(
-                (_focus_score(f, question.focus) for f in facts), default=0):
+        if across and selection.focus_score(across[0], question.anchors) > max(
+                (selection.focus_score(f, question.focus) for f in facts), default=0):
             facts = across
         if not facts:
             return self._not_covered(region, topic, question, context), []
@@ -333,7 +329,7 @@ class Answerer:
     def select_facts(self, region: Region, topic: str, question: Question, context: Context) -> list[Fact]:
         """The facts of one topic for the region and customer group, narrowed to the step,
         year and policy terms the question names, most specific group first."""
-        facts = self.years_asked(self.topic_facts(region, topic, context), question)
+        facts = selection.select(self.topic_facts(region, topic, context), years=question.years)
         if topic == "time_limit" and not WORKS_ASKED.search(question.text) and not question.steps:
             # how long the connection takes, not how long the grid's own construction works take
             facts = [f for f in facts if f.aspect not in WORKS_ASPECTS] or facts
@@ -341,7 +337,7 @@ class Answerer:
         nearest = self.kb.nearest(facts, context.category)
         # the policy terms named narrow the facts; the group's own rules are kept even when they
         # word it differently, and only distinctive terms reach other groups' facts
-        focused = self._focused(nearest, question.focus) or self._focused(facts, question.anchors)
+        focused = selection.focused(nearest, question.focus) or selection.focused(facts, question.anchors)
         own = [f for f in nearest if f.category == context.category]
         if own and focused and not set(own) & set(focused):
             focused = nearest  # general facts that merely use the words do not displace the group's own
@@ -365,8 +361,8 @@ class Answerer:
         for category in dict.fromkeys((context.category, None)):
             scoped = replace(context, category=category)
             pool = [f for topic in self.kb.vocab.topics for f in self.topic_facts(region, topic, scoped)]
-            focused = self.kb.nearest(self._focused(pool, question.focus), category)
-            focused = [f for f in focused if _focus_score(f, question.anchors)]
+            focused = self.kb.nearest(selection.focused(pool, question.focus), category)
+            focused = [f for f in focused if selection.focus_score(f, question.anchors)]
             if focused:
                 return focused
         return []
@@ -400,21 +396,6 @@ class Answerer:
             return matching
         overall = [f for f in facts if f.aspect != "step"]
         return overall or facts
-
-    @staticmethod
-    def _focused(facts: list[Fact], focus: tuple[tuple[str, ...], ...]) -> list[Fact]:
-        """The facts that use the most of the policy terms the question names ('一证', '新立杆');
-        empty when none uses any."""
-        best = max((_focus_score(f, focus) for f in facts), default=0)
-        return [f for f in facts if _focus_score(f, focus) == best] if best else []
-
-    @staticmethod
-    def years_asked(facts: list[Fact], question: Question) -> list[Fact]:
-        """The facts of the years the question names ('2021年底和2022年底'), all when none."""
-        if not question.years:
-            return facts
-        in_years = [f for f in facts if f.effective_by and f.effective_by.year in question.years]
-        return in_years or facts
 
     def _paying_since(self, region: Region, topic: str, capacity: Quantity, question: Question,
                       context: Context) -> tuple[str, list[Fact]] | None:
@@ -480,7 +461,7 @@ class Answerer:
             topic, focus = "channels", (("电话", "公众号", "APP", "营业厅"),)
         if context.region:
             region = self.kb.region(context.region)
-            facts = self._focused(self.topic_facts(region, topic, context), focus)[:2]
+            facts = selection.focused(self.topic_facts(region, topic, context), focus)[:2]
             if facts:
                 text += "\n" + self.render.facts(region, facts, replace(context, category=None))
         return Reply(text, context, answered=True)
@@ -564,7 +545,7 @@ class Answerer:
         """A definition asked without a city: each document's own wording, labelled by region."""
         parts, facts = ["各地文件的规定如下（如需某地详细政策，请告诉我城市）："], []
         for region in self.kb.regions:
-            found = self._focused(self.select_facts(region, topic, question, context), question.focus)[:1]
+            found = selection.focused(self.select_facts(region, topic, question, context), question.focus)[:1]
             if found:
                 parts.append(self.render.facts(region, found, context))
                 facts.extend(found)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Protocol
 
+from bot.knowledge import selection
 from bot.knowledge.models import Fact, Region
 from bot.knowledge.service import KnowledgeBase
 from bot.qa.context import Context, refine_category
@@ -24,9 +25,6 @@ class Answerer(Protocol):
     def select_facts(self, region: Region, topic: str, question: Question, context: Context) -> list[Fact]: ...
 
     def topic_facts(self, region: Region, topic: str, context: Context) -> list[Fact]: ...
-
-    @staticmethod
-    def years_asked(facts: list[Fact], question: Question) -> list[Fact]: ...
 
 COMPARE_FORMS = (Form.SAME, Form.WHICH_FASTER, Form.HOW_MANY_MORE)
 
@@ -110,8 +108,8 @@ def step_arithmetic(answerer: Answerer, region: Region, question: Question,
     if not question.asks(Form.SUM, Form.MINUS) or not context.category:
         return None
     facts = answerer.kb.nearest(
-        answerer.years_asked([f for f in answerer.topic_facts(region, "time_limit", context)
-                              if f.aspect == "step" and f.value.quantity], question),
+        selection.select([f for f in answerer.topic_facts(region, "time_limit", context)
+                          if f.aspect == "step" and f.value.quantity], years=question.years),
         context.category)
     own = [f for f in facts if f.category == facts[0].category] if facts else []
     steps = list({f.step: f for f in own}.values())
