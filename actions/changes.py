@@ -11,12 +11,14 @@ customer is sent to the customer manager or 95598.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from actions.booking import fresh_user_message, known_orders, remember_order
 from actions.identity import agent_mode, is_verified, verified_mark
@@ -29,6 +31,7 @@ from bot.orders.lookup import Outcome
 from bot.orders.notify import notify_stage_change, notify_visit_change
 from bot.orders.stages import BY_ID
 from bot.orders.store import BEFORE_VISIT, NotChangeable, cancel_order, conversation_key, get_order, reschedule_visit
+from bot.orders.views import OrderView
 from bot.services import current
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,7 @@ MAX_FAILURES = 3
 STOP = frozenset({"cancel"})  # "算了", "不改了": leave the form, nothing changes
 CONFIRM_BUTTONS = [{"title": "确认取消", "payload": "/affirm"}, {"title": "不取消了", "payload": "/deny"}]
 WHAT = {"reschedule": "改约上门时间", "cancel": "取消工单"}
+Changed = tuple[OrderView, str, list[dict[str, str]]]  # the order changed, the reply and its buttons
 
 
 def change_kind(tracker: Tracker) -> str:
@@ -97,6 +101,25 @@ class ValidateOrderChangeForm(FormValidationAction):
             dispatcher.utter_message(text=turn.error)
             failures += 1
         wanted = values | turn.updates
+        checked = self._check(dispatcher, tracker, kind, wanted, customer, verified, "visit" in turn.updates)
+        if checked is None:
+            return events + [SlotSet(SLOTS["order"], None), SlotSet(REQUESTED, None)]  # refused: stop
+        more, missed, verified = checked
+        events += more
+        failures += missed
+        events.append(SlotSet(FAILURES, float(failures)))
+        if failures >= MAX_FAILURES:
+            dispatcher.utter_message(response="utter_change_help")
+            return events + [SlotSet(SLOTS["order"], None), SlotSet(REQUESTED, None)]
+        return events + [SlotSet(REQUESTED, next_change_slot(kind, wanted, verified, customer))]
+
+    def _check(self, dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, wanted: dict[str, object],
+               customer: bool, verified: bool, new_visit: bool) -> tuple[list[EventType], int, bool] | None:
+        """Verify the order once it is known (and the suffix, for a customer), and check that a new visit differs
+        from the one agreed: the events, the misses and whether the order is verified; None when refused (stop).
+        `wanted` loses what has to be asked again."""
+        events: list[EventType] = []
+        failures = 0
         if not verified and wanted.get("order") and (wanted.get("suffix") or not customer):
             checked = self._verify(dispatcher, tracker, kind, wanted, customer)
             if checked is None:
@@ -107,23 +130,18 @@ class ValidateOrderChangeForm(FormValidationAction):
                     events.append(SlotSet(SLOTS["order"], None))
                     wanted["order"] = None
             elif checked is False:
-                return events + [SlotSet(SLOTS["order"], None), SlotSet(REQUESTED, None)]  # refused: stop
+                return None
             else:
                 verified = True
                 events.append(SlotSet(VERIFIED, verified_mark(tracker, str(checked))))
                 if kind == "reschedule" and wanted.get("visit") and not self._visit_differs(dispatcher, wanted):
                     events.append(SlotSet(SLOTS["visit"], None))
                     wanted["visit"] = None
-        elif verified and kind == "reschedule" and "visit" in turn.updates and not self._visit_differs(
-                dispatcher, wanted):
+        elif verified and kind == "reschedule" and new_visit and not self._visit_differs(dispatcher, wanted):
             events.append(SlotSet(SLOTS["visit"], None))
             wanted["visit"] = None
             failures += 1
-        events.append(SlotSet(FAILURES, float(failures)))
-        if failures >= MAX_FAILURES:
-            dispatcher.utter_message(response="utter_change_help")
-            return events + [SlotSet(SLOTS["order"], None), SlotSet(REQUESTED, None)]
-        return events + [SlotSet(REQUESTED, next_change_slot(kind, wanted, verified, customer))]
+        return events, failures, verified
 
     @staticmethod
     def _verify(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, values: dict[str, object],
@@ -168,48 +186,6 @@ class ValidateOrderChangeForm(FormValidationAction):
         return True
 
 
-class ActionAskChangeOrder(Action):
-    def name(self) -> str:
-        return "action_ask_change_order"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        what = WHAT[change_kind(tracker)]
-        known = known_orders(tracker)
-        if known:
-            buttons = [{"title": numbers.display(n), "payload": numbers.display(n)} for n in reversed(known)]
-            dispatcher.utter_message(text=f"好的，帮您{what}。请问是哪一张工单？", buttons=buttons)
-        else:
-            dispatcher.utter_message(text=f"好的，帮您{what}。请告诉我工单号（10位数字，预约成功时发给您的）。")
-        return []
-
-
-class ActionAskChangeSuffix(Action):
-    def name(self) -> str:
-        return "action_ask_change_suffix"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        number = tracker.get_slot(SLOTS["order"])
-        if tracker.get_slot(FAILURES):
-            dispatcher.utter_message(text="请重新告诉我预约时登记的手机号后四位；如果是工单号有误，也可以直接发正确的工单号。"
-                                          "不改了请说“算了”。")
-        else:
-            what = WHAT[change_kind(tracker)]
-            dispatcher.utter_message(text=f"{what}：工单 {numbers.display(str(number))}。为保护您的信息，"
-                                          "请告诉我预约时登记的手机号后四位。")
-        return []
-
-
-class ActionAskChangeConfirmed(Action):
-    def name(self) -> str:
-        return "action_ask_change_confirmed"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        number = numbers.display(str(tracker.get_slot(SLOTS["order"])))
-        dispatcher.utter_message(text=f"确认取消工单 {number} 吗？取消后客户经理不再上门，需要时可以重新预约。",
-                                 buttons=CONFIRM_BUTTONS)
-        return []
-
-
 class ActionApplyOrderChange(Action):
     """After the form: move the visit or cancel (committed, in the history, the customer told), or say why not."""
 
@@ -230,25 +206,11 @@ class ActionApplyOrderChange(Action):
         now = current().clock()
         try:
             with current().session() as session:
-                if kind == "reschedule":
-                    if not tracker.get_slot(SLOTS["visit"]):
-                        return reset_change()
-                    visit = Visit.from_slot(str(tracker.get_slot(SLOTS["visit"])))
-                    order = reschedule_visit(session, str(number), visit.day, visit.period, visit.at, actor=actor,
-                                             now=now)
-                    notify_visit_change(session, order.number, now, skip=here)
-                    manager = order.manager.name if order.manager else "客户经理"
-                    text = (f"好的，已为您把工单 {order.display_number} 的上门时间改为{order.visit}，"
-                            f"{manager}将按新的时间上门。这次改约已记入办理记录。")
-                    buttons = [{"title": "查进度", "payload": "/check_status"}]
-                else:
-                    if tracker.get_slot(SLOTS["confirmed"]) is not True:
-                        return reset_change()
-                    order = cancel_order(session, str(number), actor=actor, now=now, customer=not staff,
-                                         note="客户在对话中取消" if not staff else "工作人员在对话中取消")
-                    notify_stage_change(session, order.number, now, skip=here)
-                    text = f"工单 {order.display_number} 已取消，客户经理不会再上门。需要时随时说“预约办电”重新登记。"
-                    buttons = []
+                change = self._reschedule if kind == "reschedule" else self._cancel
+                done = change(session, tracker, str(number), staff, now, here)
+                if done is None:
+                    return reset_change()
+                order, text, buttons = done
         except NotChangeable as error:
             dispatcher.utter_message(text=f"抱歉，{error}。如需帮助请拨打95598。")
             return reset_change()
@@ -259,6 +221,32 @@ class ActionApplyOrderChange(Action):
         logger.info("order %s: %s by %s", order.number, kind, actor)
         dispatcher.utter_message(text=text, buttons=buttons)
         return reset_change() + remember_order(tracker, order.number)
+
+    @staticmethod
+    def _reschedule(session: Session, tracker: Tracker, number: str, staff: bool, now: datetime,
+                    here: str) -> Changed | None:
+        """The visit moved (None: no new visit in the form)."""
+        if not tracker.get_slot(SLOTS["visit"]):
+            return None
+        visit = Visit.from_slot(str(tracker.get_slot(SLOTS["visit"])))
+        order = reschedule_visit(session, number, visit.day, visit.period, visit.at,
+                                 actor="agent" if staff else "customer", now=now)
+        notify_visit_change(session, order.number, now, skip=here)
+        manager = order.manager.name if order.manager else "客户经理"
+        text = (f"好的，已为您把工单 {order.display_number} 的上门时间改为{order.visit}，"
+                f"{manager}将按新的时间上门。这次改约已记入办理记录。")
+        return order, text, [{"title": "查进度", "payload": "/check_status"}]
+
+    @staticmethod
+    def _cancel(session: Session, tracker: Tracker, number: str, staff: bool, now: datetime,
+                here: str) -> Changed | None:
+        """The order cancelled (None: the cancellation was not confirmed)."""
+        if tracker.get_slot(SLOTS["confirmed"]) is not True:
+            return None
+        order = cancel_order(session, number, actor="agent" if staff else "customer", now=now, customer=not staff,
+                             note="客户在对话中取消" if not staff else "工作人员在对话中取消")
+        notify_stage_change(session, order.number, now, skip=here)
+        return order, f"工单 {order.display_number} 已取消，客户经理不会再上门。需要时随时说“预约办电”重新登记。", []
 
 
 class ActionStopOrderChange(Action):

@@ -1,4 +1,5 @@
-"""Handoff queue, live messages and the customer outbox. Every write commits before it returns.
+"""Handoff queue and live messages (the customer outbox and delivery targets: bot/livechat/outbox.py). Every
+write commits before it returns.
 
 Conversations are identified by `conversation_key(sender id)`, never by the raw channel id;
 only a WeChat delivery target keeps the openid, because the customer-service API needs it. Sender ids
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.livechat.models import AgentPresence, DeliveryTarget, Handoff, HandoffMessage, OutboxMessage
+from bot.livechat.models import AgentPresence, Handoff, HandoffMessage, OutboxMessage
+from bot.livechat.outbox import queue_for_customer
 from bot.masking import mask_text
 from bot.metrics import observe_handoff_wait
 
@@ -71,32 +72,6 @@ class Routed:
     notice: str | None = None
     handoff: str = "none"  # the open handoff's status when the message was held ("waiting" / "active")
 
-
-def remember_target(session: Session, conversation: str, channel: str, address: str, now: datetime) -> None:
-    """Where the conversation's outbox is delivered. A target changes only within its own channel: a
-    message claiming another channel for the conversation (which namespaced sender ids rule out) is
-    not allowed to redirect it."""
-    row = session.get(DeliveryTarget, conversation)
-    if row is None:
-        session.add(DeliveryTarget(conversation=conversation, channel=channel, address=address, updated_at=now))
-        try:
-            session.commit()
-        except IntegrityError:  # two first messages of one conversation at once: the other one wrote it
-            session.rollback()
-        return
-    if row.channel != channel:
-        logger.warning("conversation %s: delivery target stays on %s (a %s message cannot move it)",
-                       conversation[:8], row.channel, channel)
-        return
-    elif row.address != address:
-        row.address, row.updated_at = address, now
-    else:
-        return
-    session.commit()
-
-
-def target_of(session: Session, conversation: str) -> DeliveryTarget | None:
-    return session.get(DeliveryTarget, conversation)
 
 
 def agents_online(session: Session, now: datetime, window: timedelta = PRESENCE_WINDOW) -> int:
@@ -274,28 +249,3 @@ def _close(session: Session, row: Handoff, now: datetime, reason: str) -> None:
     session.commit()
     if was_waiting:  # a customer left the queue: those behind moved up
         announce_positions(session, now)
-
-
-def queue_for_customer(session: Session, conversation: str, text: str, now: datetime,
-                       kind: str = "notice") -> OutboxMessage:
-    row = OutboxMessage(conversation=conversation, kind=kind, text=text, created_at=now)
-    session.add(row)
-    session.commit()
-    return row
-
-
-def outbox_after(session: Session, conversation: str, after_id: int, limit: int = 50) -> list[OutboxMessage]:
-    query = (select(OutboxMessage).where(OutboxMessage.conversation == conversation, OutboxMessage.id > after_id)
-             .order_by(OutboxMessage.id).limit(limit))
-    return list(session.execute(query).scalars())
-
-
-def mark_delivered(session: Session, message_ids: list[int], now: datetime) -> None:
-    for row in session.execute(select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))).scalars():
-        row.delivered_at = now
-    session.commit()
-
-
-def latest_outbox_id(session: Session, conversation: str) -> int:
-    query = select(func.max(OutboxMessage.id)).where(OutboxMessage.conversation == conversation)
-    return int(session.execute(query).scalar_one() or 0)

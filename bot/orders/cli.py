@@ -4,17 +4,17 @@ demo,export-csv}. Times are shown in Beijing time (bot/orders/times.py), whateve
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.booking.visit import parse_visit
-from bot.orders import numbers
+from bot.orders.csv_export import write_csv
 from bot.orders.demo import load_demo
 from bot.orders.managers import list_managers
 from bot.orders.notify import notify_message, notify_stage_change, notify_visit_change
@@ -33,15 +33,13 @@ from bot.orders.store import (
     reassign_order,
     reschedule_visit,
 )
-from bot.orders.times import shown, shown_seconds
+from bot.orders.times import shown
 from bot.orders.views import OrderView
 from bot.services import Services
 from bot.settings import Settings
 from bot.store.schema import SchemaError
 from bot.untrusted import ascii_int, has_lone_surrogate
 
-CSV_FIELDS = ("number", "region", "district", "business", "stage", "stage_since", "manager", "contact_name", "phone",
-              "address", "visit_date", "visit_period", "channel", "created_at")
 MAX_LIMIT = 100_000
 
 
@@ -59,6 +57,21 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     lst = sub.add_parser("list", help="list or filter orders")
     _filters(lst)
+    _order_commands(sub)
+    mgr = sub.add_parser("managers", help="customer managers")
+    mgr.add_argument("--region")
+    sub.add_parser("stages", help="the stages of a work order")
+    demo = sub.add_parser("demo", help="load demo managers (one per district) and optional sample orders")
+    demo.add_argument("--orders", type=int, default=0)
+    exp = sub.add_parser("export-csv", help="export orders as CSV (masked unless --reveal)")
+    _filters(exp)
+    exp.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    exp.add_argument("--reveal", action="store_true")
+    return p
+
+
+def _order_commands(sub: argparse._SubParsersAction) -> None:
+    """The commands about one order: show, advance, reassign, note, message, reschedule, cancel."""
     show = sub.add_parser("show", help="one order with stage, deadline and history")
     show.add_argument("number")
     show.add_argument("--reveal", action="store_true", help="show the full phone number and address")
@@ -86,16 +99,6 @@ def parser() -> argparse.ArgumentParser:
     cancel = sub.add_parser("cancel", help="cancel an open order; the customer is told")
     cancel.add_argument("number")
     cancel.add_argument("--note", required=True, help="why (internal note)")
-    mgr = sub.add_parser("managers", help="customer managers")
-    mgr.add_argument("--region")
-    sub.add_parser("stages", help="the stages of a work order")
-    demo = sub.add_parser("demo", help="load demo managers (one per district) and optional sample orders")
-    demo.add_argument("--orders", type=int, default=0)
-    exp = sub.add_parser("export-csv", help="export orders as CSV (masked unless --reveal)")
-    _filters(exp)
-    exp.add_argument("--out", type=Path, help="file to write (default: stdout)")
-    exp.add_argument("--reveal", action="store_true")
-    return p
 
 
 def _filters(p: argparse.ArgumentParser) -> None:
@@ -155,80 +158,112 @@ def _told(message: str) -> int:
     return 1
 
 
-def _run(args: argparse.Namespace, session, services: Services, out: TextIO) -> int:  # noqa: C901
+def _run(args: argparse.Namespace, session: Session, services: Services, out: TextIO) -> int:
     now = services.clock()
-    command = args.command
-    if command in ("list", "export-csv"):
-        found = list_orders(session, region=args.region, district=args.district, stage_id=args.stage,
-                            manager=args.manager, open_only=args.open, limit=args.limit)
-        if command == "list":
-            for order in found:
-                print(_row(order), file=out)
-            print(f"共 {len(found)} 条", file=out)
-        else:
-            _export(found, args.out, args.reveal, out)
-        return 0
-    if command == "show":
-        found_order = get_order(session, args.number)
-        if found_order is None:
-            raise OrderNotFound(f"找不到工单 {args.number}")
-        print(status_text(services.kb, found_order, now), file=out)
-        print("全部记录（工作人员可见，含内部备注）：", file=out)
-        for line in staff_history_lines(found_order):
-            print(line, file=out)
-        if args.reveal:
-            print(f"明文：{found_order.contact_name} {found_order.phone} {found_order.address}", file=out)
-            add_note(session, found_order.number, "工作人员查看了明文联系方式", actor=args.actor, now=now)
-            return 0
-        return 0
-    if command == "advance":
-        order = advance_order(session, args.number, to_stage=args.to_stage, note=args.note, actor=args.actor, now=now)
-        notified = notify_stage_change(session, order.number, now) is not None
-        print(f"{order.display_number} → {stage(order.stage).name}" + ("（已通知客户）" if notified else ""), file=out)
-        return 0
-    if command == "reassign":
-        order = reassign_order(session, args.number, args.manager, actor=args.actor, now=now, note=args.note)
-        print(f"{order.display_number} → {order.manager.name if order.manager else '无'}", file=out)
-        return 0
-    if command == "note":
-        add_note(session, args.number, args.text, actor=args.actor, now=now)
-        print("已记录（内部备注，客户不可见）", file=out)
-        return 0
-    if command == "message":
-        order = add_customer_message(session, args.number, args.text, actor=args.actor, now=now)
-        notified = notify_message(session, order.number, args.text, now) is not None
-        print("已记录（客户可见）" + ("，已推送给客户" if notified else ""), file=out)
-        return 0
-    if command == "reschedule":
-        parsed = parse_visit(args.when, now)
-        if parsed.value is None:
-            raise CliError(parsed.error or "没听懂上门时间")
-        visit = parsed.value
-        order = reschedule_visit(session, args.number, visit.day, visit.period, visit.at, actor=args.actor, now=now,
-                                 note=args.note)
-        notified = notify_visit_change(session, order.number, now) is not None
-        print(f"{order.display_number} 上门时间 → {order.visit}" + ("（已通知客户）" if notified else ""), file=out)
-        return 0
-    if command == "cancel":
-        order = cancel_order(session, args.number, actor=args.actor, now=now, note=args.note)
-        notified = notify_stage_change(session, order.number, now) is not None
-        print(f"{order.display_number} → 已取消" + ("（已通知客户）" if notified else ""), file=out)
-        return 0
-    if command == "managers":
-        for manager in list_managers(session, args.region):
-            print(f"{manager.id}\t{manager.region}\t{manager.district or '（全市）'}\t{manager.name}", file=out)
-        return 0
-    if command == "stages":
-        for item in STAGES:
-            print(f"{item.id}\t{item.name}\t{item.customer_text}", file=out)
-        return 0
-    if command == "demo":
-        managers, made = load_demo(session, services.kb, now, args.orders)
-        print(f"新增客户经理 {managers} 名，示例工单 {len(made)} 条", file=out)
-        for order in made:
+    command = COMMANDS.get(args.command)
+    if command is None:
+        raise AssertionError(args.command)
+    return command(args, session, services, out, now)
+
+
+def _list(args: argparse.Namespace, session: Session, services: Services, out: TextIO, now: datetime) -> int:
+    """list, export-csv."""
+    found = list_orders(session, region=args.region, district=args.district, stage_id=args.stage,
+                        manager=args.manager, open_only=args.open, limit=args.limit)
+    if args.command == "list":
+        for order in found:
             print(_row(order), file=out)
-        return 0
-    raise AssertionError(command)
+        print(f"共 {len(found)} 条", file=out)
+    else:
+        _export(found, args.out, args.reveal, out)
+    return 0
+
+
+def _show(args: argparse.Namespace, session: Session, services: Services, out: TextIO, now: datetime) -> int:
+    found_order = get_order(session, args.number)
+    if found_order is None:
+        raise OrderNotFound(f"找不到工单 {args.number}")
+    print(status_text(services.kb, found_order, now), file=out)
+    print("全部记录（工作人员可见，含内部备注）：", file=out)
+    for line in staff_history_lines(found_order):
+        print(line, file=out)
+    if args.reveal:
+        print(f"明文：{found_order.contact_name} {found_order.phone} {found_order.address}", file=out)
+        add_note(session, found_order.number, "工作人员查看了明文联系方式", actor=args.actor, now=now)
+    return 0
+
+
+def _advance(args: argparse.Namespace, session: Session, services: Services, out: TextIO, now: datetime) -> int:
+    order = advance_order(session, args.number, to_stage=args.to_stage, note=args.note, actor=args.actor, now=now)
+    notified = notify_stage_change(session, order.number, now) is not None
+    print(f"{order.display_number} → {stage(order.stage).name}" + ("（已通知客户）" if notified else ""), file=out)
+    return 0
+
+
+def _reassign(args: argparse.Namespace, session: Session, services: Services, out: TextIO, now: datetime) -> int:
+    order = reassign_order(session, args.number, args.manager, actor=args.actor, now=now, note=args.note)
+    print(f"{order.display_number} → {order.manager.name if order.manager else '无'}", file=out)
+    return 0
+
+
+def _note(args: argparse.Namespace, session: Session, services: Services, out: TextIO, now: datetime) -> int:
+    add_note(session, args.number, args.text, actor=args.actor, now=now)
+    print("已记录（内部备注，客户不可见）", file=out)
+    return 0
+
+
+def _message(args: argparse.Namespace, session: Session, services: Services, out: TextIO, now: datetime) -> int:
+    order = add_customer_message(session, args.number, args.text, actor=args.actor, now=now)
+    notified = notify_message(session, order.number, args.text, now) is not None
+    print("已记录（客户可见）" + ("，已推送给客户" if notified else ""), file=out)
+    return 0
+
+
+def _reschedule(args: argparse.Namespace, session: Session, services: Services, out: TextIO, now: datetime) -> int:
+    parsed = parse_visit(args.when, now)
+    if parsed.value is None:
+        raise CliError(parsed.error or "没听懂上门时间")
+    visit = parsed.value
+    order = reschedule_visit(session, args.number, visit.day, visit.period, visit.at, actor=args.actor, now=now,
+                             note=args.note)
+    notified = notify_visit_change(session, order.number, now) is not None
+    print(f"{order.display_number} 上门时间 → {order.visit}" + ("（已通知客户）" if notified else ""), file=out)
+    return 0
+
+
+def _cancel(args: argparse.Namespace, session: Session, services: Services, out: TextIO, now: datetime) -> int:
+    order = cancel_order(session, args.number, actor=args.actor, now=now, note=args.note)
+    notified = notify_stage_change(session, order.number, now) is not None
+    print(f"{order.display_number} → 已取消" + ("（已通知客户）" if notified else ""), file=out)
+    return 0
+
+
+def _managers(args: argparse.Namespace, session: Session, services: Services, out: TextIO, now: datetime) -> int:
+    for manager in list_managers(session, args.region):
+        print(f"{manager.id}\t{manager.region}\t{manager.district or '（全市）'}\t{manager.name}", file=out)
+    return 0
+
+
+def _stages(args: argparse.Namespace, session: Session, services: Services, out: TextIO, now: datetime) -> int:
+    for item in STAGES:
+        print(f"{item.id}\t{item.name}\t{item.customer_text}", file=out)
+    return 0
+
+
+def _demo(args: argparse.Namespace, session: Session, services: Services, out: TextIO, now: datetime) -> int:
+    managers, made = load_demo(session, services.kb, now, args.orders)
+    print(f"新增客户经理 {managers} 名，示例工单 {len(made)} 条", file=out)
+    for order in made:
+        print(_row(order), file=out)
+    return 0
+
+
+Command = Callable[[argparse.Namespace, Session, Services, TextIO, datetime], int]
+COMMANDS: dict[str, Command] = {
+    "list": _list, "export-csv": _list, "show": _show, "advance": _advance, "reassign": _reassign, "note": _note,
+    "message": _message, "reschedule": _reschedule, "cancel": _cancel, "managers": _managers, "stages": _stages,
+    "demo": _demo,
+}
 
 
 def _row(order: OrderView) -> str:
@@ -239,24 +274,10 @@ def _row(order: OrderView) -> str:
 
 def _export(found: list[OrderView], path: Path | None, reveal: bool, out: TextIO) -> None:
     if path is None:
-        _write_csv(found, reveal, out)
+        write_csv(found, reveal, out)
         return
     try:
         with path.open("w", newline="", encoding="utf-8-sig") as handle:
-            _write_csv(found, reveal, handle)
+            write_csv(found, reveal, handle)
     except OSError as exc:
         raise CliError(f"无法写入 {path}：{exc.strerror or exc}") from exc
-
-
-def _write_csv(found: list[OrderView], reveal: bool, handle: TextIO) -> None:
-    writer = csv.writer(handle)
-    writer.writerow(CSV_FIELDS)
-    for order in found:
-        writer.writerow((
-            numbers.display(order.number), order.region, order.district or "", order.business, order.stage,
-            shown_seconds(order.stage_since), order.manager.name if order.manager else "",
-            order.contact_name if reveal else order.masked_name, order.phone if reveal else order.masked_phone,
-            order.address if reveal else order.masked_address,
-            order.visit_date.isoformat() if order.visit_date else "", order.visit_period or "",
-            order.channel, shown_seconds(order.created_at),
-        ))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.livechat.models import OutboxMessage
-from bot.livechat.store import queue_for_customer
+from bot.livechat.outbox import queue_for_customer
 from bot.orders import numbers
 from bot.orders.models import WorkOrder
 from bot.orders.stages import stage

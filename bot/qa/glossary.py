@@ -20,8 +20,9 @@ def unquoted(text: str) -> str:
 
 
 def quoted_terms(clauses: list[Clause]) -> list[str]:
-    """The terms the documents put in quotes, longest first."""
-    terms = {t for clause in clauses for t in re.findall(r"“([^”]{2,16})”", clause.text)}
+    """The terms the documents put in quotes, longest first, then in the order the documents first use them
+    (the same every run: a set's order changes with the process's hash seed)."""
+    terms = dict.fromkeys(t for clause in clauses for t in re.findall(r"“([^”]{2,16})”", clause.text))
     return sorted(terms, key=len, reverse=True)
 
 

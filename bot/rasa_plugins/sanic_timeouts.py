@@ -26,6 +26,7 @@ their body themselves, would be held to the same deadline; Rasa's routes do not 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from time import monotonic
 from typing import Any
 
@@ -61,6 +62,13 @@ def install() -> None:
         _installed = True
         return
     received = HttpProtocol.data_received
+    HttpProtocol.data_received = _data_received(received, Stage)  # type: ignore[method-assign, assignment]
+    HttpProtocol.check_timeouts = _check_timeouts(Stage, RequestTimeout, ServiceUnavailable)  # type: ignore[method-assign]
+    _installed = True
+
+
+def _data_received(received: Callable[[Any, bytes], None], Stage: Any) -> Callable[[Any, bytes], None]:
+    """Sanic's data_received, keeping a request's start time while the request arrives."""
 
     def data_received(self: Any, data: bytes) -> None:
         arriving = _reading(getattr(self, "_http", None), Stage)
@@ -68,6 +76,13 @@ def install() -> None:
         received(self, data)
         if arriving:
             self._time = began  # a request's deadline runs from its first byte, not from its latest one
+
+    return data_received
+
+
+def _check_timeouts(Stage: Any, RequestTimeout: type[Exception],  # (Sanic's names)
+                    ServiceUnavailable: type[Exception]) -> Callable[[Any], None]:
+    """Sanic's check_timeouts with the deadline for a request's headers and body (the module's docstring)."""
 
     def check_timeouts(self: Any) -> None:
         """Sanic 21.12's check_timeouts, with the body's deadline and a finer interval."""
@@ -97,9 +112,7 @@ def install() -> None:
         except Exception:
             logger.exception("protocol.check_timeouts")
 
-    HttpProtocol.data_received = data_received  # type: ignore[method-assign]
-    HttpProtocol.check_timeouts = check_timeouts  # type: ignore[method-assign]
-    _installed = True
+    return check_timeouts
 
 
 def installed() -> bool:

@@ -12,14 +12,8 @@ from booking_sim import Sim
 from sqlalchemy import select
 
 import actions.status as status
-from actions.changes import (
-    ActionApplyOrderChange,
-    ActionAskChangeConfirmed,
-    ActionAskChangeOrder,
-    ActionAskChangeSuffix,
-    ActionNothingToCancel,
-    ValidateOrderChangeForm,
-)
+from actions.change_questions import ActionAskChangeConfirmed, ActionAskChangeOrder, ActionAskChangeSuffix
+from actions.changes import ActionApplyOrderChange, ActionNothingToCancel, ValidateOrderChangeForm
 from bot.livechat.models import OutboxMessage
 from bot.orders import advance_order, create_booking, get_order, numbers, seed_demo_managers
 from bot.orders.store import conversation_key

@@ -199,7 +199,7 @@ def test_the_rest_webhook_answers_429_with_retry_after_past_the_clients_rate(mon
 def test_rasa_refuses_request_bodies_over_its_limit(monkeypatch):
     from boundary_helpers import fetch
 
-    from bot.channels.wechat import MAX_BODY_BYTES  # noqa: F401  (the WeChat webhook's own, smaller limit)
+    from bot.channels.wechat_webhook import MAX_BODY_BYTES  # noqa: F401  (the WeChat webhook's own, smaller limit)
 
     def post_sizes(port: int) -> list[int]:
         statuses = []

@@ -71,7 +71,8 @@ def test_slow_connections_are_closed_without_a_traceback(caplog):
 
 
 def test_a_signed_query_with_timestamp_and_nonce_swapped_is_a_replay():
-    from bot.channels.wechat import Nonces, WeChatInput
+    from bot.channels.wechat import WeChatInput
+    from bot.channels.wechat_state import Nonces
     from bot.livechat.store import Routed
 
     nonces = Nonces(clock=lambda: 0.0)

@@ -52,7 +52,7 @@ def test_the_page_gets_its_session_id_from_the_server_and_a_chosen_one_is_refuse
 
 def test_a_wechat_openid_is_not_a_web_chat_session_and_reads_nothing_of_that_customer(tmp_path):
     from bot.livechat.models import DeliveryTarget
-    from bot.livechat.store import queue_for_customer, remember_target
+    from bot.livechat.outbox import queue_for_customer, remember_target
 
     async def body(client, context, rasa):
         with context.session() as session:
@@ -142,8 +142,8 @@ def test_the_wechat_live_chat_keys_its_conversation_in_the_wechat_namespace(tmp_
 
 def test_a_delivery_target_changes_only_inside_its_own_channel(tmp_path):
     from bot.livechat.models import DeliveryTarget
+    from bot.livechat.outbox import queue_for_customer, remember_target
     from bot.livechat.push import claim_wechat_messages
-    from bot.livechat.store import queue_for_customer, remember_target
     from bot.store.engine import make_engine, session_factory
     from bot.store.schema import upgrade
 

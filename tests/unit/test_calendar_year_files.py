@@ -14,16 +14,8 @@ from pathlib import Path
 import pytest
 
 import bot.calendar as calendar
-from bot.calendar import (
-    Arrangements,
-    CalendarError,
-    add_working_days,
-    day_info,
-    is_covered,
-    load_arrangements,
-    use_arrangements,
-    working_days_between,
-)
+from bot.calendar import add_working_days, day_info, is_covered, use_arrangements, working_days_between
+from bot.calendar_files import Arrangements, CalendarError, load_arrangements
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -23,7 +23,8 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.knowledge.service import KnowledgeBase
 from bot.nlu.dictionary import domain_words
-from bot.nlu.entities import EntityMatcher, KnowledgeEntityExtractor, values
+from bot.nlu.entities import KnowledgeEntityExtractor
+from bot.nlu.entity_matcher import EntityMatcher, values
 from bot.nlu.tokenizer import BlankFreeJiebaTokenizer
 from bot.reading.quantities import fold, format_amount, parse_number
 from tests.conftest import KNOWLEDGE

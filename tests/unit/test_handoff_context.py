@@ -12,7 +12,7 @@ from bot.booking.sealed import fernet, seal
 from bot.booking.visit import Visit
 from bot.feedback.models import AuditEntry
 from bot.feedback.store import record_exchange
-from bot.livechat import store
+from bot.livechat import outbox, store
 from bot.livechat.callbacks import CallbackView, list_callbacks, parse_callback_time, preferred_text, save_callback
 from bot.livechat.models import CallbackRequest, OutboxMessage
 from bot.livechat.push import Pending, set_aside
@@ -61,7 +61,7 @@ def queued(session, conversation: str) -> int:
 
 
 def notices(session, conversation: str) -> list[str]:
-    return [m.text for m in store.outbox_after(session, conversation, 0) if m.kind == "system"]
+    return [m.text for m in outbox.outbox_after(session, conversation, 0) if m.kind == "system"]
 
 
 def test_waiting_customers_are_told_their_new_place_once_when_the_queue_moves(session):
@@ -236,10 +236,10 @@ def test_set_aside_wechat_messages_are_listed_with_their_reason_and_masked(tmp_p
     async def body(h: Harness) -> None:
         await h.logged_in()
         with h.session() as session:
-            store.remember_target(session, "wx", "wechat", "openid-wx", NOW)
-            aside = store.queue_for_customer(session, "wx", "您的电话13912345678已登记", NOW, kind="agent")
-            retry = store.queue_for_customer(session, "wx2", "稍后再试的消息", NOW, kind="notice")
-            store.remember_target(session, "wx2", "wechat", "openid-wx2", NOW)
+            outbox.remember_target(session, "wx", "wechat", "openid-wx", NOW)
+            aside = outbox.queue_for_customer(session, "wx", "您的电话13912345678已登记", NOW, kind="agent")
+            retry = outbox.queue_for_customer(session, "wx2", "稍后再试的消息", NOW, kind="notice")
+            outbox.remember_target(session, "wx2", "wechat", "openid-wx2", NOW)
             set_aside(session, Pending(aside.id, "wx", "openid-wx", aside.text, 1), NOW,
                       "客户超过48小时未与公众号互动，微信不允许再推送（45015）", whole_recipient=True)
             row = session.get(OutboxMessage, retry.id)

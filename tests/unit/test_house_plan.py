@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The core: knowledge, reading a message, answering, forms, orders, calendar, store, text helpers.
 CORE = ("bot/knowledge", "bot/reading", "bot/qa", "bot/booking", "bot/orders", "bot/feedback", "bot/livechat",
-        "bot/accounts", "bot/store", "bot/text.py", "bot/calendar.py", "bot/phones.py", "bot/masking.py",
-        "bot/identifiers.py", "bot/untrusted.py", "bot/secretfile.py")
+        "bot/accounts", "bot/store", "bot/text.py", "bot/calendar.py", "bot/calendar_files.py", "bot/phones.py",
+        "bot/masking.py", "bot/identifiers.py", "bot/untrusted.py", "bot/secretfile.py")
 FRAMEWORKS = ("rasa", "rasa_sdk", "aiohttp", "sanic")
 ADAPTERS = ("bot.web", "bot.rasa_plugins", "bot.channels", "bot.nlu", "bot.services", "actions")
 # Command lines are entry points (they build the services); the store owns every table's metadata, the WeChat

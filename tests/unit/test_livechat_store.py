@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.livechat import store
+from bot.livechat import outbox, store
 from bot.livechat.models import OutboxMessage
 from bot.livechat.push import push_once
 from bot.orders.notify import notify_stage_change
@@ -54,7 +54,7 @@ def test_only_the_agent_who_took_it_replies_and_hands_back(session):
     store.hand_back(session, handoff, "li", NOW)
     assert store.open_handoff(session, "c1") is None
     assert store.customer_message(session, "c1", "还在吗", NOW).held is False
-    texts = [m.text for m in store.outbox_after(session, "c1", 0)]
+    texts = [m.text for m in outbox.outbox_after(session, "c1", 0)]
     assert texts[1] == "您好" and "转回智能助手" in texts[-1]
 
 
@@ -84,10 +84,10 @@ def test_wechat_outbox_is_pushed_once_and_failures_are_retried(session, engine):
     from bot.store.engine import session_factory
 
     factory = session_factory(engine)
-    store.remember_target(session, "wx", "wechat", "openid-1", NOW)
-    store.remember_target(session, "web", "web", "", NOW)
-    store.queue_for_customer(session, "wx", "进度通知", NOW)
-    store.queue_for_customer(session, "web", "网页消息", NOW)
+    outbox.remember_target(session, "wx", "wechat", "openid-1", NOW)
+    outbox.remember_target(session, "web", "web", "", NOW)
+    outbox.queue_for_customer(session, "wx", "进度通知", NOW)
+    outbox.queue_for_customer(session, "web", "网页消息", NOW)
     sent: list[tuple[str, str]] = []
     failing = {"on": True}
 
@@ -119,9 +119,9 @@ def test_two_first_messages_of_one_conversation_at_once_both_succeed(engine, ses
     from bot.livechat.models import DeliveryTarget
 
     with Session(engine) as other:
-        store.remember_target(other, "race", "web", "", NOW)
+        outbox.remember_target(other, "race", "web", "", NOW)
     original_get = session.get
     session.get = lambda model, key, *a, **k: None if model is DeliveryTarget else original_get(model, key, *a, **k)
-    store.remember_target(session, "race", "web", "", NOW)  # no IntegrityError
+    outbox.remember_target(session, "race", "web", "", NOW)  # no IntegrityError
     session.get = original_get
-    assert store.target_of(session, "race").channel == "web"
+    assert outbox.target_of(session, "race").channel == "web"

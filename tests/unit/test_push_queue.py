@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.wechat_api import WeChatApiError
-from bot.livechat import push, store
+from bot.livechat import outbox, push, store
 from bot.livechat.models import OutboxMessage
 from bot.livechat.push import MAX_ATTEMPTS, backoff, claim_wechat_messages, push_once
 from bot.store.engine import session_factory
@@ -61,12 +61,12 @@ def db(engine):
 
 
 def customer(session, conversation: str, openid: str) -> str:
-    store.remember_target(session, conversation, "wechat", openid, NOW)
+    outbox.remember_target(session, conversation, "wechat", openid, NOW)
     return conversation
 
 
 def queue(session, conversation: str, text: str) -> int:
-    return store.queue_for_customer(session, conversation, text, NOW).id
+    return outbox.queue_for_customer(session, conversation, text, NOW).id
 
 
 def rows(factory) -> list[OutboxMessage]:
@@ -250,7 +250,7 @@ def test_an_agent_chatting_with_the_customer_is_told_why_a_reply_did_not_arrive(
 def test_web_chat_messages_are_never_pushed(db):
     factory, run_db = db
     with factory() as session:
-        store.remember_target(session, "web", "web", "", NOW)
+        outbox.remember_target(session, "web", "web", "", NOW)
         queue(session, "web", "网页消息")
     api = FakeWeChat()
     assert run(run_db, api, Clock()) == 0 and api.calls == 0

@@ -21,18 +21,12 @@ from sanic import Sanic
 from sqlalchemy import select
 from test_wechat_api import FakeWeChatApi, fake_api, free_socket
 
-from bot.channels.wechat import (
-    CHOICE_HEADER,
-    ERROR_REPLY,
-    MAX_TIMESTAMP_SKEW,
-    TRUNCATED_NOTE,
-    UNSUPPORTED_REPLY,
-    Choices,
-    InFlight,
-    WeChatInput,
-)
+from bot.channels.wechat import WeChatInput
 from bot.channels.wechat_api import TEXT_LIMIT_BYTES, utf8_len
 from bot.channels.wechat_crypto import WeChatCipher, signature
+from bot.channels.wechat_output import CHOICE_HEADER
+from bot.channels.wechat_state import MAX_TIMESTAMP_SKEW, Choices, InFlight
+from bot.channels.wechat_webhook import ERROR_REPLY, TRUNCATED_NOTE, UNSUPPORTED_REPLY
 from bot.channels.wechat_xml import encrypted_field, parse_fields
 from bot.feedback.models import Exchange
 from bot.livechat.models import DeliveryTarget, Handoff

@@ -14,8 +14,9 @@ import pytest
 from sanic import Sanic
 from test_wechat_channel import OPENID, TOKEN, FakeAssistant, Server, make_channel, reply_content, run, text_xml
 
-from bot.channels.wechat import Choices, unix_time
 from bot.channels.wechat_crypto import check_signature, signature
+from bot.channels.wechat_state import Choices
+from bot.channels.wechat_webhook import unix_time
 
 LONG = "9" * 5000
 

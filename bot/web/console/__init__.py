@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.accounts.models import ConsoleUser, LoginFailure  # noqa: F401  (registers the console tables)
-from bot.web.console import callbacks, dashboard, export, feedback, handoffs, login, lookup, orders
+from bot.web.console import callbacks, dashboard, export, feedback, handoffs, login, lookup, order_actions, orders
 from bot.web.console.state import CONSOLE_KEY, Console, console_lifetime
 
 __all__ = ["add_console_routes"]
@@ -33,12 +33,12 @@ def add_console_routes(app: web.Application) -> None:
     add.add_post("/agent/orders/export.xlsx", export.export_xlsx)
     add.add_get("/agent/orders/{number}", orders.order_page)
     add.add_post("/agent/orders/{number}/reveal", orders.reveal)
-    add.add_post("/agent/orders/{number}/advance", orders.advance)
-    add.add_post("/agent/orders/{number}/reassign", orders.reassign)
-    add.add_post("/agent/orders/{number}/note", orders.note)
-    add.add_post("/agent/orders/{number}/message", orders.message)
-    add.add_post("/agent/orders/{number}/visit", orders.reschedule)
-    add.add_post("/agent/orders/{number}/cancel", orders.cancel)
+    add.add_post("/agent/orders/{number}/advance", order_actions.advance)
+    add.add_post("/agent/orders/{number}/reassign", order_actions.reassign)
+    add.add_post("/agent/orders/{number}/note", order_actions.note)
+    add.add_post("/agent/orders/{number}/message", order_actions.message)
+    add.add_post("/agent/orders/{number}/visit", order_actions.reschedule)
+    add.add_post("/agent/orders/{number}/cancel", order_actions.cancel)
     add.add_get("/agent/handoffs", handoffs.queue_page)
     add.add_get("/agent/handoffs/{id}", handoffs.handoff_page)
     add.add_post("/agent/handoffs/{id}/take", handoffs.take)

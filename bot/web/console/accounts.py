@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.accounts.models import ConsoleUser, LoginFailure, RevokedSession
 from bot.feedback.models import AuditEntry
@@ -129,6 +130,19 @@ def _known_address(session: Session, name: str, address: str, now: datetime) -> 
     return any(client_bucket(detail or "") == address for detail in session.execute(query).scalars())
 
 
+def _failures(session: Session, since: datetime, *which: ColumnElement[bool]) -> int:
+    """Login failures since `since` matching `which` (this name from this address, this address, this name)."""
+    query = select(func.count()).select_from(LoginFailure).where(*which, LoginFailure.at >= since)
+    return int(session.execute(query).scalar_one())
+
+
+def _record_failure(session: Session, key: str, address: str, now: datetime, since: datetime) -> None:
+    """Count one more failure (and forget those older than the window)."""
+    session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+    session.add(LoginFailure(at=now, username=key, address=address))
+    session.commit()
+
+
 def attempt_login(session: Session, name: str, password: str, address: str, now: datetime) -> LoginOutcome:
     """Check a login; `address` is the client's (an IPv6 client's /64: bot/limits.py `client_bucket`).
 
@@ -142,17 +156,11 @@ def attempt_login(session: Session, name: str, password: str, address: str, now:
     answered the same way (no answer says which names exist)."""
     since = now - LOGIN_WINDOW
     key = name[:64]
-    for_name = select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.username == key, LoginFailure.address == address, LoginFailure.at >= since)
-    for_address = select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.address == address, LoginFailure.at >= since)
-    for_account = select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.username == key, LoginFailure.at >= since)
-    name_failures = session.execute(for_name).scalar_one()
-    address_failures = session.execute(for_address).scalar_one()
+    name_failures = _failures(session, since, LoginFailure.username == key, LoginFailure.address == address)
+    address_failures = _failures(session, since, LoginFailure.address == address)
     if name_failures >= LOGIN_MAX_FAILURES or address_failures >= LOGIN_MAX_FAILURES_PER_ADDRESS:
         return LoginOutcome(None, limited=True)
-    account_failures = session.execute(for_account).scalar_one()
+    account_failures = _failures(session, since, LoginFailure.username == key)
     known = account_failures >= LOGIN_MAX_FAILURES_PER_ACCOUNT and _known_address(session, key, address, now)
     if account_failures >= LOGIN_MAX_FAILURES_PER_ACCOUNT and not known:
         return LoginOutcome(None, limited=True)
@@ -163,9 +171,7 @@ def attempt_login(session: Session, name: str, password: str, address: str, now:
         session.execute(delete(LoginFailure).where(LoginFailure.username == key, LoginFailure.address == address))
         session.commit()
         return LoginOutcome(user.name, version=fingerprint(user.password_hash))
-    session.execute(delete(LoginFailure).where(LoginFailure.at < since))
-    session.add(LoginFailure(at=now, username=key, address=address))
-    session.commit()
+    _record_failure(session, key, address, now, since)
     # the same for a name that does not exist: the count tells nothing about which names do
     remaining = min(LOGIN_MAX_FAILURES - name_failures - 1, LOGIN_MAX_FAILURES_PER_ADDRESS - address_failures - 1)
     if not known:
