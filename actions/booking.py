@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.conversation import fresh_user_message, remember_order
 from actions.identity import agent_mode
 from bot.booking.business import BUSINESS_TYPES
 from bot.booking.form import FIELDS, LABELS, MAX_FAILURES, acknowledgement, field_name, next_field, slot_name
@@ -27,26 +28,11 @@ from bot.services import current
 
 logger = logging.getLogger(__name__)
 REQUESTED = "requested_slot"
-FORM = "booking_form"
+
 STATE_SLOTS = ("booking_editing", "booking_failures")
 SEALED = ("phone", "address")  # kept encrypted in slots: tracker events never hold them in clear
-FORM_ACTIONS = {None, "action_listen", FORM, "validate_booking_form", "status_form", "validate_status_form",
-                "order_change_form", "validate_order_change_form"}
-KNOWN_ORDERS = "known_orders"  # the orders booked or looked up in this conversation (numbers only: no PII)
-MAX_KNOWN = 5
 AFTER_BOOKING = [{"title": "查进度", "payload": "/check_status"},
                  {"title": "改约上门时间", "payload": "/reschedule_visit"}]
-
-
-def known_orders(tracker: Tracker) -> list[str]:
-    value = tracker.get_slot(KNOWN_ORDERS)
-    return [str(number) for number in value if number] if isinstance(value, list) else []
-
-
-def remember_order(tracker: Tracker, number: str) -> list[EventType]:
-    """Add an order to the ones this conversation knows (the latest last; the phone suffix is still asked for)."""
-    known = [n for n in known_orders(tracker) if n != number] + [number]
-    return [SlotSet(KNOWN_ORDERS, known[-MAX_KNOWN:])]
 
 
 def booking_fields(tracker: Tracker) -> dict[str, Any]:
@@ -64,16 +50,6 @@ def slot_events(updates: dict[str, Any]) -> list[EventType]:
 def reset_events() -> list[EventType]:
     """Forget everything the form collected (the order store keeps what the business needs)."""
     return [SlotSet(slot_name(field), None) for field in FIELDS] + [SlotSet(s, None) for s in STATE_SLOTS]
-
-
-def fresh_user_message(tracker: Tracker) -> bool:
-    """False when the form resumes after another action answered the latest message (e.g. a KB question)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return True
-        if event.get("event") == "action" and event.get("name") not in FORM_ACTIONS:
-            return False
-    return True
 
 
 def request_id(tracker: Tracker) -> str:
@@ -220,6 +196,9 @@ class ActionConfirmBooking(Action):
             dispatcher.utter_message(response="utter_booking_store_failed")
             return [SlotSet("booking_confirmed", None)]
         logger.info("booking %s %s", result.order.number, "created" if result.created else "already existed")
+        if not result.shown:  # another conversation's order: its number is not this conversation's to know
+            dispatcher.utter_message(text=result.text)
+            return reset_events()
         dispatcher.utter_message(text=result.text, buttons=AFTER_BOOKING)
         return reset_events() + [SlotSet("booking_order", result.order.number)] + remember_order(
             tracker, result.order.number)

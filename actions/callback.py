@@ -16,8 +16,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.livechat import summary_of
-from actions.qa import context_from
+from actions.conversation import context_from, summary_of
 from bot.booking.phone import find_phone, parse_phone
 from bot.booking.sealed import seal, unseal
 from bot.booking.visit import Visit

@@ -8,8 +8,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking import known_orders
-from actions.changes import CONFIRM_BUTTONS, FAILURES, SLOTS, WHAT, change_kind
+from actions.change_slots import CONFIRM_BUTTONS, FAILURES, SLOTS, WHAT, change_kind
+from actions.conversation import known_orders
 from bot.orders import numbers
 
 

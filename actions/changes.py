@@ -20,9 +20,10 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.booking import fresh_user_message, known_orders, remember_order
+from actions.change_slots import FAILURES, KIND, SLOTS, VERIFIED, WHAT, change_kind
+from actions.conversation import fresh_user_message, known_orders, remember_order
 from actions.identity import agent_mode, is_verified, verified_mark
-from actions.status import refused, verify
+from actions.lookups import refused, verify
 from bot.booking.changes import KINDS, interpret_change
 from bot.booking.interpret import is_interruption
 from bot.booking.visit import Visit
@@ -37,21 +38,9 @@ from bot.services import current
 logger = logging.getLogger(__name__)
 FORM = "order_change_form"
 REQUESTED = "requested_slot"
-SLOTS = {"order": "change_order", "suffix": "change_suffix", "visit": "change_visit", "confirmed": "change_confirmed"}
-KIND, VERIFIED, FAILURES = "change_kind", "change_verified", "change_failures"
 MAX_FAILURES = 3
 STOP = frozenset({"cancel"})  # "算了", "不改了": leave the form, nothing changes
-CONFIRM_BUTTONS = [{"title": "确认取消", "payload": "/affirm"}, {"title": "不取消了", "payload": "/deny"}]
-WHAT = {"reschedule": "改约上门时间", "cancel": "取消工单"}
 Changed = tuple[OrderView, str, list[dict[str, str]]]  # the order changed, the reply and its buttons
-
-
-def change_kind(tracker: Tracker) -> str:
-    kind = tracker.get_slot(KIND)
-    if kind in WHAT:
-        return str(kind)
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    return KINDS.get(str(intent), "reschedule")
 
 
 def next_change_slot(kind: str, values: dict[str, object], verified: bool, customer: bool) -> str | None:

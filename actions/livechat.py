@@ -9,10 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.qa import context_from
+from actions.conversation import context_from, summary_of
 from bot.livechat.callbacks import SERVICE_HOURS, open_callback, preferred_text
 from bot.livechat.store import HandoffRequest, clock, queue_acknowledgement, request_handoff
-from bot.livechat.summary import handoff_summary, read_turns
 from bot.orders.store import conversation_key
 from bot.qa.context import Context
 from bot.services import current
@@ -22,15 +21,6 @@ LIVE_CHANNELS = ("web", "wechat")  # channels that can carry an agent's messages
 CALLBACK_BUTTON = {"title": "留电话等回电", "payload": "/request_callback"}
 CHANGE_CALLBACK_BUTTON = {"title": "修改回电信息", "payload": "/request_callback"}
 CALLBACK_OFFER = f"您也可以留下手机号和希望回电的时间，客服会在服务时间（{SERVICE_HOURS}）给您回电。"
-
-
-def summary_of(tracker: Tracker, context: Context) -> str:
-    """The masked summary of the conversation for an agent: place, customer type, the customer's own questions
-    (not their answers to the booking's prompts), what they were unhappy about, the order."""
-    questions, complaints = read_turns(tracker.events)
-    order = tracker.get_slot("booking_order") or tracker.get_slot("status_order")
-    return handoff_summary(current().kb, region=context.region, district=context.district, category=context.category,
-                           questions=questions, complaints=complaints, order_number=order)
 
 
 class ActionHandoff(Action):

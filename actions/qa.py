@@ -9,29 +9,20 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.conversation import CONTEXT_SLOTS, context_from
 from actions.gaps import note_gap
-from actions.identity import AGENT_MODE_DENIED, agent_mode, is_staff
+from actions.identity import AGENT_MODE_DENIED, is_staff
 from bot.metrics import answer_timer, record_turn
 from bot.qa.context import Context
 from bot.services import current
 
 HANDOFF_BUTTON = {"title": "转人工", "payload": "/human_handoff"}
-CONTEXT_SLOTS = ("region", "district", "topic", "category", "area", "capacity", "pending", "step")
 INTENT_TOPICS = {
     "ask_materials": "materials", "ask_steps": "steps", "ask_time_limit": "time_limit",
     "ask_cost": "investment", "ask_capacity": "capacity", "ask_approval": "approval",
     "ask_reliability": "reliability", "ask_live_work": "live_work", "ask_channels": "channels",
     "ask_definition": "definition", "ask_warning": "warning",
 }
-
-
-def context_from(tracker: Tracker) -> Context:
-    values = {name: tracker.get_slot(name) for name in CONTEXT_SLOTS}
-    if not values["region"] and tracker.get_slot("booking_region"):
-        # a question asked in the middle of a booking is about the place being booked
-        values["region"] = tracker.get_slot("booking_region")
-        values["district"] = tracker.get_slot("booking_district")
-    return Context(**values, agent_mode=agent_mode(tracker))
 
 
 def slot_events(before: Context, after: Context) -> list[EventType]:

@@ -17,16 +17,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.booking import fresh_user_message, known_orders, remember_order
-from actions.identity import agent_mode, is_verified, lookup_client, message_identity, verified_mark
+from actions.conversation import fresh_user_message, known_orders, remember_order
+from actions.identity import agent_mode, is_verified, verified_mark
+from actions.lookups import refused, verify
 from bot.booking.business import BY_ID as BUSINESS
 from bot.booking.interpret import is_interruption
 from bot.booking.status import interpret_status
-from bot.metrics import record_status_lookup
 from bot.orders import numbers
-from bot.orders.lookup import LookupResult, Outcome, lookup_order
+from bot.orders.lookup import Outcome
 from bot.orders.report import status_text
-from bot.orders.store import BEFORE_VISIT, conversation_key, get_order
+from bot.orders.store import BEFORE_VISIT, get_order
 from bot.services import current
 
 logger = logging.getLogger(__name__)
@@ -58,36 +58,6 @@ def remembered(tracker: Tracker) -> str | None:
     """The one order this conversation knows, if it knows exactly one."""
     known = known_orders(tracker)
     return known[0] if len(known) == 1 else None
-
-
-def verify(tracker: Tracker, number: str, suffix: str | None) -> LookupResult | None:
-    """bot.orders.lookup_order for this message's sender (None: the store failed)."""
-    identity = message_identity(tracker)
-    agent = identity.staff and bool(tracker.get_slot("agent_mode"))
-    try:
-        with current().session() as session:
-            result = lookup_order(session, number, suffix, now=current().clock(), agent=agent,
-                                  conversation=conversation_key(tracker.sender_id),
-                                  client=lookup_client(identity), policy=current().lookup_policy)
-    except SQLAlchemyError:
-        logger.exception("status lookup failed")
-        record_status_lookup("error")
-        return None
-    record_status_lookup(result.outcome.value)
-    return result
-
-
-def refused(dispatcher: CollectingDispatcher, result: LookupResult | None) -> None:
-    """Say why a lookup found nothing (one answer for a wrong number and a wrong suffix)."""
-    if result is None:
-        dispatcher.utter_message(response="utter_status_store_failed")
-    elif result.outcome is Outcome.LOCKED:
-        dispatcher.utter_message(response="utter_status_locked",
-                                 minutes=int(current().lookup_policy.window.total_seconds() // 60))
-    elif result.outcome is Outcome.BAD_NUMBER:
-        dispatcher.utter_message(response="utter_status_bad_number")
-    else:
-        dispatcher.utter_message(response="utter_status_no_match")
 
 
 class ValidateStatusForm(FormValidationAction):

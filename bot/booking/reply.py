@@ -52,6 +52,12 @@ def _steps(kb: KnowledgeBase, region: str, category: str, on: datetime) -> list[
     return selection.select(facts, on=beijing_date(on))[:1]
 
 
+def already_booked(order: OrderView) -> str:
+    """A duplicate of an order booked in another conversation: nothing of the order but the masked phone."""
+    return (f"这笔预约（同一手机号、地址和业务）之前已经登记过了，不会重复建单。客户经理会按登记的手机号"
+            f"（{order.masked_phone}）与您联系。查询或修改预约，请使用登记时收到的工单号。")
+
+
 def confirmation(kb: KnowledgeBase, order: OrderView, created: bool, now: datetime) -> str:
     region = kb.region(order.region)
     doc = region.document.number

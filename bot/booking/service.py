@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.booking.business import BY_ID as BUSINESS
 from bot.booking.capacity import NOT_GIVEN
-from bot.booking.reply import confirmation
+from bot.booking.reply import already_booked, confirmation
 from bot.booking.visit import Visit
 from bot.knowledge.service import KnowledgeBase
 from bot.orders.deadlines import CLOCK_UNITS, dispatch_limit
@@ -29,6 +29,7 @@ class Confirmation:
     order: OrderView
     created: bool
     text: str
+    shown: bool = True  # False: a duplicate of another conversation's order, whose number and details stay hidden
 
 
 def draft_from(fields: dict[str, Any]) -> BookingDraft:
@@ -65,4 +66,8 @@ def confirm_booking(
     result = create_booking(session, draft, actor=actor, channel=channel, now=now, request_id=request_id,
                             conversation=conversation, dispatch_within=dispatch_window(kb, draft.region),
                             dedupe_window=dedupe_window)
-    return Confirmation(result.order, result.created, confirmation(kb, result.order, result.created, now))
+    if result.created or result.conversation == conversation or channel == "staff":
+        return Confirmation(result.order, result.created, confirmation(kb, result.order, result.created, now))
+    # The same phone, address and business booked from another conversation: whoever typed them here may not
+    # be that customer, and the order number is what lookups and changes check (red team round 3, R3-1).
+    return Confirmation(result.order, False, already_booked(result.order), shown=False)

@@ -79,8 +79,6 @@ def _no_record(_openid: str, _question: str, _answer: str) -> None:
     return None
 
 
-
-
 class WeChatInput(InputChannel):
     """Configuration of the channel; `blueprint()` builds the webhook that does the work."""
 
@@ -175,4 +173,3 @@ class WeChatInput(InputChannel):
         logger.info("wechat channel: %s mode, customer-service API %s, reply timeout %.1fs",
                     "safe" if self.cipher else "plain", "configured" if self.client else "not configured",
                     self.reply_timeout)
-

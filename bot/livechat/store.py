@@ -73,7 +73,6 @@ class Routed:
     handoff: str = "none"  # the open handoff's status when the message was held ("waiting" / "active")
 
 
-
 def agents_online(session: Session, now: datetime, window: timedelta = PRESENCE_WINDOW) -> int:
     query = select(func.count()).select_from(AgentPresence).where(AgentPresence.seen_at >= now - window)
     return int(session.execute(query).scalar_one())

@@ -50,6 +50,7 @@ BEFORE_VISIT = ("submitted", "dispatched")
 class BookingResult:
     order: OrderView
     created: bool
+    conversation: str | None = None  # the conversation that booked the order (an earlier one, for a duplicate)
 
 
 def dedupe_key(draft: BookingDraft) -> str:
@@ -80,14 +81,14 @@ def create_booking(
     for _ in range(_ATTEMPTS):
         existing = _existing(session, key, request_id, now - dedupe_window)
         if existing is not None:
-            return BookingResult(OrderView.of(existing), created=False)
+            return BookingResult(OrderView.of(existing), created=False, conversation=existing.conversation)
         row = _new_order(session, draft, key, bucket, actor, channel, now, request_id, conversation, dispatch_within)
         try:
             session.commit()
         except IntegrityError:
             session.rollback()
             continue
-        return BookingResult(OrderView.of(row), created=True)
+        return BookingResult(OrderView.of(row), created=True, conversation=conversation)
     raise RuntimeError("could not store the booking after several attempts")
 
 

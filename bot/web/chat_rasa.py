@@ -54,4 +54,3 @@ def chat_reply(message: dict[str, Any]) -> dict[str, Any]:
     buttons = [{"title": str(button.get("title", "")), "payload": str(button.get("payload", ""))}
                for button in message.get("buttons") or [] if isinstance(button, dict)]
     return {"id": None, "text": str(message["text"]), "buttons": buttons}
-

@@ -209,6 +209,23 @@ def test_confirming_twice_never_duplicates(database):
     assert len(orders(database)) == 1  # same phone, address and business within the window
 
 
+def test_a_duplicate_from_another_conversation_reveals_no_order(database):
+    """Red team round 3, R3-1: whoever types someone's phone, address and business in another conversation
+    learns nothing of their order (its number is what lookups and changes check) and gets none to follow."""
+    owner = start("登记零证预约：张三 13912345678 安阳市文峰区中华路1号 居民新装 明天上午")
+    answer(owner, "确认", "affirm")
+    [order] = orders(database)
+    assert order.number[:5] in owner.texts()[-1]  # the owner gets the number
+    stranger = Sim(active_loop="booking_form", sender="web:stranger")
+    answer(stranger, "登记零证预约：李四 13912345678 安阳市文峰区中华路1号 居民新装 后天上午", "request_booking")
+    answer(stranger, "确认", "affirm")
+    reply = stranger.texts()[-1]
+    assert "已经登记过了" in reply and "139****5678" in reply
+    assert order.number[:5] not in reply and "客户经理：" not in reply and "上门" not in reply
+    assert stranger.slots.get("booking_order") is None and not stranger.slots.get("known_orders")
+    assert len(orders(database)) == 1 and orders(database)[0].stage == order.stage
+
+
 def test_store_failure_says_try_again_and_keeps_the_answers(database, monkeypatch):
     def broken(*args, **kwargs):
         raise OperationalError("INSERT", {}, Exception("database is locked"))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from booking_sim import Sim
 
+import actions.lookups as lookups
 import actions.status as status
 from actions.status import ActionCancelStatus, ActionCheckStatus, ValidateStatusForm
 from bot.orders import advance_order, create_booking, numbers, seed_demo_managers
@@ -113,7 +114,7 @@ def test_staff_in_agent_mode_need_the_order_number_only(order_number):
 
 
 def test_the_conversation_that_booked_still_needs_the_suffix(order_number, monkeypatch):
-    monkeypatch.setattr(status, "conversation_key", lambda sender: "someone-else")
+    monkeypatch.setattr(lookups, "conversation_key", lambda sender: "someone-else")
     sim = lookup(f"查工单{order_number}", sender="someone-else")
     assert sim.slots["requested_slot"] == "status_suffix" and "当前阶段" not in sim.last_text()
 

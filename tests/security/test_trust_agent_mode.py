@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from trust_helpers import NOW, PHONE, identity_metadata, make_order
 
-import actions.status as status
+import actions.lookups as lookups
 from actions.booking import ActionConfirmBooking, ValidateBookingForm
 from actions.identity import agent_mode, is_staff
 from actions.qa import ActionAnswer, ActionSetAgentMode
@@ -140,7 +140,7 @@ def test_a_status_lookup_with_the_agent_mode_slot_still_needs_the_phone_suffix(o
 
 
 def test_the_conversation_that_booked_needs_the_phone_suffix_too(order_number, monkeypatch):
-    monkeypatch.setattr(status, "conversation_key", lambda sender: "someone-else")  # the booking's conversation
+    monkeypatch.setattr(lookups, "conversation_key", lambda sender: "someone-else")  # the booking's conversation
     sim = lookup(f"查工单{order_number}", Sim(sender="someone-else", active_loop="status_form"))
     assert sim.slots["requested_slot"] == "status_suffix"
     assert not any("当前阶段" in text for text in sim.texts())

@@ -114,3 +114,19 @@ def test_the_process_services_are_the_installed_ones_and_rebuilt_from_the_enviro
 def test_each_service_is_built_once(field):
     services = Services.from_settings(Settings.from_env({"BANDIAN_SECRET_KEY": "k"}))
     assert getattr(services, field) is getattr(services, field)
+
+
+HELPERS = ("identity", "conversation", "lookups", "change_slots", "gaps", "metrics", "readiness")
+
+
+def test_actions_import_helper_modules_not_each_other():
+    """actions/: thin Rasa adapters over the services; what several share lives in helper modules (no actions)."""
+    wrong = []
+    for path in sorted((ROOT / "actions").glob("*.py")):
+        for name in imports(path):
+            if name.startswith("actions.") and name.split(".")[1] not in HELPERS:
+                wrong.append(f"actions/{path.name} imports {name}")
+    helpers_with_actions = [name for name in HELPERS
+                            if "(Action" in (ROOT / "actions" / f"{name}.py").read_text(encoding="utf-8")
+                            or "(FormValidationAction" in (ROOT / "actions" / f"{name}.py").read_text(encoding="utf-8")]
+    assert wrong == [] and helpers_with_actions == []
