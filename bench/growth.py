@@ -183,6 +183,9 @@ def inprocess(kb_dir: Path, cases_file: Path, out: Path, profile: bool) -> None:
 
     every = cases["all"]
     groups = {name: [c for c in every if c["id"] in set(ids)] for name, ids in cases["groups"].items()}
+    places = {case["id"]: sorted({p.region.name + (f" {p.district}" if p.district else "")
+                                  for turn in case["turns"] for p in kb.places_in(turn)})
+              for case in groups.get("original", [])}  # what the reader takes each question to be about
     play(every)  # warm-up: caches filled as in a long-running action server
     timings: dict[str, list[float]] = {name: [] for name in groups}
     texts: dict[str, str] = {}
@@ -219,7 +222,7 @@ def inprocess(kb_dir: Path, cases_file: Path, out: Path, profile: bool) -> None:
                            "mean_us": round(sum(seconds) / len(seconds) * 1e6, 1),
                            "share_of_reply_time": round(sum(seconds) / max(sum(counted), 1e-9), 3)}
                     for name, seconds in sorted(query_times.items(), key=lambda item: -sum(item[1]))},
-        "texts": texts,
+        "texts": texts, "places": places,
     }
     if profile:
         profiler = cProfile.Profile()
@@ -583,14 +586,19 @@ def _inprocess_result(path: Path, originals: list[dict[str, Any]], retargeted: l
     """A worker's numbers, with its answers checked: cited documents, and the original questions' last
     replies compared with those of the first (smallest) size."""
     measured = json.loads(path.read_text(encoding="utf-8"))
-    texts = measured.pop("texts")
+    texts, places = measured.pop("texts"), measured.pop("places")
     originals_texts = {c["id"]: texts.get(c["id"], "") for c in originals}
     baseline = first.get("inprocess", {}).get("_texts", originals_texts)
-    measured["_texts"] = originals_texts
+    baseline_places = first.get("inprocess", {}).get("_places", places)
+    measured["_texts"], measured["_places"] = originals_texts, places
     measured["original_unchanged"] = sum(1 for case_id, text in originals_texts.items()
                                          if baseline.get(case_id) == text)
     measured["original_changed_ids"] = sorted(case_id for case_id, text in originals_texts.items()
                                               if baseline.get(case_id) != text)
+    # for each changed answer, the places the reader finds in the question that it did not find at the first size
+    measured["original_changed_places"] = {
+        case_id: sorted(set(places.get(case_id, [])) - set(baseline_places.get(case_id, [])))
+        for case_id in measured["original_changed_ids"]}
     measured["retargeted_cases"] = len(retargeted)
     measured["retargeted_citing"] = citing(texts, retargeted)
     measured["original_with_document"] = sum(1 for c in originals if c.get("document"))
@@ -624,6 +632,7 @@ def main(argv: list[str] | None = None) -> None:
     result = {"command": a.command, **measure(sorted(set(a.sizes)), a.passes, with_rest, a.keep)}
     for row in result["per_size"].values():
         row["inprocess"].pop("_texts", None)
+        row["inprocess"].pop("_places", None)
     write_result("growth", result)
     sizes = result["per_size"]
     first, last = sizes[str(min(a.sizes))], sizes[str(max(a.sizes))]

@@ -467,11 +467,15 @@ def growth_section(growth: dict[str, Any] | None) -> str:
              f"cores, shared with other work) when each step began, {' / '.join(map(str, sizes))} cities: {loads}; "
              f"at the end {growth['loadavg_end'][0]:.1f}. {growth['original_cases']} original cases "
              f"({', '.join(f'`{s}`' for s in growth['question_sets'])}); in-process {growth['passes']} timed passes "
-             "after a warm-up pass; over REST each case once, after a first question (which makes the action server "
-             "load its KB; timed above) and 5 warm-up turns.")
+             "after a warm-up pass" + ("; over REST each case once, after a first question (which makes the action "
+                                       "server load its KB; timed above) and 5 warm-up turns." if with_rest else "."))
     if changed:
-        text += (f" Original cases whose last reply at {large} cities differs from that at {small}: "
-                 + ", ".join(f"`{case}`" for case in changed) + ".")
+        new_places = _per(growth, large, "inprocess", "original_changed_places") or {}
+        text += (f"\n\nOriginal cases whose last reply at {large} cities differs from that at {small}, with the places "
+                 f"the reader finds in the question at {large} cities and not at {small} (none: the same places, "
+                 "another answer):\n\n" + "\n".join(
+                     f"- `{case}`: " + (", ".join(new_places[case]) if new_places.get(case) else "none")
+                     for case in changed))
     return text
 
 

@@ -4,8 +4,9 @@
 Rasa sends the token with every action call (endpoints: `action_endpoint: token: ${BANDIAN_ACTIONS_TOKEN}`;
 Rasa's EndpointConfig adds it as `?token=`), and the action server refuses every request without the right
 one (401 without a token, 403 with a wrong one; compared in constant time) - except the probes, /health
-and /readyz. The check is a Sanic request middleware that rasa_sdk's plug-in hook attaches
-(rasa_sdk_plugins/).
+and /readyz, which answer GET and HEAD and any other method with 405. The check is a Sanic request
+middleware that rasa_sdk's plug-in hook attaches (rasa_sdk_plugins/). Refused calls are logged at most once
+a minute per client, with a count of the ones in between (`RefusedCalls`).
 
 The token: BANDIAN_ACTIONS_TOKEN, else var/actions-token (created once, mode 0600). The scripts that start
 an action server and Rasa (scripts/run.sh, shell.sh, test.sh, bench.sh, run-prod.sh) export it to both.
@@ -30,9 +31,12 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import inspect
 import logging
 import os
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 TOKEN_FILE = PROJECT_ROOT / "var" / "actions-token"
 OPEN_PATHS = frozenset({"/health", "/readyz"})  # liveness (rasa_sdk) and readiness (actions/readiness.py)
+ALLOWED_ON_PROBES = "GET, HEAD"  # any other method there: 405
 DEFAULT_HOST = "127.0.0.1"
 
 
@@ -113,17 +118,67 @@ def attach(app: Any, settings: Settings | None = None) -> None:
         logger.info("action server on %s: calls from this machine need no token (BANDIAN_ACTIONS_TOKEN is not "
                     "set); a wrong token is refused", host)
 
+    refused = RefusedCalls()
+
     async def require_token(request: Any) -> Any:
+        if request.path in OPEN_PATHS:
+            return await _probe(request, refused)
         status = refusal(rules, request.path, request.args.get("token"), request.ip, request.host,
                          request.headers.get("origin"))
         if status is None:
             return None
-        logger.warning("action server: %s %s from %s refused (%s)", request.method, request.path, request.ip,
-                       "no token" if status == 401 else "wrong token")
+        refused.note(request.ip, f"{request.method} {request.path}", "no token" if status == 401 else "wrong token")
         error = "token required (?token=)" if status == 401 else "wrong token"
         return response.json({"error": error}, status=status)
 
     app.register_middleware(require_token, "request")
+
+
+async def _probe(request: Any, refused: RefusedCalls) -> Any:
+    """/health and /readyz: GET served by their routes; HEAD by the same handler (Sanic sends no body); any
+    other method 405. (Sanic finds no route for POST /health and runs the request middleware from its error
+    path; without this rasa_sdk's catch-all exception handler answered 500 and logged a traceback.)"""
+    from sanic import response
+
+    if request.method == "GET":
+        return None
+    if request.method == "HEAD":
+        _route, handler, kwargs = request.app.router.get(request.path, "GET", request.host)
+        answer = handler(request, **kwargs)
+        return await answer if inspect.isawaitable(answer) else answer
+    refused.note(request.ip, f"{request.method} {request.path}", "method not allowed")
+    return response.json({"error": "method not allowed"}, status=405, headers={"Allow": ALLOWED_ON_PROBES})
+
+
+class RefusedCalls:
+    """The WARNING lines for refused calls: at most one per client a minute. The first refused call of a client
+    is logged; the ones in the next minute are counted, and the first one after it is logged with that count
+    ("… refused (no token); 250 more refused since the last line"). At most MAX_CLIENTS clients are told
+    apart; beyond them, while all are within their minute, the rest share one line a minute."""
+
+    WINDOW = 60.0
+    MAX_CLIENTS = 1024
+    OTHERS = "other clients"
+
+    def __init__(self, log: logging.Logger | None = None, clock: Callable[[], float] = time.monotonic):
+        self._log = log or logger
+        self._clock = clock
+        self._clients: dict[str, tuple[float, int]] = {}  # client -> (when its last line was written, calls since)
+
+    def note(self, client: str, call: str, reason: str) -> None:
+        now = self._clock()
+        key = client or "?"
+        if key not in self._clients and len(self._clients) >= self.MAX_CLIENTS:
+            self._clients = {name: seen for name, seen in self._clients.items() if now - seen[0] < self.WINDOW}
+            if len(self._clients) >= self.MAX_CLIENTS:
+                key = self.OTHERS
+        logged, quiet = self._clients.get(key, (None, 0))
+        if logged is not None and now - logged < self.WINDOW:
+            self._clients[key] = (logged, quiet + 1)
+            return
+        self._clients[key] = (now, 0)
+        more = f"; {quiet} more refused since the last line" if quiet else ""
+        self._log.warning("action server: %s from %s refused (%s)%s", call, client, reason, more)
 
 
 def main(argv: list[str]) -> int:

@@ -4,18 +4,21 @@ What is masked, wherever text is stored or logged (conversation events, exchange
 
 - phone numbers, as bot/phones.py defines them for the booking parser too (mobile numbers with +86/0086,
   any spacing, dashes or underscores, a dot, slash, comma, 、 or 。 between the 3-4-4 groups, full-width
-  digits, Chinese and 大写 numerals; landlines such as 0539-1234567, (0371)12345678 or 0371/1234.5678):
-  139****5678, 壹叁玖****伍陆柒捌, 0539-****4567;
+  digits, Chinese and 大写 numerals (一三九…, 幺 两 〇 ○ 零, 壹叁玖…, 貳 參 陸 …); landlines such as 0539-1234567,
+  (0371)12345678 or 0371/1234.5678): 139****5678, 壹叁玖****伍陆柒捌, 0539-****4567;
 - resident ID card numbers, 18 characters (last X/x too) or the old 15 digits, with spaces or dashes
-  anywhere: 41**************3X; and e-mail addresses, with @ or ＠: z***@qq.com (bot/identifiers.py);
-- house, building, unit and room numbers: 中华路12号3单元502室 → 中华路*号*单元*室 (never a document number
-  such as 连政办传〔2021〕56号, a date such as 12月1号, or 第3号);
-- contact names given after a cue ("我叫张三", "联系人：张三", "登记零证预约：张三 …") → 张*; and, where the
-  conversation is known (its tracker events, the web chat's and WeChat's exchanges), the contact name the
-  booking form took in that conversation, wherever it appears (`mask_names`).
-
-Phone numbers may be written with Chinese numerals (一三九一二三四五六七八, 幺 for 1, 两 for 2, 〇/○/零 for 0)
-and with 大写 numerals (壹叁玖壹贰叁肆伍陆柒捌, 貳 參 陸 …): bot/phones.py.
+  anywhere, a dot or slash after the region and the birth date: 41**************3X; and e-mail addresses, with
+  @ or ＠, a Chinese name before it too: z***@qq.com, 张***@qq.com (bot/identifiers.py);
+- any other run of seven digits or more joined by short separators of any kind, the way a phone number
+  the parser refuses is written (139*1234*5678, 139:1234:5678, (139)1234-5678, zero-width spaces):
+  139****5678 — but not dates, times, amounts, order numbers, hotlines or lists (`bot.phones.loose_runs`);
+- house, building, unit and room numbers: 中华路12号3单元502室 → 中华路*号*单元*室, 幸福小区5-2-1101,
+  5栋2单元1101, B座1101房, 中华路12#3-502, 中华路十二号三单元五零二室 (`bot.identifiers.house_numbers`; never a
+  document number such as 连政办传〔2021〕56号, a date such as 12月1号, or 第3号);
+- contact names given after a cue ("我叫张三", "联系人：张三", "登记零证预约：张三 …", and a family name after
+  "我是", "本人", "联系人": "我是张三", "联系人王五") → 张*; and, where the conversation is known (its tracker
+  events, the web chat's and WeChat's exchanges), the contact name the booking form took in that
+  conversation, wherever it appears (`mask_names`).
 
 Amounts, years, dates, order numbers and section numbers (8000千伏安, 2021年, 2021.12.31, 38412-09357, 第三条,
 烟政办字〔2021〕12号) are left alone.
@@ -30,16 +33,22 @@ import warnings
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from bot.booking.name import find_names, parse_name
-from bot.identifiers import find_identifiers
-from bot.phones import PhoneNumber, find_phone_numbers, fold, is_phone_digit, mobile_problem, with_chinese_digits
+from bot.booking.name import find_names, is_name, parse_name
+from bot.identifiers import find_identifiers, house_numbers, loose_names, mask_chinese_house_numbers
+from bot.phones import (
+    MASKED,
+    PhoneNumber,
+    find_phone_numbers,
+    fold,
+    loose_runs,
+    masked_number,
+    masked_run,
+    mobile_problem,
+    with_chinese_digits,
+)
 
 _DIGIT_RUN = re.compile(r"[0-9A-Za-z]+")
 _STARS = re.compile(r"\*{2,}")
-# house, building, unit and room numbers in (folded) free text: 中华路12号3单元502室 → 中华路*号*单元*室.
-# A digit run starts only where no digit precedes it (linear time on long runs of digits); a number right
-# after 〕 ] 】 ) 第 or 月 is a document number (〔2021〕56号), an ordinal (第3号) or a date (12月1号).
-_HOUSE_NUMBER = re.compile(r"(?<![\d〕\]】)第月])\d+(?:(-)\d+)?(?=号|栋|幢|单元|室|弄|组|户)")
 _DIGIT = re.compile(r"\d")
 SEALED_PREFIX = "sealed:"
 NAME_SLOTS = ("booking_name",)  # slots that hold a contact name
@@ -66,51 +75,67 @@ def mask_name(name: str | None) -> str:
 
 
 def mask_address(address: str | None) -> str:
-    """Keep the place and street, hide house, building and room numbers: 中华路1号3单元 → 中华路*号*单元
-    (and any phone or ID number or e-mail address in it, in Chinese numerals too: one star for each)."""
+    """Keep the place and street, hide house, building and room numbers: 中华路1号3单元 → 中华路*号*单元, in Chinese
+    numerals too (北京东路十八号三单元五零一室 → 北京东路*号*单元*室), and any phone or ID number or e-mail address
+    in it: one star for each."""
     if not address:
         return ""
-    return _STARS.sub(_MASK, _DIGIT_RUN.sub(_MASK, unicodedata.normalize("NFKC", mask_numbers(address))))
+    masked = unicodedata.normalize("NFKC", mask_numbers(address))
+    return _STARS.sub(_MASK, _DIGIT_RUN.sub(_MASK, mask_chinese_house_numbers(masked)))
 
 
 def mask_text(text: str | None) -> str:
     """Free text with phone numbers, house numbers and contact names masked (for logs and stored events)."""
     if not text:
         return text or ""
-    masked, folded, digits = _mask_numbers(text)
-    if _DIGIT.search(digits):  # house numbers have digits
-        houses = [(m.start(), m.end(), _MASK + (m.group(1) + _MASK if m.group(1) else ""))
-                  for m in _HOUSE_NUMBER.finditer(folded)]
-        if houses:
-            masked = _replace(masked, houses)
-            folded = fold(masked)
-    names = find_names(masked, folded)
+    masked, folded, _ = _mask_numbers(text, houses=True)
+    names = find_names(masked, folded) + loose_names(folded, is_name)
     return _replace(masked, [(start, end, mask_name(masked[start:end])) for start, end in names])
 
 
 def mask_numbers(text: str) -> str:
-    """Phone numbers, ID card numbers and e-mail addresses masked (not house numbers, not names)."""
+    """Phone numbers (and phone-like runs of digits), ID card numbers and e-mail addresses masked (not house
+    numbers, not names)."""
     return _mask_numbers(text)[0] if text else text
 
 
-def _mask_numbers(text: str) -> tuple[str, str, str]:
-    """The text with e-mail addresses, ID numbers and phone numbers masked, that text folded, and folded with
-    Chinese numerals as digits."""
+def _mask_numbers(text: str, houses: bool = False) -> tuple[str, str, str]:
+    """The text with e-mail addresses, ID numbers, phone numbers, house numbers (`houses`) and other phone-like
+    runs of digits masked, in that order; that text folded, and folded with Chinese numerals as digits. While
+    it works a masked character is `MASKED`, which joins no run of digits (139****5678 is no new run)."""
     folded = fold(text)  # folding keeps positions: spans found in it are spans of the text
     digits = with_chinese_digits(folded)  # Chinese numerals too, for phone and ID numbers (bot/phones.py)
     identifiers = find_identifiers(text, folded, digits)
+    masked = text, folded, digits
     if identifiers:  # first: an ID number holds phone-shaped runs, an e-mail address may be a phone number
-        text = _replace(text, [(n.start, n.end, n.masked) for n in identifiers])
-        folded = fold(text)
-        digits = with_chinese_digits(folded)
-    if _DIGIT.search(digits):
-        phones = [(n.start, n.end, _masked_number(text, n)) for n in find_phone_numbers(text, digits)
-                  if _is_masked_phone(n)]
-        if phones:
-            text = _replace(text, phones)
-            folded = fold(text)
-            digits = with_chinese_digits(folded)
+        masked = _replaced(masked, [(n.start, n.end, n.masked) for n in identifiers])
+    if _DIGIT.search(masked[2]):
+        masked = _replaced(masked, [(n.start, n.end, masked_number(masked[0], n))
+                                    for n in find_phone_numbers(masked[0], masked[2]) if _is_masked_phone(n)])
+    if houses:  # phone-shaped runs first (1*3*9*…#5:6 is no house number), then houses (12-3-1101 is one)
+        masked = _replaced(masked, _masked_runs(masked, shaped_only=True))
+        masked = _replaced(masked, house_numbers(masked[1]))
+    if _DIGIT.search(masked[2]):
+        masked = _replaced(masked, _masked_runs(masked))
+    if masked[0] is text:
+        return masked
+    text, folded, digits = (part.replace(MASKED, _MASK) for part in masked)
     return text, folded, digits
+
+
+def _replaced(texts: tuple[str, str, str], spans: list[tuple[int, int, str]]) -> tuple[str, str, str]:
+    """The text with the spans replaced (their stars as `MASKED`), folded, and folded with Chinese numerals as
+    digits."""
+    if not spans:
+        return texts
+    text = _replace(texts[0], [(start, end, replacement.replace(_MASK, MASKED)) for start, end, replacement in spans])
+    folded = fold(text)
+    return text, folded, with_chinese_digits(folded)
+
+
+def _masked_runs(texts: tuple[str, str, str], shaped_only: bool = False) -> list[tuple[int, int, str]]:
+    return [(start, end, masked_run(texts[0], texts[2], start, end))
+            for start, end in loose_runs(texts[2], shaped_only)]
 
 
 def _is_masked_phone(number: PhoneNumber) -> bool:
@@ -146,15 +171,6 @@ def mask_name_answer(text: str | None) -> str:
     if name and _MASK not in name:
         masked = masked.replace(name, mask_name(name))
     return masked
-
-
-def _masked_number(text: str, number: PhoneNumber) -> str:
-    """The country and area code as written; a mobile number's first three and last four digits."""
-    digits = [i for i in range(number.number_start, number.end) if is_phone_digit(text[i])]
-    head = text[number.start:number.number_start]
-    if number.kind == "mobile":
-        head += "".join(text[i] for i in digits[:3])
-    return head + _MASK * 4 + "".join(text[i] for i in digits[-4:])
 
 
 def _replace(text: str, spans: list[tuple[int, int, str]]) -> str:

@@ -74,6 +74,9 @@ class Settings:
     rasa_keep_alive_timeout: int = 20  # seconds Rasa keeps an idle connection open (SANIC_KEEP_ALIVE_TIMEOUT wins)
     web_read_timeout: float = 15.0  # seconds the web app waits for a request's headers, and for its body
     tracker_max_events: int = 1000  # a conversation session longer than this starts afresh (slots kept)
+    tracker_max_bytes: int = 1_000_000  # ... and one whose stored (masked) events pass this many bytes
+    tracker_max_conversations: int = 10_000  # the in-memory tracker store forgets the least recently used beyond
+    tracker_memory_mb: int = 256  # ... and beyond this many MB of stored conversations
     actions_metrics_port: int = 0  # the action server's Prometheus endpoint (actions/metrics.py); 0: none
     actions_metrics_host: str = "127.0.0.1"  # ... and its interface (0.0.0.0 in a container)
     actions_token: str = ""  # Rasa sends it to the action server (?token=); empty: var/actions-token
@@ -122,6 +125,10 @@ class Settings:
             rasa_keep_alive_timeout=int(env.get("BANDIAN_RASA_KEEP_ALIVE_TIMEOUT") or cls.rasa_keep_alive_timeout),
             web_read_timeout=float(env.get("BANDIAN_WEB_READ_TIMEOUT") or cls.web_read_timeout),
             tracker_max_events=int(env.get("BANDIAN_TRACKER_MAX_EVENTS") or cls.tracker_max_events),
+            tracker_max_bytes=int(env.get("BANDIAN_TRACKER_MAX_BYTES") or cls.tracker_max_bytes),
+            tracker_max_conversations=int(env.get("BANDIAN_TRACKER_MAX_CONVERSATIONS")
+                                          or cls.tracker_max_conversations),
+            tracker_memory_mb=int(env.get("BANDIAN_TRACKER_MEMORY_MB") or cls.tracker_memory_mb),
             actions_metrics_port=int(env.get("BANDIAN_ACTIONS_METRICS_PORT") or 0),
             actions_metrics_host=env.get("BANDIAN_ACTIONS_METRICS_HOST") or cls.actions_metrics_host,
             actions_token=env.get("BANDIAN_ACTIONS_TOKEN", ""),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from bot.phones import fold as phones_fold
 
 T = TypeVar("T")
 
@@ -28,9 +29,9 @@ class Parsed(Generic[T]):
 
 
 def fold(text: str) -> str:
-    """Full-width digits, letters and punctuation to half width; same length as the input."""
-    return "".join(unicodedata.normalize("NFKC", ch) if len(unicodedata.normalize("NFKC", ch)) == 1 else ch
-                   for ch in text)
+    """Full-width digits, letters and punctuation to half width; same length as the input. The masker's fold
+    (bot/phones.py), so that every number the parsers read in folded text is found by the masker too."""
+    return phones_fold(text)
 
 
 def is_question(text: str) -> bool:

@@ -65,6 +65,10 @@ class KnowledgeBase:
                     names.setdefault(name, []).append(Place(region, district.name))
         return names
 
+    @cached_property
+    def _names_longest_first(self) -> list[str]:
+        return sorted(self.gazetteer, key=len, reverse=True)
+
     def resolve_region(self, name: str) -> Region | None:
         place = self.resolve_place(name)
         return place.region if place else None
@@ -82,7 +86,7 @@ class KnowledgeBase:
         name wins over a shorter one inside it (东海县 over 东海)."""
         found: dict[Place, int] = {}
         taken: list[tuple[int, int]] = []
-        for name in sorted(self.gazetteer, key=len, reverse=True):
+        for name in self._names_longest_first:
             start = text.find(name)
             while start >= 0:
                 span = (start, start + len(name))

@@ -22,54 +22,60 @@ without a cue ("呼延灼灼 139…" answering the name question, "王小明，1
 kept in this process's memory for the channels (`contact_names_of`): the REST channel hands them, sealed,
 to the web app, and the WeChat channel masks them, so that exchanges are stored masked the same way.
 
-Size: a conversation session that grows past BANDIAN_TRACKER_MAX_EVENTS events (a client sending message
-after message) is closed after the turn and a new session started with the slots carried over, as Rasa
-does when a session expires; the in-memory store keeps only the latest session of such a conversation.
+Cost: each save masks only the events that are new (the SQL store adds only those; the in-memory store
+appends them to what it stored, bot/rasa_plugins/masked_conversations.py, in a worker thread), and a
+contact name given later is masked in the stored events by a pass for the names alone. The event broker,
+when there is one, is sent the new events, masked.
+
+Size: a conversation session that grows past BANDIAN_TRACKER_MAX_EVENTS events or whose stored events pass
+BANDIAN_TRACKER_MAX_BYTES (a client sending long message after message) is closed after the turn and a new
+session started with the slots carried over, as Rasa does when a session expires; the in-memory store keeps
+only the latest session of such a conversation. The in-memory store keeps the conversations saved or read
+most recently: beyond BANDIAN_TRACKER_MAX_CONVERSATIONS of them, or BANDIAN_TRACKER_MEMORY_MB of stored
+JSON, the least recently used is forgotten (its next message starts a new conversation).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
-import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
+import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME, SESSION_START_METADATA_SLOT
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event, Restarted, SessionStarted, SlotSet
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import Event, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 
-from bot.booking.sealed import seal, unseal
-from bot.masking import NAME_SLOTS, REQUESTED_SLOT, SEALED_PREFIX, contact_names, mask_event, mask_events
+from bot.booking.sealed import unseal
+from bot.masking import NAME_SLOTS, SEALED_PREFIX, mask_event
 from bot.rasa_plugins import patches
+from bot.rasa_plugins.masked_conversations import (
+    MaskedConversation,
+    continued,
+    masked_conversation,
+    remasked,
+    stored_events,
+)
+from bot.rasa_plugins.tracker_sessions import (
+    Limit,
+    event_names,
+    latest_events,
+    masked_events,
+    masked_tracker,
+    new_session,
+    requested_before,
+    session_length,
+    tracker_names,
+)
 from bot.services import current
 
 logger = logging.getLogger(__name__)
-
-
-def _sealed_names(event: dict[str, Any], box: Fernet) -> dict[str, Any]:
-    value = event.get("value")
-    if event.get("event") == "slot" and event.get("name") in NAME_SLOTS and isinstance(value, str):
-        return {**event, "value": seal(value, box)}
-    return event
-
-
-def stored_events(events: Iterable[dict[str, Any]], box: Fernet, requested: str | None = None,
-                  names: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Serialised events as they are stored: contact name slots sealed, everything else masked (`names`: the
-    conversation's contact names, masked wherever they appear)."""
-    return mask_events((_sealed_names(event, box) for event in events), requested, names)
-
-
-def tracker_names(tracker: DialogueStateTracker) -> tuple[str, ...]:
-    """The contact names the conversation gave (every value its name slots had, opened)."""
-    return contact_names(event.value for event in tracker.events
-                         if isinstance(event, SlotSet) and event.key in NAME_SLOTS)
 
 
 MAX_REMEMBERED = 10_000  # conversations whose contact names this process keeps for its channels
@@ -90,49 +96,6 @@ def contact_names_of(sender_id: str) -> tuple[str, ...]:
     return _contact_names.get(sender_id, ())
 
 
-def masked_events(events: Iterator[Event], requested: str | None = None, names: tuple[str, ...] = ()) -> list[Event]:
-    masked = (Event.from_parameters(event)
-              for event in mask_events((e.as_dict() for e in events), requested, names))
-    return [event for event in masked if event is not None]
-
-
-def masked_tracker(tracker: DialogueStateTracker, domain: Domain) -> DialogueStateTracker:
-    """A masked copy of the whole tracker (replays every event: only for an event broker)."""
-    return DialogueStateTracker.from_events(
-        tracker.sender_id, masked_events(iter(tracker.events), names=tracker_names(tracker)), slots=domain.slots,
-        max_event_history=tracker._max_event_history, sender_source=tracker.sender_source,
-    )
-
-
-def requested_before(events: Iterable[Event]) -> str | None:
-    """The slot being asked for after these events (the context of the next user message)."""
-    requested = None
-    for event in events:
-        if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
-            requested = event.value if isinstance(event.value, str) else None
-        elif isinstance(event, (Restarted, SessionStarted)):
-            requested = None
-    return requested
-
-
-def session_length(events: Iterable[Event]) -> int:
-    """Events since the latest session start."""
-    count = 0
-    for event in events:
-        count = 0 if isinstance(event, SessionStarted) else count + 1
-    return count
-
-
-def new_session(tracker: DialogueStateTracker) -> list[Event]:
-    """A fresh session carrying the tracker's current slot values over (as action_session_start does)."""
-    last = tracker.events[-1].timestamp if tracker.events else 0.0
-    at = max(time.time(), last)
-    slots = [SlotSet(name, value, timestamp=at) for name, value in tracker.current_slot_values().items()
-             if value is not None and name != SESSION_START_METADATA_SLOT]
-    return [ActionExecuted(ACTION_SESSION_START_NAME, timestamp=at), SessionStarted(timestamp=at), *slots,
-            ActionExecuted(ACTION_LISTEN_NAME, timestamp=at)]
-
-
 class _Masking:
     """Masked event streaming, sealed contact names, and the size bound (mixed into Rasa's stores)."""
 
@@ -143,7 +106,8 @@ class _Masking:
     domain: Domain
     event_broker: Any
     _box: Fernet | None = None
-    _max_events: int | None = None
+    max_events = Limit("tracker_max_events", 50)
+    max_bytes = Limit("tracker_max_bytes", 50_000)
 
     @property
     def box(self) -> Fernet:
@@ -151,25 +115,22 @@ class _Masking:
             self._box = current().sealer
         return self._box
 
-    @property
-    def max_events(self) -> int:
-        if self._max_events is None:
-            self._max_events = max(current().settings.tracker_max_events, 50)
-        return self._max_events
-
-    @max_events.setter
-    def max_events(self, value: int) -> None:
-        self._max_events = value
-
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
-        if self.event_broker is not None:
-            await super().stream_events(masked_tracker(tracker, self.domain))  # type: ignore[misc]
+        """The event broker is sent the events not stored yet, masked (as Rasa sends them, unmasked)."""
+        if self.event_broker is None:
+            return
+        new = TrackerEventDiffEngine.event_difference(await self.retrieve(tracker.sender_id), tracker)
+        before = itertools.islice(tracker.events, 0, len(tracker.events) - len(new))
+        masked = masked_events(iter(new), requested_before(before), tracker_names(tracker))
+        await self._stream_new_events(self.event_broker, masked, tracker.sender_id)  # type: ignore[attr-defined]
 
-    def too_long(self, tracker: DialogueStateTracker) -> bool:
-        if session_length(tracker.events) <= self.max_events:
+    def too_long(self, tracker: DialogueStateTracker, size: int = 0) -> bool:
+        """Whether the session passed its bounds: max_events events, or max_bytes bytes stored (`size`)."""
+        length = session_length(tracker.events)
+        if length <= self.max_events and size <= self.max_bytes:
             return False
-        logger.info("conversation %s: the session passed %d events; a new one starts (slots carried over)",
-                    _tag(tracker.sender_id), self.max_events)
+        logger.info("conversation %s: the session passed %d events or %d bytes (%d, %d); a new one starts (slots "
+                    "carried over)", _tag(tracker.sender_id), self.max_events, self.max_bytes, length, size)
         return True
 
     def opened(self, tracker: DialogueStateTracker | None) -> DialogueStateTracker | None:
@@ -203,38 +164,104 @@ def _tag(sender_id: str) -> str:
 
 
 class MaskingInMemoryTrackerStore(_Masking, InMemoryTrackerStore):
+    """Conversations kept as masked JSON, the least recently used forgotten beyond max_conversations or
+    memory_bytes."""
+
+    store: OrderedDict[str, str]
+    max_conversations = Limit("tracker_max_conversations", 1)
+    memory_bytes = Limit("tracker_memory_mb", 1, 1024 * 1024)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.store = OrderedDict()
+        self._masked: dict[str, MaskedConversation] = {}
+        self._stored_bytes = 0
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """As InMemoryTrackerStore.save, with the serialised events masked (no replay of the tracker)."""
+        """As InMemoryTrackerStore.save, with the serialised events masked: only the new ones (no replay)."""
         await self.stream_events(tracker)
-        names = tracker_names(tracker)
-        remember_contact_names(tracker.sender_id, names)
-        dialogue = tracker.as_dialogue().as_dict()
-        events = dialogue["events"]
-        if len(events) > self.max_events:  # keep the latest session only ...
-            starts = [i for i, event in enumerate(events) if event.get("event") == "session_started"]
-            if starts and starts[-1] > 0:
-                events = events[starts[-1] - 1:]  # (from its action_session_start)
-            if self.too_long(tracker):  # ... and a new one when that session is too long itself
-                events = [event.as_dict() for event in new_session(tracker)]
-        dialogue["events"] = stored_events(events, self.box, names=names)
-        self.store[tracker.sender_id] = json.dumps(dialogue)
+        sender, names, box = tracker.sender_id, tracker_names(tracker), self.box
+        remember_contact_names(sender, names)
+        conversation = None
+        if not self.too_long(tracker):
+            previous = self._masked.get(sender)
+            if previous is not None and self.store.get(sender) is not previous.document:
+                previous = None  # stored by someone else: mask it all
+            events = latest_events(list(tracker.events), self.max_events)
+            conversation = await asyncio.to_thread(continued, previous, sender, events, box, names)
+        if conversation is None or self.too_long(tracker, conversation.session_bytes()):
+            conversation = masked_conversation(sender, new_session(tracker), box, names)
+        self.keep(sender, conversation)
+
+    def keep(self, sender_id: str, conversation: MaskedConversation) -> None:
+        """Store the conversation as the most recently used; forget the least recently used beyond the bounds."""
+        previous = self.store.pop(sender_id, None)
+        self._stored_bytes += len(conversation.document) - len(previous or "")
+        self.store[sender_id] = conversation.document
+        self._masked[sender_id] = conversation
+        while len(self.store) > 1 and (len(self.store) > self.max_conversations
+                                       or self._stored_bytes > self.memory_bytes):
+            oldest, document = self.store.popitem(last=False)
+            self._masked.pop(oldest, None)
+            self._stored_bytes -= len(document)
+            logger.debug("conversation %s forgotten (least recently used)", _tag(oldest))
+
+    def touch(self, sender_id: str) -> None:
+        if sender_id in self.store:
+            self.store.move_to_end(sender_id)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        self.touch(sender_id)
+        return await super().retrieve(sender_id)
+
+    async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
+        self.touch(sender_id)
+        return await super().retrieve_full_tracker(sender_id)
 
 
 class MaskingSQLTrackerStore(_Masking, SQLTrackerStore):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._session_bytes: dict[str, int] = {}
+        super().__init__(*args, **kwargs)
+
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
-        """The events SQLTrackerStore.save is about to store (the ones not stored yet), masked."""
-        stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
-        requested = requested_before(itertools.islice(tracker.events, 0, stored))
-        new = (event.as_dict() for event in itertools.islice(tracker.events, stored, len(tracker.events)))
+        """The events SQLTrackerStore.save is about to store (the ones not stored yet), masked; the stored ones
+        masked for a contact name given now; the session's size kept for the bound."""
+        stored, size = self._stored_size(session, tracker.sender_id)
+        before = list(itertools.islice(tracker.events, 0, stored))
         names = tracker_names(tracker)
-        masked = (Event.from_parameters(event) for event in stored_events(new, self.box, requested, names))
-        return iter([event for event in masked if event is not None])
+        learned = set(names) - set(event_names(before))
+        if stored and learned:
+            size = self._mask_stored(session, tracker.sender_id, names, learned)
+        new = (event.as_dict() for event in itertools.islice(tracker.events, stored, len(tracker.events)))
+        masked = stored_events(new, self.box, requested_before(before), names)
+        self._session_bytes[tracker.sender_id] = size + sum(len(json.dumps(event)) for event in masked)
+        events = (Event.from_parameters(event) for event in masked)
+        return iter([event for event in events if event is not None])
+
+    def _stored_size(self, session: Any, sender_id: str) -> tuple[int, int]:
+        """How many events the latest session has stored, and their size."""
+        query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).order_by(None)
+        count, size = query.with_entities(sa.func.count(self.SQLEvent.id),
+                                          sa.func.sum(sa.func.length(self.SQLEvent.data))).one()
+        return int(count or 0), int(size or 0)
+
+    def _mask_stored(self, session: Any, sender_id: str, names: tuple[str, ...], learned: set[str]) -> int:
+        """The latest session's stored events that hold a newly given contact name masked again for the names
+        (saved with the new events); their size."""
+        size = 0
+        for row in self._event_query(session, sender_id, fetch_events_from_all_sessions=False):
+            data = remasked(row.data, names, learned)
+            if data != row.data:
+                row.data = data
+            size += len(data)
+        return size
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)
         names = tracker_names(tracker)
         remember_contact_names(tracker.sender_id, names)
-        if self.too_long(tracker):
+        if self.too_long(tracker, self._session_bytes.pop(tracker.sender_id, 0)):
             self._store(tracker.sender_id, new_session(tracker), names)
 
     def _store(self, sender_id: str, events: list[Event], names: tuple[str, ...] = ()) -> None:

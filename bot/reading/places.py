@@ -83,15 +83,25 @@ class ChinaGazetteer:
 
     def find(self, text: str, known: Iterable[str] = ()) -> str | None:
         """The first real place named in `text` that does not overlap a `known` name."""
-        taken = [(m.start(), m.start() + len(k)) for k in known for m in re.finditer(re.escape(k), text)]
+        taken = [span for k in known if k and k in text for span in _occurrences(k, text)]
         hits = []
         for name in self._names:
-            for match in re.finditer(re.escape(name), text):
-                start, end = match.start(), match.end()
+            if name not in text:  # most names: one substring test, no pattern to compile
+                continue
+            for start, end in _occurrences(name, text):
                 if not any(a < end and start < b for a, b in taken):
                     hits.append((start, -len(name), name))
                     taken.append((start, end))
         return min(hits)[2] if hits else None
+
+
+def _occurrences(name: str, text: str) -> list[tuple[int, int]]:
+    """Where `name` occurs in `text`, left to right, without overlaps (as re.finditer finds them)."""
+    spans, start = [], text.find(name)
+    while start >= 0:
+        spans.append((start, start + len(name)))
+        start = text.find(name, start + len(name))
+    return spans
 
 
 @lru_cache(maxsize=1)
@@ -99,17 +109,24 @@ def china_gazetteer() -> ChinaGazetteer:
     return ChinaGazetteer()
 
 
+@lru_cache(maxsize=65536)
 def _toneless(text: str) -> tuple[str, ...]:
     return tuple(lazy_pinyin(text))
 
 
-def sound_alike(text: str, names: Iterable[str]) -> str | None:
-    """The covered name that a window of `text` sounds like, differing in one character only."""
+@lru_cache(maxsize=4)
+def _sound_index(names: tuple[str, ...]) -> tuple[dict[tuple[str, ...], list[str]], list[int]]:
+    """The names by their toneless pinyin, and their lengths longest first: built once per set of names."""
     candidates = [n for n in names if len(n) >= 2 and _CJK.fullmatch(n)]
     by_sound: dict[tuple[str, ...], list[str]] = {}
     for name in candidates:
         by_sound.setdefault(_toneless(name), []).append(name)
-    lengths = sorted({len(n) for n in candidates}, reverse=True)
+    return by_sound, sorted({len(n) for n in candidates}, reverse=True)
+
+
+def sound_alike(text: str, names: Iterable[str]) -> str | None:
+    """The covered name that a window of `text` sounds like, differing in one character only."""
+    by_sound, lengths = _sound_index(tuple(names))
     for run in _CJK.findall(text):
         for size in lengths:
             for i in range(len(run) - size + 1):

@@ -229,17 +229,19 @@ def test_exchanges_and_handoff_messages_are_stored_masked(tmp_path):
 
 # ---- the property: whatever the parser takes, the masker hides ------------------------------------------
 
-# each digit in every way the parser reads it
+# each digit in every way the parser reads it: ASCII, full width, bold, segmented (🯰–🯹, red team round 3: R3-3),
+# Chinese and 大写 numerals, and the squared ideographs 🈩 🈔 🈪 (一 二 三, R3-3)
 FORMS = {
-    0: "0０𝟎〇○零", 1: "1１𝟏一幺壹弌", 2: "2２𝟐二两兩贰貳", 3: "3３𝟑三叁參", 4: "4４𝟒四肆",
-    5: "5５𝟓五伍", 6: "6６𝟔六陆陸", 7: "7７𝟕七柒", 8: "8８𝟖八捌", 9: "9９𝟗九玖",
+    0: "0０𝟎🯰〇○零", 1: "1１𝟏🯱一幺壹弌🈩", 2: "2２𝟐🯲二两兩贰貳🈔", 3: "3３𝟑🯳三叁參🈪", 4: "4４𝟒🯴四肆",
+    5: "5５𝟓🯵五伍", 6: "6６𝟔🯶六陆陸", 7: "7７𝟕🯷七柒", 8: "8８𝟖🯸八捌", 9: "9９𝟗🯹九玖",
 }
 SOFT = ["", "", "", " ", "-", "_", "  ", " - ", "_-", "\u3000", "－", "＿", "—", "\t"]
 PUNCT = [".", "．", "/", "／", "\\", ",", "，", "、", "。", "·", "|", "~", "～"]
 # text around the number: no numerals, no digits, no 号 (a number before it would be a house number)
 AROUND = st.text(alphabet=st.sampled_from(list("我的电话是手机改成写错了请联系人张李安阳市文峰区中华路，。：！ ")),
                  max_size=12)
-PLAIN = st.text(alphabet=st.sampled_from(list("我的邮箱是请发到这里谢，。：！ ")), max_size=12)  # no name cue either
+# no name cue either ("我是" is one since round 3)
+PLAIN = st.text(alphabet=st.sampled_from(list("我的邮箱请发到这里谢，。：！ ")), max_size=12)
 
 
 @st.composite
@@ -284,6 +286,8 @@ def written_mobile(draw: st.DrawFn) -> tuple[str, str, str]:
 @given(written_mobile(), AROUND, AROUND)
 @example(("壹叁玖/壹贰叁肆/伍陆柒捌", PHONE, ""), "电话", "")
 @example(("+86 幺三九_两三四五，六七八九", "13923456789", "86"), "", "谢谢")
+@example(("🈩3🈪6622🈔🈪44", "13366222344", ""), "电话", "")  # R3-3
+@example(("🯱🯵🯸🯰🯰🯱🯱🯲🯲🯳🯳", "15800112233", ""), "", "")  # R3-3
 def test_every_mobile_number_the_parser_accepts_is_masked_in_every_format(mobile, before, after):
     """The booking parser takes every generated number; the masked text keeps its first three and last four
     digits (139****5678) and nothing else of it: no four consecutive digits of the number with a hidden one."""

@@ -358,3 +358,87 @@ def test_an_action_server_for_other_machines_needs_a_configured_token(tmp_path: 
     assert "BANDIAN_ACTIONS_TOKEN" in server.log.read_text()
     with pytest.raises(OSError):  # nothing listens
         call(server.port, "/health")
+
+
+# ---------------------------------------------------------------- red team round 3 (R3-8)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_refused_calls_are_logged_once_a_minute_per_client_with_a_count(caplog: pytest.LogCaptureFixture):
+    """R3-8: a flood of refused calls wrote one WARNING line per call."""
+    import logging
+
+    clock = FakeClock()
+    refused = action_token.RefusedCalls(logging.getLogger("test.refused"), clock=clock)
+    with caplog.at_level(logging.WARNING, logger="test.refused"):
+        for _ in range(500):
+            refused.note("10.0.0.7", "POST /webhook", "no token")
+        refused.note("10.0.0.8", "POST /webhook", "wrong token")  # another client: its own line
+        clock.now += 59
+        refused.note("10.0.0.7", "POST /webhook", "no token")
+        clock.now += 2  # a minute after the first line
+        refused.note("10.0.0.7", "GET /actions", "no token")
+        clock.now += 61
+        refused.note("10.0.0.7", "GET /actions", "no token")
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == [
+        "action server: POST /webhook from 10.0.0.7 refused (no token)",
+        "action server: POST /webhook from 10.0.0.8 refused (wrong token)",
+        "action server: GET /actions from 10.0.0.7 refused (no token); 500 more refused since the last line",
+        "action server: GET /actions from 10.0.0.7 refused (no token)",
+    ]
+
+
+def test_refused_calls_from_many_clients_stay_bounded(caplog: pytest.LogCaptureFixture):
+    import logging
+
+    clock = FakeClock()
+    refused = action_token.RefusedCalls(logging.getLogger("test.refused"), clock=clock)
+    with caplog.at_level(logging.WARNING, logger="test.refused"):
+        for number in range(5000):
+            refused.note(f"10.1.{number // 256}.{number % 256}", "POST /webhook", "no token")
+    assert len(refused._clients) <= refused.MAX_CLIENTS + 1
+    assert len(caplog.records) == refused.MAX_CLIENTS + 1  # the rest share one line a minute
+    clock.now += 61
+    with caplog.at_level(logging.WARNING, logger="test.refused"):
+        refused.note("10.9.9.9", "POST /webhook", "no token")  # the old ones expired: told apart again
+    assert "10.9.9.9" in refused._clients
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes, dict[str, str]]:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), dict(error.headers)
+
+
+def test_the_probes_answer_get_and_head_and_other_methods_get_405_without_a_traceback(
+        servers: list[ActionServer], tmp_path: Path):
+    """R3-8: POST /health and POST /readyz (no token needed there) got 500 and a traceback in the log, as did
+    HEAD; and every refused call wrote a WARNING line."""
+    server = start(servers, tmp_path, BANDIAN_ACTIONS_TOKEN="the-right-token")
+    port = server.port
+    for path in sorted(OPEN_PATHS):
+        assert request(port, "GET", path)[0] == 200
+        status, body, _ = request(port, "HEAD", path)
+        assert (status, body) == (200, b"")
+        for method in ("POST", "PUT", "DELETE", "PATCH"):
+            status, body, headers = request(port, method, path, b"{}")
+            assert status == 405, (method, path, body)
+            assert json.loads(body) == {"error": "method not allowed"} and headers["Allow"] == "GET, HEAD"
+    for _ in range(30):
+        assert request(port, "POST", "/webhook", b"{}")[0] == 401
+    assert request(port, "POST", "/webhook?token=the-right-token", json.dumps(UNKNOWN_ACTION).encode())[0] == 404
+    log = server.log.read_text()
+    assert "Traceback" not in log and "Exception occurred" not in log, log[-3000:]
+    refusals = [line for line in log.splitlines() if "refused" in line and "WARNING" in line]
+    assert len(refusals) == 1, refusals  # the first of 38 refused calls; the rest counted
