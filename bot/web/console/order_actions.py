@@ -7,6 +7,7 @@ customer (给客户的消息) is shown in their status reply and pushed to their
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import NoReturn
 
 from aiohttp import web
@@ -100,14 +101,19 @@ async def reassign(request: web.Request, agent: Agent) -> web.StreamResponse:
     await _change_order(request, number, change)
 
 
+async def _required_text(request: web.Request, name: str, when_empty: str) -> tuple[str, str, datetime]:
+    """The order number, a form field that must not be empty (else back to the order with `when_empty`), now."""
+    number = canonical_number(request.match_info["number"])
+    text = await field(request, name, MAX_NOTE)
+    if not text:
+        raise redirect(request, detail_url(number), when_empty, "error")
+    return number, text, as_utc(web_context(request).now())
+
+
 @action
 async def note(request: web.Request, agent: Agent) -> web.StreamResponse:
     """An internal note: in the history for staff, never in the customer's status reply, never pushed."""
-    number = canonical_number(request.match_info["number"])
-    text = await field(request, "note", MAX_NOTE)
-    now = as_utc(web_context(request).now())
-    if not text:
-        raise redirect(request, detail_url(number), "内部备注不能为空。", "error")
+    number, text, now = await _required_text(request, "note", "内部备注不能为空。")
 
     def write(session: Session, _order: OrderView) -> Outcome:
         add_note(session, number, text, actor=agent.name, now=now)
@@ -120,11 +126,7 @@ async def note(request: web.Request, agent: Agent) -> web.StreamResponse:
 @action
 async def message(request: web.Request, agent: Agent) -> web.StreamResponse:
     """A message to the customer: in their status reply, and pushed to the chat that booked the order."""
-    number = canonical_number(request.match_info["number"])
-    text = await field(request, "message", MAX_NOTE)
-    now = as_utc(web_context(request).now())
-    if not text:
-        raise redirect(request, detail_url(number), "给客户的消息不能为空。", "error")
+    number, text, now = await _required_text(request, "message", "给客户的消息不能为空。")
 
     def send(session: Session, _order: OrderView) -> Outcome:
         add_customer_message(session, number, text, actor=agent.name, now=now)
@@ -165,11 +167,7 @@ async def reschedule(request: web.Request, agent: Agent) -> web.StreamResponse:
 @action
 async def cancel(request: web.Request, agent: Agent) -> web.StreamResponse:
     """Cancel an open order (the reason is an internal note); the customer is told."""
-    number = canonical_number(request.match_info["number"])
-    reason = await field(request, "note", MAX_NOTE)
-    now = as_utc(web_context(request).now())
-    if not reason:
-        raise redirect(request, detail_url(number), "请填写取消原因（内部备注）。工单未改变。", "error")
+    number, reason, now = await _required_text(request, "note", "请填写取消原因（内部备注）。工单未改变。")
 
     def change(session: Session, before: OrderView) -> Outcome:
         try:
