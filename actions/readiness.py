@@ -3,8 +3,9 @@ store, 503 when it does not (rasa_sdk's own /health only says that the process a
 
 rasa_sdk imports every module of this package when it starts; nothing here runs then. rasa_sdk's plug-in
 hook (rasa_sdk_plugins/) attaches `attach` to the Sanic app. When the server has started, the database is
-opened, which upgrades it to head (bot/store/runtime.py), so that happens at the start and not in the first
-action; if it fails the server still serves, /readyz says 503, and the next use tries again.
+opened, which upgrades it to head (bot/store/runtime.py), and the knowledge base is loaded, so that both
+happen at the start and not in the first action; if the database fails the server still serves, /readyz says
+503, and the next use tries again.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ def attach(app: Any) -> None:
             await asyncio.to_thread(lambda: services.sessions)
         except Exception:
             logger.exception("the database could not be opened at start (/readyz answers 503 until it can)")
+        try:  # the knowledge base and its sentence index too, so that the first customer does not wait for them
+            await asyncio.to_thread(lambda: services.kb.clause_index if services.kb.seeds_dir else None)
+        except Exception:
+            logger.exception("the knowledge base could not be loaded at start (the first question tries again)")
 
     async def ready(_request: Any) -> Any:
         if await database_ready(lambda: services.sessions):
