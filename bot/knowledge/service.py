@@ -66,8 +66,18 @@ class KnowledgeBase:
         return names
 
     @cached_property
-    def _names_longest_first(self) -> list[str]:
-        return sorted(self.gazetteer, key=len, reverse=True)
+    def _names_by_first_character(self) -> dict[str, list[tuple[int, str]]]:
+        """Each name under its first character, with its rank among all names longest first."""
+        found: dict[str, list[tuple[int, str]]] = {}
+        for rank, name in enumerate(sorted(self.gazetteer, key=len, reverse=True)):
+            found.setdefault(name[0], []).append((rank, name))
+        return found
+
+    def _names_in(self, text: str) -> list[str]:
+        """The names that may occur in `text` (their first character does), longest first: only these need a
+        search, however many places the KB has."""
+        index = self._names_by_first_character
+        return [name for _, name in sorted(entry for char in set(text) for entry in index.get(char, ()))]
 
     def resolve_region(self, name: str) -> Region | None:
         place = self.resolve_place(name)
@@ -86,7 +96,7 @@ class KnowledgeBase:
         name wins over a shorter one inside it (东海县 over 东海)."""
         found: dict[Place, int] = {}
         taken: list[tuple[int, int]] = []
-        for name in self._names_longest_first:
+        for name in self._names_in(text):
             start = text.find(name)
             while start >= 0:
                 span = (start, start + len(name))
