@@ -87,7 +87,10 @@ def test_two_conversations_confirming_the_same_booking_at_once_make_one_order(ru
 
     replies = together(2, lambda index: say(senders[index], "确认"))
 
-    numbers = {number_in(reply) for reply in replies}
+    numbers = [number_in(reply) for reply in replies]
     stored = orders_by_phone(app_db, [phone])[phone]
     assert len(stored) == 1, f"{len(stored)} orders for one booking"
-    assert numbers == {stored[0]}, [reply.text for reply in replies]
+    # the conversation that booked it gets the number; the other is told it exists, and nothing of it
+    # (red team round 3, R3-1: the number is what lookups and changes check)
+    assert sorted(numbers, key=str) == sorted([stored[0], None], key=str), [reply.text for reply in replies]
+    assert any("已经登记过了" in reply.text and stored[0][:5] not in reply.text for reply in replies)
