@@ -34,12 +34,14 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _services():  # type: ignore[no-untyped-def]
+    """The servers' services, for writing straight into their database."""
+    from bot.services import Services
     from bot.settings import Settings
 
     if not os.environ.get("DATABASE_URL"):
         pytest.skip("DATABASE_URL (the servers' database) is not set: nothing to seed")
-    return Settings.from_env()
+    return Services.from_settings(Settings.from_env())
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +52,13 @@ def seeded() -> dict[str, object]:
     from bot.livechat.models import Handoff
     from bot.orders.store import advance_order, create_booking
     from bot.orders.views import BookingDraft
-    from bot.store.runtime import open_session
 
-    settings = _settings()
+    services = _services()
     now = utc_now()
     rng = random.Random()
     tag = rng.randrange(10**4)
     numbers: list[str] = []
-    with open_session(settings) as session:
+    with services.session() as session:
         for index in range(40):
             region, district, address = REGIONS[index % len(REGIONS)]
             when = now - timedelta(days=rng.choice((0, 0, 1, 2, 3, 5, 8, 12, 16, 20)), minutes=rng.randrange(600))
@@ -191,9 +192,8 @@ def test_the_orders_list_pages_sorts_and_exports(admin: Page, seeded: dict[str, 
 
 def test_a_new_handoff_rings_once_alerts_are_on(admin: Page, seeded: dict[str, object]):
     from bot.livechat.models import Handoff
-    from bot.store.runtime import open_session
 
-    settings = _settings()
+    services = _services()
     admin.add_init_script("""
         window.__notes = [];
         window.Notification = class {
@@ -209,7 +209,7 @@ def test_a_new_handoff_rings_once_alerts_are_on(admin: Page, seeded: dict[str, o
     toggle.click()
     expect(toggle).to_have_text(re.compile("提醒已开启"))
     admin.wait_for_timeout(1500)  # the first heartbeat remembers the queue as it is
-    with open_session(settings) as session:
+    with services.session() as session:
         row = Handoff(conversation=f"ring-{seeded['tag']}", channel="web", status="waiting", region="anyang",
                       summary="客户问：安阳居民新装要多久", created_at=utc_now())
         session.add(row)
@@ -221,7 +221,7 @@ def test_a_new_handoff_rings_once_alerts_are_on(admin: Page, seeded: dict[str, o
         assert notes and notes[-1]["title"] == "新的转人工请求"
         expect(admin.locator("#waiting-badge")).to_be_visible()
     finally:
-        with open_session(settings) as session:
+        with services.session() as session:
             found = session.get(Handoff, handoff_id)
             if found is not None:
                 found.status, found.closed_at = "closed", utc_now()
