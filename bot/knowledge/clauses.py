@@ -119,13 +119,13 @@ class ClauseIndex:
                ignore: frozenset[str] = frozenset()) -> list[Clause]:
         """Clauses ranked by BM25 over jieba terms; `ignore` drops terms (e.g. place names) that
         say where, not what."""
-        return self._search(self.passages, self.document_frequency, self.average_length,
+        return self._search(self.passages, self._passages_by_region, self.document_frequency, self.average_length,
                             set(_terms(text, ignore)), region, limit)
 
     def search_sentences(self, text: str, region: str | None = None, limit: int = 3,
                          ignore: frozenset[str] = frozenset()) -> list[Clause]:
         """Single sentences ranked the same way: the one that states what was asked."""
-        return self._search(self.sentences, self.sentence_frequency, self.sentence_length,
+        return self._search(self.sentences, self._sentences_by_region, self.sentence_frequency, self.sentence_length,
                             set(_terms(text, ignore)), region, limit)
 
     def rare_terms(self, text: str, ignore: frozenset[str] = frozenset(), at_most: int = 4) -> set[str]:
@@ -133,12 +133,20 @@ class ClauseIndex:
         return {t for t in _terms(text, ignore)
                 if 0 < self.sentence_frequency.get(t, 0) <= at_most and len(t) >= 2 and not any(c.isdigit() for c in t)}
 
-    def _search(self, passages: list[_Passage], frequency: Counter[str], average: float, query: set[str],
-                region: str | None, limit: int) -> list[Clause]:
+    def of_region(self, region: str) -> list[_Passage]:
+        """A region's passages in document order."""
+        return self._passages_by_region.get(region, [])
+
+    def __post_init__(self) -> None:
+        self._passages_by_region = _by_region(self.passages)
+        self._sentences_by_region = _by_region(self.sentences)
+
+    @staticmethod
+    def _search(passages: list[_Passage], by_region: dict[str, list[_Passage]], frequency: Counter[str],
+                average: float, query: set[str], region: str | None, limit: int) -> list[Clause]:
+        """BM25 over all passages' statistics; a region's search scores only its own passages."""
         scored = []
-        for passage in passages:
-            if region and passage.clause.region != region:
-                continue
+        for passage in by_region.get(region, []) if region else passages:
             score = _bm25(query, passage, frequency, len(passages), average)
             if score > 0:
                 scored.append((score, passage.clause))
@@ -156,6 +164,13 @@ def _passages(clauses: list[Clause]) -> tuple[list[_Passage], Counter[str], floa
         frequency.update(passage.terms.keys())
     average = sum(p.length for p in passages) / max(len(passages), 1)
     return passages, frequency, average
+
+
+def _by_region(passages: list[_Passage]) -> dict[str, list[_Passage]]:
+    grouped: dict[str, list[_Passage]] = {}
+    for passage in passages:
+        grouped.setdefault(passage.clause.region, []).append(passage)
+    return grouped
 
 
 def _bm25(query: set[str], passage: _Passage, frequency: Counter[str], total: int, average: float) -> float:

@@ -94,11 +94,13 @@ class Region:
     name: str
     full_name: str
     province: str
-    document: Document = field(repr=False)
+    # hashed by its names alone: regions key dicts on every reply, and hashing every fact each time costs
+    # more than the rest of a reply (equality still compares everything)
+    document: Document = field(repr=False, hash=False)
     aliases: tuple[str, ...]
-    districts: tuple[District, ...] = field(repr=False)
-    facts: tuple[Fact, ...] = field(repr=False)
-    silences: tuple[Silence, ...] = field(repr=False)
+    districts: tuple[District, ...] = field(repr=False, hash=False)
+    facts: tuple[Fact, ...] = field(repr=False, hash=False)
+    silences: tuple[Silence, ...] = field(repr=False, hash=False)
     path: str = field(default="", repr=False)
 
     def all_names(self) -> tuple[str, ...]:

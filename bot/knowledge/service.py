@@ -48,10 +48,14 @@ class KnowledgeBase:
     # ---- regions and places -------------------------------------------------
 
     def region(self, region_id: str) -> Region:
-        for region in self.regions:
-            if region.id == region_id or region.name == region_id:
-                return region
-        raise KeyError(region_id)
+        """A region by its id or its name."""
+        return self._regions_by_key[region_id]
+
+    @cached_property
+    def _regions_by_key(self) -> dict[str, Region]:
+        keys = {region.name: region for region in reversed(self.regions)}
+        keys.update({region.id: region for region in reversed(self.regions)})
+        return keys
 
     @cached_property
     def gazetteer(self) -> dict[str, list[Place]]:
@@ -66,6 +70,11 @@ class KnowledgeBase:
         return names
 
     @cached_property
+    def place_names(self) -> frozenset[str]:
+        """Every name of a place: words that say where a question is, not what it is about."""
+        return frozenset(self.gazetteer)
+
+    @cached_property
     def _names_by_first_character(self) -> dict[str, list[tuple[int, str]]]:
         """Each name under its first character, with its rank among all names longest first."""
         found: dict[str, list[tuple[int, str]]] = {}
@@ -78,6 +87,10 @@ class KnowledgeBase:
         search, however many places the KB has."""
         index = self._names_by_first_character
         return [name for _, name in sorted(entry for char in set(text) for entry in index.get(char, ()))]
+
+    def names_in(self, text: str) -> list[str]:
+        """The KB's place names that occur in `text`, longest first."""
+        return [name for name in self._names_in(text) if name in text]
 
     def resolve_region(self, name: str) -> Region | None:
         place = self.resolve_place(name)
@@ -206,13 +219,13 @@ class KnowledgeBase:
         return self._clauses
 
     def search_clauses(self, text: str, region: Region | str | None = None, limit: int = 3) -> list[Clause]:
-        return self.clause_index.search(text, _region_id(region), limit, frozenset(self.gazetteer))
+        return self.clause_index.search(text, _region_id(region), limit, self.place_names)
 
     def search_sentences(self, text: str, region: Region | str | None = None, limit: int = 3) -> list[Clause]:
         """The single sentences of the documents that best match the text (cited by section); the
         customer's words are joined by the documents' words for them (shared.yml `thesaurus`)."""
         return self.clause_index.search_sentences(self.in_document_words(text), _region_id(region), limit,
-                                                  frozenset(self.gazetteer))
+                                                  self.place_names)
 
     def subject_words(self, text: str) -> set[str]:
         """What a question is about, in the documents' words: its rare words and the documents'
@@ -228,10 +241,10 @@ class KnowledgeBase:
     def clauses_of(self, region: Region | str) -> list[Clause]:
         """A region's document as clauses (paragraphs with their section), in document order."""
         region_id = _region_id(region)
-        return [p.clause for p in self.clause_index.passages if p.clause.region == region_id]
+        return [p.clause for p in self.clause_index.of_region(region_id)] if region_id else []
 
     def rare_terms(self, text: str) -> set[str]:
-        return self.clause_index.rare_terms(text, frozenset(self.gazetteer))
+        return self.clause_index.rare_terms(text, self.place_names)
 
 
 def _region_id(region: Region | str | None) -> str | None:

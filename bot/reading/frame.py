@@ -210,7 +210,7 @@ def find_unknown_place(kb: KnowledgeBase, text: str) -> str | None:
     for name in kb.vocab.other_places:
         if name in text:
             return name
-    return china_gazetteer().find(text, kb.gazetteer)
+    return china_gazetteer().find(text, kb.names_in(text))
 
 
 def find_places(kb: KnowledgeBase, text: str) -> list[Place]:
@@ -218,7 +218,7 @@ def find_places(kb: KnowledgeBase, text: str) -> list[Place]:
     places = kb.places_in(text)
     if places:
         return places
-    intended = sound_alike(text, kb.gazetteer)
+    intended = sound_alike(text, kb.place_names)
     return kb.places_in(intended) if intended else []
 
 

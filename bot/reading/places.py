@@ -115,9 +115,10 @@ def _toneless(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4)
-def _sound_index(names: tuple[str, ...]) -> tuple[dict[tuple[str, ...], list[str]], list[int]]:
-    """The names by their toneless pinyin, and their lengths longest first: built once per set of names."""
-    candidates = [n for n in names if len(n) >= 2 and _CJK.fullmatch(n)]
+def _sound_index(names: frozenset[str]) -> tuple[dict[tuple[str, ...], list[str]], list[int]]:
+    """The names by their toneless pinyin, and their lengths longest first: built once per set of names
+    (a frozenset keeps its hash, so finding the index again costs nothing however many names there are)."""
+    candidates = sorted(n for n in names if len(n) >= 2 and _CJK.fullmatch(n))
     by_sound: dict[tuple[str, ...], list[str]] = {}
     for name in candidates:
         by_sound.setdefault(_toneless(name), []).append(name)
@@ -126,7 +127,7 @@ def _sound_index(names: tuple[str, ...]) -> tuple[dict[tuple[str, ...], list[str
 
 def sound_alike(text: str, names: Iterable[str]) -> str | None:
     """The covered name that a window of `text` sounds like, differing in one character only."""
-    by_sound, lengths = _sound_index(tuple(names))
+    by_sound, lengths = _sound_index(names if isinstance(names, frozenset) else frozenset(names))
     for run in _CJK.findall(text):
         for size in lengths:
             for i in range(len(run) - size + 1):
