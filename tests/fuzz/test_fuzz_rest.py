@@ -97,7 +97,8 @@ def weird_message(stack: Stack, gen: Gen) -> Case:
         follow_up = Case("follow-up", "POST", stack.rest_url, follow, {"Content-Type": "application/json"},
                          expect="answer", note=f"after {message!r}"[:200], tags=text_tags(message))
     return Case("weird-message", "POST", stack.rest_url, body, headers, expect=expect,
-                note=repr(message)[:200], tags=text_tags(message) | header_tags(headers), follow_up=follow_up)
+                note=repr(message)[:200], tags=text_tags(message) | header_tags(headers), follow_up=follow_up,
+                size_limit=Settings.rasa_max_body_bytes)
 
 
 def wrong_types(stack: Stack, gen: Gen) -> Case:
@@ -108,13 +109,13 @@ def wrong_types(stack: Stack, gen: Gen) -> Case:
     body, headers = json.dumps(payload).encode(), gen.headers()
     expect = expectation(body)
     return Case(f"wrong-type:{field}", "POST", stack.rest_url, body, headers, expect=expect, note=repr(value)[:200],
-                tags=body_tags(body) | header_tags(headers))
+                tags=body_tags(body) | header_tags(headers), size_limit=Settings.rasa_max_body_bytes)
 
 
 def malformed(stack: Stack, gen: Gen) -> Case:
     body, headers = gen.malformed_json(), gen.headers()
     return Case("malformed", "POST", stack.rest_url, body, headers, expect=expectation(body),
-                tags=body_tags(body) | header_tags(headers))
+                tags=body_tags(body) | header_tags(headers), size_limit=Settings.rasa_max_body_bytes)
 
 
 def odd_request(stack: Stack, gen: Gen) -> Case:

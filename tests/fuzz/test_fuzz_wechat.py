@@ -140,7 +140,7 @@ def post_case(stack: Stack, gen: Gen) -> Case:
     if roll < 0.48:
         body = text_message(gen.identifier(), "枣" * (MAX_BODY // 2))
         return Case("post-too-large", "POST", f"{stack.wechat_url}?{signed(stack, gen)}", body, headers,
-                    expect="reject", tags=tags)
+                    expect="reject", tags=tags, size_limit=MAX_BODY)
     if roll < 0.51:
         query = signed(stack, gen, encrypt_type="aes", msg_signature="0" * 40)
         return Case("post-aes", "POST", f"{stack.wechat_url}?{query}", b"<xml><Encrypt>abc</Encrypt></xml>", headers,
