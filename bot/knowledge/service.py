@@ -109,17 +109,25 @@ class KnowledgeBase:
         name wins over a shorter one inside it (东海县 over 东海)."""
         found: dict[Place, int] = {}
         taken: list[tuple[int, int]] = []
+        for start, name in sorted(self._occurrences(text), key=lambda hit: (-len(hit[1]), hit[0])):
+            span = (start, start + len(name))
+            if not any(a < span[1] and span[0] < b for a, b in taken):
+                taken.append(span)
+                place = self.resolve_place(name)
+                if place and place not in found:
+                    found[place] = start
+        return sorted(found, key=found.__getitem__)
+
+    def _occurrences(self, text: str) -> list[tuple[int, str]]:
+        """Where each place name occurs: of two names of one length that overlap, the earlier is read
+        ('安阳高压' is 安阳 then 高压, not 阳高)."""
+        hits = []
         for name in self._names_in(text):
             start = text.find(name)
             while start >= 0:
-                span = (start, start + len(name))
-                if not any(a < span[1] and span[0] < b for a, b in taken):
-                    taken.append(span)
-                    place = self.resolve_place(name)
-                    if place and place not in found:
-                        found[place] = start
+                hits.append((start, name))
                 start = text.find(name, start + 1)
-        return sorted(found, key=found.__getitem__)
+        return hits
 
     # ---- facts --------------------------------------------------------------
 

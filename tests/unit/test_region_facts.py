@@ -601,3 +601,18 @@ def test_compare_resident_whole_process(kb):
     assert quantities(result["lianyungang"]) == {(5, "工作日")}
     assert result["yantai"] == []
     assert kb.silence("yantai", "time_limit", "resident") is not None
+
+
+def test_of_two_overlapping_names_of_one_length_the_earlier_is_read(kb):
+    """A national KB covers 大同 with its county 阳高县 (short name 阳高): '安阳高压' is still 安阳 + 高压."""
+    from dataclasses import replace
+
+    from bot.knowledge.models import District
+    from bot.knowledge.service import KnowledgeBase
+
+    yantai = kb.region("yantai")
+    wider = replace(yantai, districts=(*yantai.districts, District("阳高县", ("阳高",))))
+    grown = KnowledgeBase(kb.vocab, tuple(wider if r is yantai else r for r in kb.regions), kb.seeds_dir)
+    assert [(p.region.id, p.district) for p in grown.places_in("安阳高压用户办电要多久")] == [("anyang", None)]
+    assert [(p.region.id, p.district) for p in grown.places_in("阳高县高压用户")] == [("yantai", "阳高县")]
+    assert [(p.region.id, p.district) for p in grown.places_in("在阳高开店")] == [("yantai", "阳高县")]
