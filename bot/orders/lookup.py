@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.orders import numbers
@@ -27,14 +27,26 @@ class Outcome(str, Enum):
 
 @dataclass(frozen=True)
 class LookupPolicy:
+    """At most `max_failures` misses per `window`, and — so that a patient guesser cannot try all 10⁴
+    suffixes of one order at 5 per 15 minutes (red team R3-7) — at most `daily_max_failures` per `day`."""
+
     max_failures: int = 5
     window: timedelta = timedelta(minutes=15)
+    daily_max_failures: int = 20
+    day: timedelta = timedelta(hours=24)
+
+    @property
+    def limits(self) -> tuple[tuple[int, timedelta], ...]:
+        """(misses, within) pairs, longest window last."""
+        return tuple(sorted(((self.max_failures, self.window), (self.daily_max_failures, self.day)),
+                            key=lambda limit: limit[1]))
 
 
 @dataclass(frozen=True)
 class LookupResult:
     outcome: Outcome
     order: OrderView | None = None
+    locked_until: datetime | None = None  # LOCKED: when lookups are allowed again
 
 
 def phone_suffix(text: str | None) -> str | None:
@@ -75,35 +87,45 @@ def _failures(kind: str, since: datetime) -> tuple[Any, Any]:
     return table.c.key, table.c.at
 
 
-def is_locked(session: Session, conversation: str, number: str, now: datetime, policy: LookupPolicy,
-              client: str | None = None) -> bool:
-    """Too many failures within the window for this conversation, this order number or this client address."""
-    since = as_utc(now) - policy.window
+def locked_until(session: Session, conversation: str, number: str, now: datetime, policy: LookupPolicy,
+                 client: str | None = None) -> datetime | None:
+    """When lookups are allowed again, if too many misses came from this conversation or this client address,
+    or were made for this order number, within a window of the policy; None when they are allowed now."""
+    now = as_utc(now)
     keys = {"conversation": conversation, "order": number, "client": client}
+    ends = []
     for kind, key in keys.items():
         if key is None:
             continue
-        key_column, _at = _failures(kind, since)
-        count = session.execute(select(func.count()).where(key_column == key)).scalar_one()
-        if int(count) >= policy.max_failures:
-            return True
-    return False
+        key_column, at_column = _failures(kind, now - policy.limits[-1][1])
+        times = [as_utc(at) for at in session.execute(select(at_column).where(key_column == key)).scalars()]
+        ends += [end for end in [_lock_end(times, now, policy)] if end is not None]
+    return max(ends) if ends else None
+
+
+def _lock_end(times: list[datetime], now: datetime, policy: LookupPolicy) -> datetime | None:
+    """The end of the longest lock these misses cause at `now`: when enough of them have aged out of a
+    window to leave fewer than its limit."""
+    ends = []
+    for limit, window in policy.limits:
+        recent = sorted(at for at in times if at >= now - window)
+        if len(recent) >= limit:
+            ends.append(recent[len(recent) - limit] + window)
+    return max(ends) if ends else None
 
 
 def current_lockouts(session: Session, now: datetime, policy: LookupPolicy) -> list[Lockout]:
-    """Every lockout in force: the key, its failures in the window, and when the oldest of them age out."""
-    since = as_utc(now) - policy.window
+    """Every lockout in force: the key, its misses in the longest window, and when the lock ends."""
+    now = as_utc(now)
     found = []
     for kind in LOCK_KINDS:
-        key_column, at_column = _failures(kind, since)
-        rows = session.execute(select(key_column, at_column).order_by(key_column, at_column)).all()
+        key_column, at_column = _failures(kind, now - policy.limits[-1][1])
         by_key: dict[str, list[datetime]] = {}
-        for key, at in rows:
-            by_key.setdefault(key, []).append(at)
+        for key, at in session.execute(select(key_column, at_column)).all():
+            by_key.setdefault(key, []).append(as_utc(at))
         for key, times in by_key.items():
-            if len(times) >= policy.max_failures:
-                # locked until enough failures have aged out to leave fewer than max_failures
-                until = times[len(times) - policy.max_failures] + policy.window
+            until = _lock_end(times, now, policy)
+            if until is not None:
                 found.append(Lockout(kind, key, len(times), until))
     return sorted(found, key=lambda lockout: lockout.until, reverse=True)
 
@@ -114,18 +136,19 @@ def lookup_order(
 ) -> LookupResult:
     """Find an order by its number and the last four digits of its phone (agents: number alone).
 
-    Every attempt is recorded (committed); after `max_failures` misses within `window` from one
+    Every attempt is recorded (committed); after too many misses (the policy's limits) from one
     conversation, from one client address (whatever sender ids it uses) or for one order number,
     lookups are refused with one answer (LOCKED, whichever limit it was) until the misses age out.
-    Refused attempts are not counted, so a lockout ends `window` after the misses that caused it.
+    Refused attempts are not counted, so a lockout ends one window after the misses that caused it.
     """
     now = as_utc(now)
     number = numbers.canonical(number_text)
     if number is None:
         return LookupResult(Outcome.BAD_NUMBER)
     client = client[:64] if client else None
-    if is_locked(session, conversation, number, now, policy, client):
-        return LookupResult(Outcome.LOCKED)
+    until = locked_until(session, conversation, number, now, policy, client)
+    if until is not None:
+        return LookupResult(Outcome.LOCKED, locked_until=until)
     row = session.execute(select(WorkOrder).where(WorkOrder.number == number)).scalars().first()
     matched = row is not None and (agent or (suffix is not None and row.phone_suffix == suffix))
     session.add(LookupAttempt(at=now, conversation=conversation, order_number=number, success=matched))

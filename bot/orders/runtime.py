@@ -9,7 +9,8 @@ from bot.settings import Settings
 
 
 def lookup_policy(settings: Settings) -> LookupPolicy:
-    return LookupPolicy(settings.lookup_max_failures, timedelta(minutes=settings.lookup_window_minutes))
+    return LookupPolicy(settings.lookup_max_failures, timedelta(minutes=settings.lookup_window_minutes),
+                        settings.lookup_daily_max_failures)
 
 
 def dedupe_window(settings: Settings) -> timedelta:

@@ -57,6 +57,39 @@ def test_changing_the_sender_id_does_not_reset_the_attempts_of_one_address(url):
     assert look(url, number, "5678", conversation="rotating-new", client=GUESSER, minutes=16) is Outcome.FOUND
 
 
+def _patient_guesses(url: str, number: str, batches: int = 4) -> float:
+    """Five wrong suffixes every 16 minutes (never five within 15), each from a new address and conversation;
+    returns the minute of the last guess."""
+    minute = 0.0
+    for batch in range(batches):
+        for i in range(5):
+            minute = batch * 16 + i * 0.1
+            outcome = look(url, number, f"{batch}{i:03d}", conversation=f"patient-{batch}-{i}",
+                           client=f"198.18.{batch}.{i + 1}", minutes=minute)
+            assert outcome is Outcome.NO_MATCH
+    return minute
+
+
+def test_a_patient_guesser_is_stopped_after_twenty_misses_a_day(url):
+    """Red team R3-7: five tries per quarter hour, forever, tried all 10⁴ suffixes of one order in ~21 days."""
+    number = make_order(url)
+    last = _patient_guesses(url, number)
+    # no short-window lock any more (the last five are 16 minutes old), but twenty misses in a day
+    assert look(url, number, "5678", conversation="owner", client="198.51.100.9", minutes=last + 16) is Outcome.LOCKED
+    with sessions_for(url)() as session:
+        (lock,) = [lock for lock in current_lockouts(session, NOW + timedelta(minutes=last + 16), POLICY)
+                   if lock.kind == "order"]
+        assert lock.failures == 20 and lock.until == as_utc(NOW + timedelta(days=1))  # the first miss ages out
+    assert look(url, number, "5678", conversation="owner", client="198.51.100.9",
+                minutes=24 * 60 + 1) is Outcome.FOUND
+
+
+def test_fewer_than_twenty_misses_a_day_lock_nothing_beyond_the_window(url):
+    number = make_order(url)
+    last = _patient_guesses(url, number, batches=3)
+    assert look(url, number, "5678", conversation="owner", client="198.51.100.9", minutes=last + 16) is Outcome.FOUND
+
+
 # ---- through the action, with the address the REST channel signed --------------------------------
 
 class Clock:
@@ -81,14 +114,14 @@ def ask(text: str, sender: str, client: str | None) -> str:
     if sim.slots.get("requested_slot") is None:
         sim.run(ActionCheckStatus())
     message = sim.messages[-1]
-    return f"{message.get('response') or message.get('text')}|{message.get('minutes', '')}"
+    return f"{message.get('response') or message.get('text')}|{message.get('wait', '')}"
 
 
 def test_a_guesser_rotating_sender_ids_is_locked_out_by_address(url, clock):
     number = make_order(url)
     for i in range(5):
         assert ask(f"工单{other_number(number)} 尾号5678", f"guess-{i}", GUESSER) == "utter_status_no_match|"
-    assert ask(f"工单{number} 尾号5678", "guess-new", GUESSER) == "utter_status_locked|15"
+    assert ask(f"工单{number} 尾号5678", "guess-new", GUESSER) == "utter_status_locked|15分钟"
     assert "当前阶段" in ask(f"工单{number} 尾号5678", "owner", "198.51.100.2")
 
 
@@ -120,16 +153,25 @@ def test_every_refusal_reads_the_same_whichever_limit_was_hit(url, clock):
         ask(f"工单{by_order} 尾号0002", "fresh", "198.51.100.41"),
         ask(f"工单{by_client} 尾号0003", "fresh-2", "198.51.100.30"),
     }
-    assert refusals == {"utter_status_locked|15"}
+    assert refusals == {"utter_status_locked|15分钟"}
+
+
+def test_a_day_long_lock_names_the_hours_left(url, clock):
+    number = make_order(url)
+    last = _patient_guesses(url, number)
+    clock.now = as_utc(NOW + timedelta(minutes=last + 16))  # the first miss (minute 0) ages out 24 h after it
+    assert ask(f"工单{number} 尾号5678", "owner", "198.51.100.60") == "utter_status_locked|23小时"
+    clock.now = as_utc(NOW + timedelta(hours=20))
+    assert ask(f"工单{number} 尾号5678", "owner", "198.51.100.60") == "utter_status_locked|4小时"
 
 
 def test_a_locked_order_opens_again_for_its_owner_when_the_failures_age_out(url, clock):
     number = make_order(url)
     for i in range(5):
         ask(f"工单{number} 尾号000{i}", f"attacker-{i}", f"198.51.100.{50 + i}")
-    assert ask(f"工单{number} 尾号5678", "owner", "198.51.100.60") == "utter_status_locked|15"
+    assert ask(f"工单{number} 尾号5678", "owner", "198.51.100.60") == "utter_status_locked|15分钟"
     clock.now += timedelta(minutes=10)
-    assert ask(f"工单{number} 尾号5678", "owner", "198.51.100.60") == "utter_status_locked|15"  # not extended ...
+    assert ask(f"工单{number} 尾号5678", "owner", "198.51.100.60") == "utter_status_locked|15分钟"  # not extended ...
     clock.now += timedelta(minutes=6)
     assert "当前阶段" in ask(f"工单{number} 尾号5678", "owner", "198.51.100.60")  # ... and over after 15 minutes
 
