@@ -203,6 +203,7 @@ def test_the_console_lists_lockouts_and_still_shows_the_locked_order(tmp_path):
         assert 'id="lookup-lockouts"' in page and "进度查询锁定" in page
         assert numbers.display(number) in page and GUESSER in page
         assert when(NOW + timedelta(minutes=14)) in page
+        assert "24 小时内失败 20 次" in page  # both limits explained to staff
         order = await h.text(f"/agent/orders/{number}")  # staff still look the order up for its owner
         assert numbers.display(number) in order and "当前阶段" in order
 

@@ -164,7 +164,8 @@ async def orders_page(request: web.Request, agent: Agent) -> web.StreamResponse:
                   region=filters.region, stage=filters.stage, overdue=filters.overdue, pager=pager,
                   regions=[(r.id, r.name) for r in kb.regions], stages=[(s.id, s.name) for s in STAGES],
                   lockouts=lockouts, max_export=MAX_EXPORT_ROWS, overdue_scan=OVERDUE_SCAN,
-                  lookup_window=int(policy.window.total_seconds() // 60), lookup_max=policy.max_failures)
+                  lookup_window=int(policy.window.total_seconds() // 60), lookup_max=policy.max_failures,
+                  lookup_daily_max=policy.daily_max_failures)
 
 
 async def _detail(request: web.Request, agent: Agent, number: str, revealed: bool) -> web.Response:
