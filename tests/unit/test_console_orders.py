@@ -221,6 +221,32 @@ def test_search_and_filters(tmp_path):
     run_console(tmp_path, body)
 
 
+def test_a_name_search_is_audited_with_the_name_masked(tmp_path):
+    """Red team R3-6: a name search confirms whether someone has an order, so it is accounted for like a reveal;
+    the audit log keeps the name masked, and an export's filters too."""
+    async def body(h: Harness) -> None:
+        from bot.feedback.store import audit_trail
+
+        first = book(h)
+        with h.session() as session:
+            create_booking(session, draft(contact_name="孙八", phone="13800002222"), actor="staff",
+                           channel="staff", now=NOW)
+        await h.logged_in()
+        await h.text("/agent/orders", params={"q": "孙八"})
+        await h.text("/agent/orders", params={"q": first})  # a number: nothing personal confirmed
+        await h.text("/agent/orders", params={"q": "2222"})
+        await h.post("/agent/orders/export.csv", {"q": "孙八"})
+        with h.session() as session:
+            entries = [(e.actor, e.action, e.target, e.detail) for e in audit_trail(session)
+                       if e.action in ("name_search", "export")]
+        assert ("admin", "name_search", "orders", "q=孙* → 1 条") in entries
+        assert len([e for e in entries if e[1] == "name_search"]) == 1
+        assert all("孙八" not in (detail or "") for *_, detail in entries)
+        assert any(action == "export" and "q=孙*" in (detail or "") for _, action, _, detail in entries)
+
+    run_console(tmp_path, body)
+
+
 def test_unknown_order_is_not_found(tmp_path):
     async def body(h: Harness) -> None:
         await h.logged_in()

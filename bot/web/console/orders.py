@@ -156,6 +156,9 @@ async def orders_page(request: web.Request, agent: Agent) -> web.StreamResponse:
         total = count_orders(session, filters, ids)
         pager = Pager.make(f"{PATH}/orders", filters.params(), requested, total, sorting)
         found = find_orders(session, filters, sorting, offset=pager.offset, limit=pager.size, ids=ids) if total else []
+        if filters.by_name:  # a name search confirms whether someone has an order: accounted for like a reveal
+            audit(session, actor=agent.name, action="name_search", target="orders", now=now,
+                  detail=f"{filters.described()} → {total} 条")
         return pager, found, current_lockouts(session, now, policy)
 
     pager, found, lockouts = await context.run_db(load)

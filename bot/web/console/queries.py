@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from bot.livechat.models import Handoff, HandoffMessage
+from bot.masking import mask_name
 from bot.orders.models import CustomerManager, WorkOrder
 from bot.orders.stages import STAGES
 from bot.orders.views import ManagerView, OrderView
@@ -37,9 +38,16 @@ class OrderFilters:
     def params(self) -> dict[str, str]:
         return {"q": self.text, "region": self.region, "stage": self.stage, "overdue": "1" if self.overdue else ""}
 
+    @property
+    def by_name(self) -> bool:
+        """Whether the text searches contact names (not an order number or a phone's last digits)."""
+        text = unicodedata.normalize("NFKC", self.text).strip()
+        return bool(text) and not re.sub(r"[\s\-]", "", text).isdigit()
+
     def described(self) -> str:
-        """For the audit log: the filters in force."""
-        return " ".join(f"{k}={v}" for k, v in self.params().items() if v) or "全部"
+        """For the audit log: the filters in force, a name searched for masked (孙八 → 孙*)."""
+        params = {**self.params(), "q": mask_name(self.text) if self.by_name else self.text}
+        return " ".join(f"{k}={v}" for k, v in params.items() if v) or "全部"
 
 
 ORDER_SORTS: dict[str, Any] = {
