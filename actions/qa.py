@@ -23,6 +23,17 @@ INTENT_TOPICS = {
     "ask_reliability": "reliability", "ask_live_work": "live_work", "ask_channels": "channels",
     "ask_definition": "definition", "ask_warning": "warning",
 }
+# below this the intent is a guess: a message naming no topic then keeps the conversation's topic ("那公司装充电
+# 设施呢" after a materials question was read as ask_cost at 0.41) or goes to clause search
+HINT_MIN_CONFIDENCE = 0.5
+
+
+def topic_hint(tracker: Tracker) -> str | None:
+    """The topic the NLU intent suggests, when the model is fairly sure of it."""
+    intent = tracker.latest_message.get("intent") or {}
+    if float(intent.get("confidence") or 0.0) < HINT_MIN_CONFIDENCE:
+        return None
+    return INTENT_TOPICS.get(intent.get("name") or "")
 
 
 def slot_events(before: Context, after: Context) -> list[EventType]:
@@ -40,7 +51,7 @@ class ActionAnswer(Action):
             text = tracker.latest_message.get("text") or ""
             context = context_from(tracker)
             intent = (tracker.latest_message.get("intent") or {}).get("name")
-            reply = current().answerer.reply(text, context, topic_hint=INTENT_TOPICS.get(intent or ""))
+            reply = current().answerer.reply(text, context, topic_hint=topic_hint(tracker))
             buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
             dispatcher.utter_message(text=reply.text, buttons=buttons or None)
         record_turn(intent, reply, domain)

@@ -20,11 +20,12 @@ from bot.settings import Settings
 from bot.trust import ENVELOPE, Identity, seal_identity, trust_key
 
 
-def tracker(text: str, staff: bool = False, **slots) -> Tracker:
+def tracker(text: str, staff: bool = False, intent: str = "ask_time_limit", confidence: float = 0.9,
+            **slots) -> Tracker:
     values = {name: None for name in SLOTS} | {"agent_mode": False} | slots
     events = [staff_message("test-user", text)] if staff else []
-    return Tracker("test-user", values, {"text": text, "intent": {"name": "ask_time_limit"}}, events, False, None,
-                   {}, "action_listen")
+    parsed = {"text": text, "intent": {"name": intent, "confidence": confidence}}
+    return Tracker("test-user", values, parsed, events, False, None, {}, "action_listen")
 
 
 def staff_message(sender: str, text: str) -> dict:
@@ -50,6 +51,15 @@ def test_follow_up_uses_the_slots():
     text, _, slots = run("那双电源呢", region="zaozhuang", topic="time_limit", category="hv_10kv_single")
     assert "18个工作日" in text
     assert slots == {"category": "hv_10kv_double"}
+
+
+def test_a_guessed_intent_does_not_override_the_conversations_topic():
+    """After a materials question, "那公司装充电设施呢" names no topic; the model read it as ask_cost at 0.41."""
+    asked = {"region": "anyang", "topic": "materials", "category": "resident"}
+    text, _, slots = run("那公司装充电设施呢", intent="ask_cost", confidence=0.41, **asked)
+    assert "主体证明" in text and slots.get("topic", "materials") == "materials"
+    text, _, slots = run("那公司装充电设施呢", intent="ask_cost", confidence=0.9, **asked)
+    assert "主体证明" not in text and slots["topic"] == "investment"  # a sure intent still sets the topic
 
 
 def test_missing_region_asks_with_buttons_and_remembers_the_topic():
