@@ -222,8 +222,8 @@ def test_search_and_filters(tmp_path):
 
 
 def test_a_name_search_is_audited_with_the_name_masked(tmp_path):
-    """Red team R3-6: a name search confirms whether someone has an order, so it is accounted for like a reveal;
-    the audit log keeps the name masked, and an export's filters too."""
+    """Red team R3-6 and round 4: a name or phone-suffix search confirms whether someone has an order, so it is
+    accounted for like a reveal; the audit log keeps the name masked, and an export's filters too."""
     async def body(h: Harness) -> None:
         from bot.feedback.store import audit_trail
 
@@ -238,11 +238,35 @@ def test_a_name_search_is_audited_with_the_name_masked(tmp_path):
         await h.post("/agent/orders/export.csv", {"q": "孙八"})
         with h.session() as session:
             entries = [(e.actor, e.action, e.target, e.detail) for e in audit_trail(session)
-                       if e.action in ("name_search", "export")]
-        assert ("admin", "name_search", "orders", "q=孙* → 1 条") in entries
-        assert len([e for e in entries if e[1] == "name_search"]) == 1
+                       if e.action in ("personal_search", "export")]
+        assert ("admin", "personal_search", "orders", "q=孙* → 1 条") in entries
+        assert ("admin", "personal_search", "orders", "q=2222 → 1 条") in entries  # 4 digits of a phone
+        assert len([e for e in entries if e[1] == "personal_search"]) == 2  # not the order number
         assert all("孙八" not in (detail or "") for *_, detail in entries)
         assert any(action == "export" and "q=孙*" in (detail or "") for _, action, _, detail in entries)
+
+    run_console(tmp_path, body)
+
+
+def test_the_contact_name_is_masked_in_notes_messages_and_the_audit_log(tmp_path):
+    """Red team round 4, F1: staff wrote the customer's name into a message and a note; the unrevealed page and
+    the audit log showed it in full (mask_text only finds names after cue words like 我叫)."""
+    async def body(h: Harness) -> None:
+        from bot.feedback.store import audit_trail
+
+        with h.session() as session:
+            number = create_booking(session, draft(contact_name="孙悟空", phone="13512348888"), actor="staff",
+                                    channel="staff", now=NOW).order.number
+        await h.logged_in()
+        await h.post(f"/agent/orders/{number}/message", {"message": "孙悟空您好，客户经理明天会联系您。"})
+        await h.post(f"/agent/orders/{number}/note", {"note": "孙悟空先生的申请已受理"})
+        page = await h.text(f"/agent/orders/{number}")
+        assert "孙悟空" not in page and "孙**您好" in page and "孙**先生" in page
+        revealed = await (await h.post(f"/agent/orders/{number}/reveal")).text()
+        assert "孙悟空您好" in revealed  # the reveal (audited) shows what was written
+        with h.session() as session:
+            details = [e.detail or "" for e in audit_trail(session, number)]
+        assert details and all("孙悟空" not in detail for detail in details)
 
     run_console(tmp_path, body)
 

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from bot.booking.visit import parse_visit
 from bot.feedback.store import audit
-from bot.masking import mask_text
 from bot.orders.notify import notify_message, notify_stage_change, notify_visit_change
 from bot.orders.stages import UnknownStage
 from bot.orders.store import (
@@ -34,7 +33,7 @@ from bot.orders.views import OrderView
 from bot.web.console.auth import Agent, action
 from bot.web.console.forms import field, record_id
 from bot.web.console.knowledge import stage_name
-from bot.web.console.orders import canonical_number, detail_url
+from bot.web.console.orders import canonical_number, detail_url, masked_for
 from bot.web.console.queries import manager_in_region
 from bot.web.console.render import redirect
 from bot.web.context import web_context
@@ -73,7 +72,7 @@ async def advance(request: web.Request, agent: Agent) -> web.StreamResponse:
         notice = notify_stage_change(session, order.number, now)
         moved = f"{stage_name(before.stage)} → {stage_name(order.stage)}"
         audit(session, actor=agent.name, action="advance", target=order.number, now=now,
-              detail=moved + (f"：{mask_text(note)}" if note else ""))
+              detail=moved + (f"：{masked_for(before, note)}" if note else ""))
         told = "，已通知客户" if notice is not None else ""
         return "ok", f"工单 {order.display_number} 已转到「{stage_name(order.stage)}」{told}。"
 
@@ -128,10 +127,10 @@ async def message(request: web.Request, agent: Agent) -> web.StreamResponse:
     """A message to the customer: in their status reply, and pushed to the chat that booked the order."""
     number, text, now = await _required_text(request, "message", "给客户的消息不能为空。")
 
-    def send(session: Session, _order: OrderView) -> Outcome:
+    def send(session: Session, order: OrderView) -> Outcome:
         add_customer_message(session, number, text, actor=agent.name, now=now)
         pushed = notify_message(session, number, text, now) is not None
-        audit(session, actor=agent.name, action="message", target=number, now=now, detail=mask_text(text))
+        audit(session, actor=agent.name, action="message", target=number, now=now, detail=masked_for(order, text))
         where = "，并已推送到客户的对话。" if pushed else "（此工单没有可推送的客户对话）。"
         return "ok", "消息已记录，客户查询进度时可以看到" + where
 
@@ -176,7 +175,7 @@ async def cancel(request: web.Request, agent: Agent) -> web.StreamResponse:
             return "error", f"{error}。工单未改变。"
         told = notify_stage_change(session, number, now) is not None
         audit(session, actor=agent.name, action="cancel", target=number, now=now,
-              detail=f"{stage_name(before.stage)} → 已取消：{mask_text(reason)}")
+              detail=f"{stage_name(before.stage)} → 已取消：{masked_for(before, reason)}")
         return "ok", f"工单 {order.display_number} 已取消" + ("，已通知客户。" if told else "。")
 
     await _change_order(request, number, change)

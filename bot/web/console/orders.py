@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.feedback.store import audit, audit_trail
 from bot.knowledge.service import KnowledgeBase
-from bot.masking import mask_text
+from bot.masking import contact_names, mask_names, mask_text
 from bot.orders import numbers
 from bot.orders.deadlines import StepDeadline, step_deadline
 from bot.orders.lookup import Lockout, current_lockouts
@@ -27,7 +27,7 @@ from bot.orders.runtime import lookup_policy
 from bot.orders.stages import BY_ID, STAGES, UnknownStage, allowed_moves
 from bot.orders.store import BEFORE_VISIT, get_order
 from bot.orders.times import as_utc
-from bot.orders.views import HistoryEntry, ManagerView, OrderView
+from bot.orders.views import ManagerView, OrderView
 from bot.web.console.auth import PATH, Agent, action, page
 from bot.web.console.knowledge import business_name, category_name, kb_of, region_name, stage_name
 from bot.web.console.paging import Pager, Sorting, page_number
@@ -94,20 +94,20 @@ def order_row(kb: KnowledgeBase, order: OrderView, now: datetime) -> OrderRow:
                     deadline_of(kb, order, now))
 
 
+def masked_for(order: OrderView, text: str | None) -> str:
+    """Text about an order masked for staff who have not revealed it: what mask_text finds, and the order's
+    contact name wherever it appears ("孙悟空您好" → "孙**您好")."""
+    return mask_names(mask_text(text), contact_names([order.contact_name]))
+
+
 def history_rows(order: OrderView, revealed: bool) -> list[HistoryRow]:
     """Every entry, with its kind; the page marks which notes the customer reads and which are internal."""
     rows = []
     for entry in order.history:
         what = stage_name(entry.to_stage) if entry.moved else entry.kind_name
-        rows.append(HistoryRow(entry.at, what, entry.actor, _note(entry, revealed), entry.kind,
-                               entry.customer_visible))
+        note = (entry.note if revealed else masked_for(order, entry.note)) if entry.note else ""
+        rows.append(HistoryRow(entry.at, what, entry.actor, note, entry.kind, entry.customer_visible))
     return rows
-
-
-def _note(entry: HistoryEntry, revealed: bool) -> str:
-    if not entry.note:
-        return ""
-    return entry.note if revealed else mask_text(entry.note)
 
 
 def canonical_number(raw: str) -> str:
@@ -156,8 +156,8 @@ async def orders_page(request: web.Request, agent: Agent) -> web.StreamResponse:
         total = count_orders(session, filters, ids)
         pager = Pager.make(f"{PATH}/orders", filters.params(), requested, total, sorting)
         found = find_orders(session, filters, sorting, offset=pager.offset, limit=pager.size, ids=ids) if total else []
-        if filters.by_name:  # a name search confirms whether someone has an order: accounted for like a reveal
-            audit(session, actor=agent.name, action="name_search", target="orders", now=now,
+        if filters.by_personal_data:  # it confirms whether someone has an order: accounted for like a reveal
+            audit(session, actor=agent.name, action="personal_search", target="orders", now=now,
                   detail=f"{filters.described()} → {total} 条")
         return pager, found, current_lockouts(session, now, policy)
 
@@ -182,7 +182,7 @@ async def _detail(request: web.Request, agent: Agent, number: str, revealed: boo
             return None, [], []
         if revealed:
             audit(session, actor=agent.name, action="reveal", target=order.number, now=now)
-        trail = [(e.at, e.actor, ACTIONS.get(e.action, e.action), e.detail or "")
+        trail = [(e.at, e.actor, ACTIONS.get(e.action, e.action), masked_for(order, e.detail) if e.detail else "")
                  for e in audit_trail(session, order.number, limit=50)]
         return order, region_managers(session, order.region), trail
 

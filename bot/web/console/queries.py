@@ -39,6 +39,13 @@ class OrderFilters:
         return {"q": self.text, "region": self.region, "stage": self.stage, "overdue": "1" if self.overdue else ""}
 
     @property
+    def by_personal_data(self) -> bool:
+        """Whether the text searches contact names or a phone's last four digits: a search that confirms
+        whether a person has an order (an order number is what staff are given to look up)."""
+        digits = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", self.text).strip())
+        return self.by_name or (digits.isdigit() and len(digits) == 4)
+
+    @property
     def by_name(self) -> bool:
         """Whether the text searches contact names (not an order number or a phone's last digits)."""
         text = unicodedata.normalize("NFKC", self.text).strip()
