@@ -23,6 +23,14 @@ def known_orders(tracker: Tracker) -> list[str]:
     return [str(number) for number in value if number] if isinstance(value, list) else []
 
 
+def conversation_order(tracker: Tracker) -> str | None:
+    """The order this conversation booked, else the last one it looked up or changed with the right details;
+    never a number typed in a lookup that failed (an agent would take it for the customer's own: red team R4-3)."""
+    booked = tracker.get_slot("booking_order")
+    known = known_orders(tracker)
+    return str(booked) if booked else (known[-1] if known else None)
+
+
 def remember_order(tracker: Tracker, number: str) -> list[EventType]:
     """Add an order to the ones this conversation knows (the latest last; the phone suffix is still asked for)."""
     known = [n for n in known_orders(tracker) if n != number] + [number]
@@ -53,6 +61,6 @@ def summary_of(tracker: Tracker, context: Context) -> str:
     """The masked summary of the conversation for an agent: place, customer type, the customer's own questions
     (not their answers to the booking's prompts), what they were unhappy about, the order."""
     questions, complaints = read_turns(tracker.events)
-    order = tracker.get_slot("booking_order") or tracker.get_slot("status_order")
+    order = conversation_order(tracker)
     return handoff_summary(current().kb, region=context.region, district=context.district, category=context.category,
                            questions=questions, complaints=complaints, order_number=order)

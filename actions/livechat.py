@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import context_from, summary_of
+from actions.conversation import context_from, conversation_order, summary_of
 from bot.livechat.callbacks import SERVICE_HOURS, open_callback, preferred_text
 from bot.livechat.store import HandoffRequest, clock, queue_acknowledgement, request_handoff
 from bot.orders.store import conversation_key
@@ -40,7 +40,7 @@ class ActionHandoff(Action):
         return []
 
     def _queue(self, tracker: Tracker, context: Context, channel: str | None) -> HandoffRequest:
-        order = tracker.get_slot("booking_order") or tracker.get_slot("status_order")
+        order = conversation_order(tracker)
         summary = summary_of(tracker, context)
         try:
             with current().session() as session:

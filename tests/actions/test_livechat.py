@@ -65,6 +65,22 @@ def test_with_an_agent_online_the_conversation_is_queued_with_a_masked_summary(d
     assert "13912345678" not in row.summary and "139****5678" in row.summary and "转人工" not in row.summary
 
 
+@pytest.mark.parametrize(("slots", "expected"), [
+    ({"status_order": "7654618275"}, None),  # typed in a lookup that failed: not the customer's, as far as we know
+    ({"status_order": "7654618275", "known_orders": ["3841209357"]}, "3841209357"),  # looked up with the suffix
+    ({"booking_order": "3841209357", "known_orders": ["5550001112", "3841209357"]}, "3841209357"),  # booked here
+])
+def test_the_handoff_names_only_an_order_the_conversation_proved_its_own(database, slots, expected):
+    """Red team round 4, R4-3: a wrong-suffix lookup, then 转人工, showed the agent that order as the customer's."""
+    with database() as session:
+        mark_present(session, "agent-li", datetime.now())
+    handoff(database, ["查进度", "转人工"], region="yantai", **slots)
+    with database() as session:
+        [row] = session.execute(select(Handoff)).scalars().all()
+    assert row.order_number == expected
+    assert ("7654618275" in row.summary) is False and (expected is None or expected in row.summary)
+
+
 def test_a_channel_that_cannot_carry_agent_messages_is_not_queued(database):
     with database() as session:
         mark_present(session, "agent-li", datetime.now())
