@@ -14,6 +14,7 @@ from bot.knowledge.models import (
     Document,
     Fact,
     Quantity,
+    Reduction,
     Region,
     Silence,
     Source,
@@ -28,7 +29,8 @@ FACT_KEYS = {
     "max_capacity", "max_length", "effective_by", "statement", "source",
 }
 FACT_REQUIRED = {"id", "topic", "statement", "source"}
-VALUE_KEYS = {"amount", "unit", "count", "names", "items", "text"}
+VALUE_KEYS = {"amount", "unit", "count", "names", "items", "text", "reductions"}
+REDUCTION_KEYS = {"groups", "when", "count", "text"}
 SOURCE_KEYS = {"section", "excerpt"}
 SILENCE_KEYS = {"topic", "category", "aspect", "note"}
 LINE = "__line__"
@@ -210,8 +212,20 @@ class _RegionParser:
         return Value(
             amount=node.get("amount"), unit=unit, count=node.get("count"),
             names=tuple(node.get("names") or ()), items=tuple(node.get("items") or ()),
-            text=node.get("text"),
+            text=node.get("text"), reductions=self.parse_reductions(node.get("reductions") or []),
         )
+
+    def parse_reductions(self, nodes: Any) -> tuple[Reduction, ...]:
+        reductions = []
+        for node in nodes if isinstance(nodes, list) else [nodes]:
+            if not self.check_keys(node, REDUCTION_KEYS, "reduction", REDUCTION_KEYS):
+                continue
+            unknown = [g for g in node["groups"] if g not in self.vocab.categories]
+            if unknown or not isinstance(node["count"], int) or not node["when"]:
+                self.problem(node, f"reduction needs known groups, words and a whole count: {unknown or node}")
+                continue
+            reductions.append(Reduction(tuple(node["groups"]), tuple(node["when"]), node["count"], str(node["text"])))
+        return tuple(reductions)
 
     def parse_quantity(self, node: dict[str, Any], key: str) -> Quantity | None:
         raw = node.get(key)

@@ -28,6 +28,16 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Reduction:
+    """A condition that takes steps off a group's count ('符合投资至规划红线的减少1个')."""
+
+    groups: tuple[str, ...]  # the categories whose step count it reduces
+    when: tuple[str, ...]  # words that name the condition in a question
+    count: int
+    text: str  # the document's words
+
+
+@dataclass(frozen=True)
 class Value:
     amount: float | None = None
     unit: str | None = None
@@ -35,6 +45,7 @@ class Value:
     names: tuple[str, ...] = ()
     items: tuple[str, ...] = ()
     text: str | None = None
+    reductions: tuple[Reduction, ...] = ()  # they add up ('……减少1个，……再减少1个')
 
     @property
     def quantity(self) -> Quantity | None:

@@ -29,8 +29,10 @@ def seed_text(region: Region, seeds_dir: Path) -> str:
 
 def fact_numbers(fact: Fact) -> set[str]:
     numbers = set(numbers_in(fact.statement))
+    for reduction in fact.value.reductions:
+        numbers.update(numbers_in(reduction.text))
     value = fact.value
-    for amount in (value.amount, value.count):
+    for amount in (value.amount, value.count, *(r.count for r in value.reductions)):
         if amount is not None:
             numbers.add(_canonical(str(amount)))
     for quantity in (fact.max_capacity, fact.max_length):
@@ -44,6 +46,9 @@ def check_fact(fact: Fact, seed_normalized: str, where: str) -> list[str]:
     for excerpt in fact.source.excerpts:
         if normalize(excerpt) not in seed_normalized:
             problems.append(f"{where}: fact {fact.id}: excerpt not found in seed: {excerpt[:40]!r}")
+    for reduction in fact.value.reductions:
+        if not any(normalize(reduction.text) in normalize(e) for e in fact.source.excerpts):
+            problems.append(f"{where}: fact {fact.id}: reduction {reduction.text!r} not in its excerpt")
     excerpt_numbers = {n for e in fact.source.excerpts for n in numbers_in(e)}
     missing = fact_numbers(fact) - excerpt_numbers
     if missing:

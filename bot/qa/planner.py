@@ -19,7 +19,7 @@ from bot.qa.choosing import MAX_FACTS
 from bot.qa.context import TOPIC_JOIN, Context, Reply, refine_category
 from bot.qa.figures import exceeds_line, length_line, premise_line
 from bot.qa.particulars import Particulars
-from bot.qa.special import compare_categories, compare_regions, compare_years, step_arithmetic
+from bot.qa.special import compare_categories, compare_regions, compare_years, fewer_steps, step_arithmetic
 from bot.qa.unstated import measure_word, unmet_measure
 from bot.qa.verdicts import verdict
 from bot.qa.wording import Renderer
@@ -156,17 +156,9 @@ class Answerer(Particulars):
             defined = self._define(region, question, context)
             if defined:
                 return defined
-        compared = topics[0] if topics[0] in FIGURE_COMPARED else None
-        summed_steps = question.asks(Form.SUM, Form.MINUS) and bool(question.steps)
-        if compared in (None, "steps") and ("time_limit" in topics or Measure.DURATION in question.measures
-                                            or summed_steps):
-            compared = "time_limit"  # '这两个环节加起来几个工作日' asks for days
-        computed = compare_years(self, region, compared, question, context) or \
-            compare_categories(self, region, compared, question, context) if compared else None
-        if compared == "time_limit" and not computed:
-            computed = step_arithmetic(self, region, question, context)
+        computed = self._computed(region, question, topics, context)
         if computed:
-            return Reply(computed[0], replace(context, topic=compared), facts=tuple(computed[1]))
+            return computed
         across = self.focus_facts(region, question, context)  # the same for every topic asked
         parts: list[str] = [note] if note else []
         facts: list[Fact] = []
@@ -189,6 +181,23 @@ class Answerer(Particulars):
         # a follow-up ('那赣榆呢') asks again everything this question asked
         return Reply(text, replace(context, topic=TOPIC_JOIN.join(topics[:MAX_TOPICS])), answered=bool(facts),
                      facts=tuple(facts))
+
+    def _computed(self, region: Region, question: Question, topics: list[str], context: Context) -> Reply | None:
+        """An answer computed from the facts' figures: a comparison, a sum of steps, steps left."""
+        compared = topics[0] if topics[0] in FIGURE_COMPARED else None
+        summed_steps = question.asks(Form.SUM, Form.MINUS) and bool(question.steps)
+        if compared in (None, "steps") and ("time_limit" in topics or Measure.DURATION in question.measures
+                                            or summed_steps):
+            compared = "time_limit"  # '这两个环节加起来几个工作日' asks for days
+        computed = compare_years(self, region, compared, question, context) or \
+            compare_categories(self, region, compared, question, context) if compared else None
+        if compared == "time_limit" and not computed:
+            computed = step_arithmetic(self, region, question, context)
+        if topics[0] == "steps" and not computed:
+            computed, compared = fewer_steps(self, region, question, context), "steps"
+        if not computed:
+            return None
+        return Reply(computed[0], replace(context, topic=compared), facts=tuple(computed[1]))
 
     def _better_sentence(self, region: Region, question: Question, facts: list[Fact], context: Context) -> str | None:
         """The document's own sentence, when it names what the question is about (its rare words:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from bot.knowledge import selection
-from bot.knowledge.models import Fact, Region
+from bot.knowledge.models import Fact, Reduction, Region
 from bot.knowledge.service import KnowledgeBase
 from bot.qa.context import Context, refine_category
 from bot.qa.figures import Side, comparison_line, figure, step_sum_line
@@ -128,3 +128,35 @@ def step_arithmetic(answerer: Answerer, region: Region, question: Question,
         return None
     lines = [text] + [f"· {f.statement}" for f in shown] + [source_line(shown, context.agent_mode)]
     return "\n".join(lines), shown
+
+
+def fewer_steps(answerer: Answerer, region: Region, question: Question,
+                context: Context) -> tuple[str, list[Fact]] | None:
+    """'高压新装，既投资到红线又主动办电，最多剩几个环节' → the group's count less the reductions the
+    question names (the document says they add up). None for one condition that a fact of the
+    group states on its own (its steps are named there), or a group the reductions do not cover."""
+    if not context.category:
+        return None
+    facts = answerer.topic_facts(region, "steps", context)
+    counts = answerer.kb.nearest([f for f in facts if f.aspect == "count" and f.value.count], context.category)
+    rule = next((f for f in facts if f.value.reductions), None)
+    if not counts or rule is None:
+        return None
+    base = counts[0]
+    named = [r for r in rule.value.reductions if base.category in r.groups and _names(question.text, r)]
+    if not named or (len(named) == 1 and any(_names(f.statement, named[0]) for f in facts
+                                               if f.category == base.category and f.value.count)):
+        return None
+    left = (base.value.count or 0) - sum(r.count for r in named)
+    if left < 1:
+        return None
+    label = f"{region.name}{_label(answerer, region, base.category, False)}"
+    sums = "−".join([str(base.value.count)] + [str(r.count) for r in named])
+    conditions = "，".join(r.text for r in named)
+    text = (f"{label}：办电环节最多{left}个（一般不超过{base.value.count}个，{conditions}：{sums}={left}）。\n"
+            f"{source_line([rule], context.agent_mode)}")
+    return text, [rule]
+
+
+def _names(text: str, reduction: Reduction) -> bool:
+    return any(word in text for word in reduction.when)

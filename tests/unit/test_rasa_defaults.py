@@ -141,3 +141,16 @@ def test_the_tokenizer_builds_the_dictionary_when_a_fresh_checkout_has_none(tmp_
     config = {**BlankFreeJiebaTokenizer.get_default_config(), "dictionary_path": str(directory)}
     BlankFreeJiebaTokenizer.create(config, None, None, None)  # type: ignore[arg-type]
     assert "滕州 " in (directory / "userdict.txt").read_text(encoding="utf-8")
+
+
+def test_a_bare_rasa_test_reads_only_this_projects_test_stories(monkeypatch):
+    """`rasa test` with no arguments collects every test_*.yml below "." (DEFAULT_E2E_TESTS_PATH), the
+    virtualenv included; `make install` removes the `rasa init` sample stories it would find there."""
+    from rasa.shared.constants import DEFAULT_E2E_TESTS_PATH
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.data import get_data_files
+
+    monkeypatch.chdir(ROOT)
+    found = get_data_files([DEFAULT_E2E_TESTS_PATH], YAMLStoryReader.is_test_stories_file)
+    stories = ROOT / "tests" / "stories"
+    assert found and all((ROOT / path).resolve().parent == stories for path in found), found
