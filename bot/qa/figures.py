@@ -75,7 +75,7 @@ def figure(topic: str, facts: Sequence[Fact], text: str, step: str | None = None
 
 
 def comparison_line(sides: Sequence[Side], shorter_is: str = "更短") -> str:
-    """'一样，都是5个工作日' / 'A更短：A 15个工作日，B 22个工作日，少7个工作日'."""
+    """'一样，都是5个工作日' / 'A更短：A15个工作日，B22个工作日，相差7个工作日'."""
     first, second = sides[0], sides[1]
     a, b = first.quantity, second.quantity
     said_a, said_b = spoken(a.amount, a.unit), spoken(b.amount, b.unit)
@@ -86,7 +86,7 @@ def comparison_line(sides: Sequence[Side], shorter_is: str = "更短") -> str:
     low, high = (first, second) if a.amount < b.amount else (second, first)
     gap = spoken(abs(a.amount - b.amount), a.unit)
     return (f"{low.label}{shorter_is}：{low.label}{spoken(low.quantity.amount, a.unit)}，"
-            f"{high.label}{spoken(high.quantity.amount, a.unit)}，{high.label}多{gap}（相差{gap}）。")
+            f"{high.label}{spoken(high.quantity.amount, a.unit)}，相差{gap}。")
 
 
 def step_sum_line(label: str, steps: Sequence[Fact], minus: Sequence[Fact] = ()) -> str:

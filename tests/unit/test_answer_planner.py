@@ -94,6 +94,7 @@ def test_a_time_used_is_judged_against_the_limit(answerer):
 def test_two_cities_compared_with_the_faster_named_and_the_gap(answerer):
     text = ask(answerer, "高压双电源，连云港和黔东南哪个更快，差几天")
     assert first_line(text).startswith("连云港更短") and "相差5个工作日" in first_line(text)
+    assert first_line(text).count("相差") == 1 and "多5个工作日" not in first_line(text)  # the gap said once
 
 
 def test_two_groups_of_one_city_compared(answerer):
