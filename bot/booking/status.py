@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.booking.text import blank_out, fold
+from bot.booking.text import blank_out
 from bot.orders import numbers
+from bot.phones import phone_fold
 
 _SUFFIX = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
@@ -20,13 +21,13 @@ class StatusTurn:
 
 
 def interpret_status(text: str, requested: str | None) -> StatusTurn:
-    """Fields: order (canonical 10 digits) and suffix (4 digits)."""
-    folded = fold(text or "")
+    """Fields: order (canonical 10 digits) and suffix (4 digits), in ASCII or Chinese numerals."""
+    folded = phone_fold(text or "")
     turn = StatusTurn()
     spans = []
     candidate = numbers.find_number(folded)
     if candidate:
-        match = re.search(r"\d{5}[\s\-]?\d{5}", folded)
+        match = re.search(rf"\d{{5}}{numbers.SEPARATOR}?\d{{5}}", folded)
         spans.append(match.span() if match else (0, 0))
         if numbers.is_valid(candidate):
             turn.updates["order"] = candidate

@@ -24,7 +24,9 @@ _DAMM = (
     (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
     (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
 )
-_CANDIDATE = re.compile(r"(?<!\d)\d{5}[\s\-]?\d{5}(?!\d)")
+# between the two halves: a space or any dash people type ('38412-09357', '38412—09357', '38412－09357')
+SEPARATOR = r"[\s\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]"
+_CANDIDATE = re.compile(rf"(?<!\d)\d{{5}}{SEPARATOR}?\d{{5}}(?!\d)")
 
 
 def damm_digit(digits: str) -> str:
@@ -47,15 +49,15 @@ def new_number() -> str:
 
 
 def canonical(text: str) -> str | None:
-    """'38412-09357', '３８４１２ ０９３５７' → '3841209357'; None unless it is a valid number."""
-    digits = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", text))
+    """'38412-09357', '３８４１２ ０９３５７', '38412—09357' → '3841209357'; None unless it is a valid number."""
+    digits = re.sub(SEPARATOR, "", unicodedata.normalize("NFKC", text))
     return digits if is_valid(digits) else None
 
 
 def find_number(text: str) -> str | None:
     """The first order-number-shaped run of 10 digits in free text (check digit not tested)."""
     match = _CANDIDATE.search(unicodedata.normalize("NFKC", text))
-    return re.sub(r"[\s\-]", "", match.group()) if match else None
+    return re.sub(SEPARATOR, "", match.group()) if match else None
 
 
 def display(number: str) -> str:

@@ -79,7 +79,8 @@ def compare_regions(answerer: Answerer, topic: str, question: Question, context:
         sides.append(side)
     lines = [comparison_line(sides)]
     for side in sides:
-        lines.append(f"· {side.fact.statement.rstrip('。')}（{source_line([side.fact], context.agent_mode).strip('（）')}）")
+        cited = source_line([side.fact], context.agent_mode).strip("（）")
+        lines.append(f"· {side.fact.statement.rstrip('。')}（{cited}）")
     return "\n".join(lines), [s.fact for s in sides]
 
 

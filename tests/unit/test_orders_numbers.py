@@ -43,3 +43,21 @@ def test_find_number_in_text_ignores_phone_numbers():
     number = numbers.new_number()
     assert numbers.find_number(f"查一下工单{numbers.display(number)}，尾号5678") == number
     assert numbers.find_number("电话13912345678") is None
+
+
+def test_an_order_number_with_any_dash_or_in_chinese_numerals_is_read():
+    from bot.booking.status import interpret_status
+
+    number = numbers.new_number()
+    digits = dict(zip("0123456789", "零一二三四五六七八九", strict=True))
+    for text in (f"{number[:5]}—{number[5:]} 尾号5678", f"工单{number[:5]}－{number[5:]}，尾号五六七八",
+                 "".join(digits[d] for d in number) + " 手机尾号五六七八"):
+        assert interpret_status(text, None).updates == {"order": number, "suffix": "5678"}, text
+    assert numbers.canonical(f"{number[:5]}–{number[5:]}") == number
+
+
+def test_an_order_number_with_a_dash_is_not_masked_as_a_phone():
+    from bot.masking import mask_text
+
+    number = numbers.new_number()
+    assert mask_text(f"工单{number[:5]}—{number[5:]}") == f"工单{number[:5]}—{number[5:]}"
