@@ -41,6 +41,7 @@ class Settings:
     lookup_max_failures: int = 5  # status lookups: failed attempts per conversation or order ...
     lookup_window_minutes: int = 15  # ... within this window lock further lookups until they age out
     lookup_daily_max_failures: int = 20  # ... and at most this many in 24 hours (a patient guesser: R3-7)
+    console_reveals_per_hour: int = 40  # full-data reveals one staff account may make in an hour (W4; 0: no limit)
     booking_dedupe_minutes: int = 30  # the same phone+address+business within this window is one booking
     secret_key: str = ""  # seals phone numbers and addresses kept in booking slots (default: var/secret.key)
     rasa_url: str = "http://127.0.0.1:5005"  # the web app forwards chat messages to this Rasa server
@@ -95,6 +96,7 @@ class Settings:
             lookup_max_failures=int(env.get("BANDIAN_LOOKUP_MAX_FAILURES") or 5),
             lookup_window_minutes=int(env.get("BANDIAN_LOOKUP_WINDOW_MINUTES") or 15),
             lookup_daily_max_failures=int(env.get("BANDIAN_LOOKUP_DAILY_MAX_FAILURES") or 20),
+            console_reveals_per_hour=int(env.get("BANDIAN_CONSOLE_REVEALS_PER_HOUR") or 40),
             booking_dedupe_minutes=int(env.get("BANDIAN_BOOKING_DEDUPE_MINUTES") or 30),
             secret_key=env.get("BANDIAN_SECRET_KEY", ""),
             rasa_url=(env.get("BANDIAN_RASA_URL") or f"http://127.0.0.1:{env.get('RASA_PORT') or 5005}").rstrip("/"),

@@ -85,6 +85,13 @@ def audit(session: Session, *, actor: str, action: str, target: str, now: dateti
     session.commit()
 
 
+def actions_since(session: Session, actor: str, action: str, since: datetime) -> int:
+    """How many times `actor` did `action` from `since` on (audit log)."""
+    query = select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.actor == actor, AuditEntry.action == action, AuditEntry.at >= since)
+    return int(session.execute(query).scalar_one())
+
+
 def audit_trail(session: Session, target: str | None = None, limit: int = 200) -> list[AuditEntry]:
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if target:

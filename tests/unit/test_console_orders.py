@@ -288,3 +288,19 @@ def test_empty_list(tmp_path):
             assert session.execute(select(WorkOrder)).scalars().all() == []
 
     run_console(tmp_path, body)
+
+
+def test_reveals_stop_at_the_hourly_limit_of_the_account_and_resume_an_hour_later(tmp_path):
+    async def body(h: Harness) -> None:
+        number = book(h)
+        await h.logged_in()
+        for _ in range(2):
+            assert "13912345678" in await (await h.post(f"/agent/orders/{number}/reveal")).text()
+        refused = await h.post(f"/agent/orders/{number}/reveal", follow=True)
+        page = await refused.text()
+        assert "13912345678" not in page and "已达上限" in page
+        assert audit_rows(h)[-1] == ("admin", "reveal_refused", number)
+        h.clock.advance(minutes=61)
+        assert "13912345678" in await (await h.post(f"/agent/orders/{number}/reveal")).text()
+
+    run_console(tmp_path, body, console_reveals_per_hour=2)

@@ -271,3 +271,19 @@ def test_call_back_pages_refuse_odd_input_and_strangers(tmp_path):
         assert "<script>" not in page and "目前没有待回电的请求" in page
 
     run_console(tmp_path, body)
+
+
+def test_call_back_reveals_count_towards_the_accounts_hourly_limit(tmp_path):
+    async def body(h: Harness) -> None:
+        await h.logged_in()
+        with h.session() as session:
+            number = left(tmp_path, session, "c1", "13912345678", Visit(date(2099, 1, 2), "上午"))
+        assert "13912345678" in await (await h.post(f"/agent/callbacks/{number}/reveal")).text()
+        refused = await h.post(f"/agent/callbacks/{number}/reveal", follow=True)
+        page = await refused.text()
+        assert "13912345678" not in page and "已达上限" in page
+        with h.session() as session:
+            actions = [a.action for a in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars()]
+        assert actions[-2:] == ["reveal", "reveal_refused"]
+
+    run_console(tmp_path, body, console_reveals_per_hour=1)

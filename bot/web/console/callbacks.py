@@ -26,6 +26,7 @@ from bot.web.console.auth import PATH, Agent, action, page
 from bot.web.console.forms import record_id
 from bot.web.console.knowledge import kb_of, region_name
 from bot.web.console.render import redirect, render
+from bot.web.console.reveals import allow_reveal, refusal
 from bot.web.console.roles import needs
 from bot.web.context import web_context
 
@@ -88,16 +89,20 @@ async def reveal(request: web.Request, agent: Agent) -> web.StreamResponse:
     callback_id = _callback_id(request)
     now = context.now()
 
+    limit = context.settings.console_reveals_per_hour
+
     def work(session: Session) -> str | None:
         row = session.get(CallbackRequest, callback_id)
         if row is None:
             return None
-        audit(session, actor=agent.name, action="reveal", target=f"callback:{callback_id}", now=now)
-        return str(row.phone_sealed)
+        allowed = allow_reveal(session, actor=agent.name, target=f"callback:{callback_id}", now=now, limit=limit)
+        return str(row.phone_sealed) if allowed else ""
 
     sealed = await context.run_db(work)
     if sealed is None:
         raise redirect(request, f"{PATH}/callbacks", "没有这个回电请求。", "error")
+    if not sealed:
+        raise redirect(request, f"{PATH}/callbacks", refusal(limit), "error")
     phone = unseal(sealed, fernet(context.settings))
     return await _page(request, agent, (callback_id, phone or "（无法解密：密钥已更换）"))
 

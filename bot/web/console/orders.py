@@ -39,14 +39,16 @@ from bot.web.console.queries import (
     open_order_keys,
     region_managers,
 )
-from bot.web.console.render import render
+from bot.web.console.render import redirect, render
+from bot.web.console.reveals import allow_reveal, refusal
 from bot.web.console.roles import needs
 from bot.web.context import web_context
 
 OVERDUE_SCAN = 1000  # open orders examined for the overdue filter (the longest in their stage first)
 MAX_EXPORT_ROWS = 10_000  # one export at most
-ACTIONS = {"reveal": "查看完整信息", "advance": "推进阶段", "reassign": "改派", "note": "内部备注",
-           "message": "给客户的消息", "reschedule": "改约上门时间", "cancel": "取消工单"}
+ACTIONS = {"reveal": "查看完整信息", "reveal_refused": "查看完整信息（超出每小时上限，未显示）", "advance": "推进阶段",
+           "reassign": "改派", "note": "内部备注", "message": "给客户的消息", "reschedule": "改约上门时间",
+           "cancel": "取消工单"}
 NOTE_LABEL = "内部备注（客户不可见）"
 MESSAGE_LABEL = "给客户的消息（客户可见，会推送）"
 
@@ -176,12 +178,16 @@ async def _detail(request: web.Request, agent: Agent, number: str, revealed: boo
     kb = await asyncio.to_thread(kb_of, context)
     now = as_utc(context.now())
 
+    limit = context.settings.console_reveals_per_hour
+    refused = False
+
     def load(session: Session) -> tuple[OrderView | None, list[ManagerView], list[tuple[datetime, str, str, str]]]:
+        nonlocal refused
         order = get_order(session, number)
         if order is None:
             return None, [], []
         if revealed:
-            audit(session, actor=agent.name, action="reveal", target=order.number, now=now)
+            refused = not allow_reveal(session, actor=agent.name, target=order.number, now=now, limit=limit)
         trail = [(e.at, e.actor, ACTIONS.get(e.action, e.action), masked_for(order, e.detail) if e.detail else "")
                  for e in audit_trail(session, order.number, limit=50)]
         return order, region_managers(session, order.region), trail
@@ -189,11 +195,9 @@ async def _detail(request: web.Request, agent: Agent, number: str, revealed: boo
     order, managers, trail = await context.run_db(load)
     if order is None:
         return render(request, "missing.html", agent, status=404, active="orders", what="工单")
-    try:
-        step = step_deadline(kb, order, now)
-        deadline, warning = deadline_line(kb, order, step, level=False), warning_line(step)
-    except (KeyError, UnknownStage):
-        deadline, warning = "", ""
+    if refused:
+        raise redirect(request, f"{PATH}/orders/{order.number}", refusal(limit), "error")
+    deadline, warning = _deadline(kb, order, now)
     known = order.stage in BY_ID
     return render(
         request, "order.html", agent, active="orders", order=order, revealed=revealed,
@@ -206,6 +210,15 @@ async def _detail(request: web.Request, agent: Agent, number: str, revealed: boo
         may_reschedule=order.stage in BEFORE_VISIT, may_cancel=known and not BY_ID[order.stage].final,
         notifiable=order.channel == "customer",
         note_label=NOTE_LABEL, message_label=MESSAGE_LABEL, managers=managers)
+
+
+def _deadline(kb: KnowledgeBase, order: OrderView, now: datetime) -> tuple[str, str]:
+    """The current step's deadline line and warning level, or blanks for a stage the flow does not know."""
+    try:
+        step = step_deadline(kb, order, now)
+        return deadline_line(kb, order, step, level=False), warning_line(step)
+    except (KeyError, UnknownStage):
+        return "", ""
 
 
 @page
