@@ -91,17 +91,18 @@ async def reveal(request: web.Request, agent: Agent) -> web.StreamResponse:
 
     limit = context.settings.console_reveals_per_hour
 
-    def work(session: Session) -> str | None:
+    def work(session: Session) -> tuple[bool, str] | None:
         row = session.get(CallbackRequest, callback_id)
         if row is None:
             return None
         allowed = allow_reveal(session, actor=agent.name, target=f"callback:{callback_id}", now=now, limit=limit)
-        return str(row.phone_sealed) if allowed else ""
+        return allowed, str(row.phone_sealed)
 
-    sealed = await context.run_db(work)
-    if sealed is None:
+    found = await context.run_db(work)
+    if found is None:
         raise redirect(request, f"{PATH}/callbacks", "没有这个回电请求。", "error")
-    if not sealed:
+    allowed, sealed = found
+    if not allowed:
         raise redirect(request, f"{PATH}/callbacks", refusal(limit), "error")
     phone = unseal(sealed, fernet(context.settings))
     return await _page(request, agent, (callback_id, phone or "（无法解密：密钥已更换）"))
