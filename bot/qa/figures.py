@@ -89,6 +89,11 @@ def comparison_line(sides: Sequence[Side], shorter_is: str = "更短") -> str:
             f"{high.label}{spoken(high.quantity.amount, a.unit)}，相差{gap}。")
 
 
+def each_line(sides: Sequence[Side]) -> str:
+    """'A 2个工作日，B 5个工作日。' — each side's figure, no verdict (none was asked)."""
+    return "，".join(f"{s.label}{spoken(s.quantity.amount, s.quantity.unit)}" for s in sides) + "。"
+
+
 def step_sum_line(label: str, steps: Sequence[Fact], minus: Sequence[Fact] = ()) -> str:
     """'A、B两个环节合计3个工作日（1+2）' or 'the rest after removing X'."""
     unit = steps[0].value.unit or "工作日"

@@ -11,7 +11,7 @@ from bot.knowledge import selection
 from bot.knowledge.models import Fact, Reduction, Region
 from bot.knowledge.service import KnowledgeBase
 from bot.qa.context import Context, refine_category
-from bot.qa.figures import Side, comparison_line, figure, step_sum_line
+from bot.qa.figures import Side, comparison_line, each_line, figure, step_sum_line
 from bot.qa.wording import source_line
 from bot.reading.forms import Form
 from bot.reading.frame import Question, step_matches
@@ -42,9 +42,10 @@ def _side(answerer: Answerer, region: Region, topic: str, question: Question, co
     return Side(label, *found) if found else None
 
 
-def _lines(heading: str, sides: list[Side], context: Context) -> tuple[str, list[Fact]]:
+def _lines(heading: str, sides: list[Side], context: Context, verdict: bool = True) -> tuple[str, list[Fact]]:
     facts = list(dict.fromkeys(s.fact for s in sides))
-    lines = [heading + comparison_line(sides)] + [f"· {f.statement}" for f in facts]
+    figures = comparison_line(sides) if verdict else each_line(sides)
+    lines = [heading + figures] + [f"· {f.statement}" for f in facts]
     return "\n".join(lines + [source_line(facts, context.agent_mode)]), facts
 
 
@@ -86,8 +87,9 @@ def compare_regions(answerer: Answerer, topic: str, question: Question, context:
 
 def compare_categories(answerer: Answerer, region: Region, topic: str, question: Question,
                        context: Context) -> tuple[str, list[Fact]] | None:
-    """'10千伏双电源比单电源多几天' → both groups' limits in one region and the difference."""
-    if not question.asks(*COMPARE_FORMS) or len(question.categories) < 2:
+    """'10千伏双电源比单电源多几天' → both groups' limits in one region and the difference; '低压无配套和
+    有配套工程全流程时长' (two groups, no comparison asked) → each group's figure."""
+    if len(question.categories) < 2:
         return None
     first = refine_category(context.category, question.categories[0])
     second = refine_category(first, question.categories[1])
@@ -100,7 +102,7 @@ def compare_categories(answerer: Answerer, region: Region, topic: str, question:
         sides.append(side)
     if sides[0].fact == sides[1].fact:
         return None
-    return _lines(f"{region.name}：", sides, context)
+    return _lines(f"{region.name}：", sides, context, verdict=question.asks(*COMPARE_FORMS))
 
 
 def step_arithmetic(answerer: Answerer, region: Region, question: Question,

@@ -178,9 +178,11 @@ def category_words(category: str) -> tuple[str, ...]:
                                for word in (also or cues)))
 
 
-def find_category(text: str) -> str | None:
+def find_category(text: str, whole: str | None = None) -> str | None:
+    """The group `text` names; a rule's second condition may also be met in `whole`, the message that
+    `text` is a part of ('低压无配套和有配套工程': 有配套工程 is low-voltage too)."""
     for category, cues, also in CATEGORY_RULES:
-        if any(says(text, c) for c in cues) and (not also or any(says(text, a) for a in also)):
+        if any(says(text, c) for c in cues) and (not also or any(says(whole or text, a) for a in also)):
             return category
     return None
 
@@ -189,7 +191,7 @@ def find_categories(text: str) -> tuple[str, ...]:
     """Every group a comparison names, in the order named: '10千伏双电源比单电源' → the double
     supply group, then the single one (refined to the same voltage by the caller)."""
     parts = re.split(r"比|和|与|跟|同|还是|vs|对比", text)
-    found = [category for part in parts if (category := find_category(part))]
+    found = [category for part in parts if (category := find_category(part) or find_category(part, text))]
     return tuple(dict.fromkeys(found))
 
 
@@ -202,6 +204,19 @@ def find_area(kb: KnowledgeBase, text: str) -> str | None:
             if position >= 0 and (best is None or (len(synonym), -position) > best[:2]):
                 best = (len(synonym), -position, area)
     return best[2] if best else None
+
+
+# the question also asks for the whole region's figure ('全口径…？城区的又是多少？')
+WHOLE_SCOPE = ("全口径",)
+
+
+def area_asked(kb: KnowledgeBase, text: str) -> str | None:
+    """The one area type a question is about: none when it also asks for the whole region's figure
+    or names two area types in different parts ('城区和农村分别多少'), so every area's rule is given."""
+    if any(word in text for word in WHOLE_SCOPE):
+        return None
+    named = {area for part in re.split(r"和|与|跟|还是|、|，|,|？|\?|。", text) if (area := find_area(kb, part))}
+    return named.pop() if len(named) == 1 else None
 
 
 def find_unknown_place(kb: KnowledgeBase, text: str) -> str | None:
@@ -231,7 +246,7 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
         topics=find_topics(text),
         category=find_category(text),
         business=any(c in _UTILITY.sub("", text) for c in BUSINESS_CUES),
-        area=find_area(kb, text),
+        area=area_asked(kb, text),
         capacity=find_capacity(text),
         steps=find_steps(_FROM_TO.sub("", _time_clauses(text))),
         focus=find_focus(text),

@@ -225,3 +225,8 @@ def test_a_special_group_the_document_never_mentions_is_not_answered_with_anothe
 def test_no_area_caveat_when_the_rule_names_the_area(answerer):
     text = ask(answerer, "烟台省级园区里的10千伏企业，电网投资到哪")
     assert "未单列" not in text and "规划红线" in text
+
+
+def test_two_groups_named_without_a_comparison_get_each_groups_figure(answerer):
+    line = first_line(ask(answerer, "安阳低压没配套的和有配套工程的，全流程各要几天"))
+    assert "2个工作日" in line and "5个工作日" in line and "相差" not in line and "更短" not in line

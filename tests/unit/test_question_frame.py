@@ -128,3 +128,20 @@ def test_a_step_named_in_the_materials_part_is_not_the_timed_step(kb):
 def test_a_capacity_in_kilovolt_amperes_does_not_name_a_voltage(kb):
     assert frame(kb, "农村加工厂报装120千伏安").category != "hv_10kv"
     assert frame(kb, "报装20千伏的线路").category == "hv_10kv"
+
+
+# two parts: each group or area named in its own part is read
+def test_a_second_group_takes_the_voltage_named_in_the_first_part(kb):
+    assert frame(kb, "林州低压没配套的和有配套工程的，全流程各几天").categories == ("lv_no_works", "lv_with_works")
+    # its own words first: 单电源 is not read as 双电源 because 双电源 is named elsewhere in the message
+    assert frame(kb, "35千伏单电源和双电源电网环节各几天").categories == ("hv_35kv_single", "hv_double")
+
+
+@pytest.mark.parametrize(("text", "area"), [
+    ("烟台全口径停电时间目标是多少？市区的呢", None),
+    ("连云港市区和农村的停电时间各是多少", None),
+    ("连云港农村的停电时间是多少", "rural"),
+    ("连云港城市中心区停电时间", "center"),
+])
+def test_a_question_about_the_whole_or_two_areas_is_not_narrowed_to_one(kb, text, area):
+    assert frame(kb, text).area == area
