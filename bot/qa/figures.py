@@ -163,17 +163,33 @@ def exception_named(rule: str, question: str) -> str | None:
     return cases if meaningful else None
 
 
-def length_line(length: Quantity, facts: Sequence[Fact], question: str = "") -> str | None:
-    """'管线有250米，能免办行政许可吗' → measured against the length limit a fact sets; for an
-    exemption the verdict says whether the approval is still needed."""
+def length_line(length: Quantity, facts: Sequence[Fact], question: str = "",
+                capacity: Quantity | None = None) -> str | None:
+    """'管线有250米，能免办行政许可吗' → measured against the length limit a fact sets (and the capacity
+    limit the same rule sets, when there is one); for an exemption the verdict says whether the
+    approval is still needed."""
     rule = next((f for f in facts if f.max_length and f.max_length.unit == length.unit), None)
     if rule is None or rule.max_length is None:
         return None
     limit, within = rule.max_length, length.amount <= rule.max_length.amount
     excepted = exception_named(rule.statement, question)
-    if excepted:
+    exempt = "免" in rule.statement
+    if excepted and within:
         return f"不一定：{length}虽在{limit}以内，但文件规定{excepted}除外，这种情况仍需按规定办理。"
-    if "免" in rule.statement:
-        return (f"不需要：{length}在{limit}以内，符合免办条件。" if within
-                else f"不符合免办条件：{length}超过了{limit}的上限，仍需按规定办理。")
-    return f"符合：{length}在{limit}以内。" if within else f"不符合：{length}超过了{limit}的上限。"
+    if not within:
+        return (f"不符合免办条件：{length}超过了{limit}的上限，仍需按规定办理。" if exempt
+                else f"不符合：{length}超过了{limit}的上限。")
+    if rule.max_capacity:
+        return _capacity_verdict(f"{length}在{limit}以内", rule.max_capacity, capacity, exempt)
+    return f"不需要：{length}在{limit}以内，符合免办条件。" if exempt else f"符合：{length}在{limit}以内。"
+
+
+def _capacity_verdict(within: str, most: Quantity, capacity: Quantity | None, exempt: bool) -> str:
+    """The verdict of a rule that also limits the capacity, the length being within its limit."""
+    condition = "免办条件" if exempt else "条件"
+    if capacity and capacity.unit == most.unit:
+        if capacity.amount > most.amount:
+            return f"不符合{condition}：{within}，但报装容量{capacity}超过了{most}的上限。"
+        return f"{'不需要' if exempt else '符合'}：{within}，报装容量{capacity}也未超过{most}，符合{condition}。"
+    said = f"您说的{capacity}单位不同，请核对" if capacity else "您未说明容量"
+    return f"不一定：{within}，但{condition}还要求报装容量不超过{most}（{said}）。"

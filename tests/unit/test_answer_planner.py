@@ -230,3 +230,15 @@ def test_no_area_caveat_when_the_rule_names_the_area(answerer):
 def test_two_groups_named_without_a_comparison_get_each_groups_figure(answerer):
     line = first_line(ask(answerer, "安阳低压没配套的和有配套工程的，全流程各要几天"))
     assert "2个工作日" in line and "5个工作日" in line and "相差" not in line and "更短" not in line
+
+
+def test_a_length_within_the_limit_is_not_exempt_when_the_capacity_exceeds_the_same_rules_limit(answerer):
+    assert first_line(ask(answerer, "枣庄小微企业报装200千瓦，外线180米，要办挖路审批吗")).startswith("不符合免办条件")
+    assert first_line(ask(answerer, "枣庄小微企业报装100千瓦，外线180米，要办挖路审批吗")).startswith("不需要")
+    unsure = first_line(ask(answerer, "枣庄小微企业外线180米，要办挖路审批吗"))
+    assert unsure.startswith("不一定") and "160千瓦" in unsure
+
+
+def test_a_false_premise_on_a_short_line_is_measured_against_the_length_rule(answerer):
+    text = ask(answerer, "听说烟台外线哪怕只有150米，行政许可也一样都得办，对吧")
+    assert first_line(text).startswith("不需要") and "300米" in text
