@@ -11,6 +11,7 @@ from bot.knowledge.models import Fact, Quantity, Region
 from bot.qa.choosing import FIGURES, MAX_FACTS, first_use
 from bot.qa.clarify import HOTLINE, Clarifying
 from bot.qa.context import Context, Reply
+from bot.qa.figures import length_line
 from bot.qa.glossary import introduction, quoted_terms, terms_asked, unquoted
 from bot.qa.wording import sentence, source_line
 from bot.reading.forms import Form
@@ -116,3 +117,20 @@ class Particulars(Clarifying):
         if clause and any(term in clause for term in self.kb.subject_words(question.text)):
             return f"{unset}。文件的相关规定：\n{clause}", []
         return f"{unset}。为避免给您不准确的信息，具体情况请拨打供电服务热线{HOTLINE}咨询。", []
+
+    def _length_verdict(self, question: Question, reply: Reply,
+                        capacity: Quantity | None) -> tuple[str | None, Reply]:
+        """A line length given with an approval question is measured against the region's length rule,
+        also when the facts chosen for the reply do not include it (that rule is then added to it)."""
+        assert question.length is not None
+        lead = length_line(question.length, reply.facts, question.text, capacity)
+        if lead or "approval" not in question.topics or reply.context.region is None:
+            return lead, reply
+        region = self.kb.region(reply.context.region)
+        rules = [f for f in self.topic_facts(region, "approval", reply.context) if f.max_length]
+        lead = length_line(question.length, rules, question.text, capacity)
+        if not lead:
+            return None, reply
+        rule = next(f for f in rules if f.max_length and f.max_length.unit == question.length.unit)
+        body = self.render.facts(region, [rule, *reply.facts], reply.context)
+        return lead, replace(reply, text=body, facts=(rule, *reply.facts))

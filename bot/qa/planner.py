@@ -17,9 +17,16 @@ from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import KnowledgeBase
 from bot.qa.choosing import MAX_FACTS
 from bot.qa.context import TOPIC_JOIN, Context, Reply, refine_category
-from bot.qa.figures import exceeds_line, length_line, premise_line
+from bot.qa.figures import exceeds_line, premise_line
 from bot.qa.particulars import Particulars
-from bot.qa.special import compare_categories, compare_regions, compare_years, fewer_steps, step_arithmetic
+from bot.qa.special import (
+    compare_categories,
+    compare_districts,
+    compare_regions,
+    compare_years,
+    fewer_steps,
+    step_arithmetic,
+)
 from bot.qa.unstated import measure_word, unmet_measure
 from bot.qa.verdicts import verdict
 from bot.qa.wording import Renderer
@@ -81,7 +88,8 @@ class Answerer(Particulars):
         elif question.asserted:
             lead = premise_line(question.asserted.amount, question.asserted.unit, reply.facts)
         if not lead and question.length and question.asks(Form.YES_NO, Form.PREMISE):
-            lead, reply = self._length_verdict(question, reply)
+            lead, reply = self._length_verdict(question, reply, question.capacity
+                                               or parse_capacity(reply.context.capacity))
         if not lead and question.asks(Form.YES_NO, Form.PREMISE):
             said = verdict(question.text, reply.facts[0].statement)
             if said:
@@ -91,23 +99,6 @@ class Answerer(Particulars):
             region = self.kb.region(reply.facts[0].region)
             lead = f"{region.document.number}未规定{measure_word([unmet])}。以下为文件的相关规定："
         return replace(reply, text=f"{lead}\n{reply.text}") if lead else reply
-
-    def _length_verdict(self, question: Question, reply: Reply) -> tuple[str | None, Reply]:
-        """A line length given with an approval question is measured against the region's length rule,
-        also when the facts chosen for the reply do not include it (that rule is then added to it)."""
-        assert question.length is not None
-        capacity = question.capacity or parse_capacity(reply.context.capacity)
-        lead = length_line(question.length, reply.facts, question.text, capacity)
-        if lead or "approval" not in question.topics or reply.context.region is None:
-            return lead, reply
-        region = self.kb.region(reply.context.region)
-        rules = [f for f in self.topic_facts(region, "approval", reply.context) if f.max_length]
-        lead = length_line(question.length, rules, question.text, capacity)
-        if not lead:
-            return None, reply
-        rule = next(f for f in rules if f.max_length and f.max_length.unit == question.length.unit)
-        body = self.render.facts(region, [rule, *reply.facts], reply.context)
-        return lead, replace(reply, text=body, facts=(rule, *reply.facts))
 
     def _respond(self, question: Question, context: Context, topic_hint: str | None) -> Reply:
         context = self._merge(question, replace(context, pending=None))
@@ -207,7 +198,8 @@ class Answerer(Particulars):
                                             or summed_steps):
             compared = "time_limit"  # '这两个环节加起来几个工作日' asks for days
         computed = compare_years(self, region, compared, question, context) or \
-            compare_categories(self, region, compared, question, context) if compared else None
+            compare_categories(self, region, compared, question, context) or \
+            compare_districts(self, region, compared, question, context) if compared else None
         if compared == "time_limit" and not computed:
             computed = step_arithmetic(self, region, question, context)
         if topics[0] == "steps" and not computed:

@@ -163,3 +163,18 @@ def fewer_steps(answerer: Answerer, region: Region, question: Question,
 
 def _names(text: str, reduction: Reduction) -> bool:
     return any(word in text for word in reduction.when)
+
+
+def compare_districts(answerer: Answerer, region: Region, topic: str, question: Question,
+                      context: Context) -> tuple[str, list[Fact]] | None:
+    """'台儿庄和滕州农村停电时间各是多少，差几个小时' → each district's figure (and the difference when
+    asked) from the rules the document sets for each."""
+    if len(question.districts) != 2:
+        return None
+    sides = []
+    for district in question.districts:
+        side = _side(answerer, region, topic, question, replace(context, district=district), district)
+        if side is None:
+            return None
+        sides.append(side)
+    return _lines(f"{region.name}：", sides, context, verdict=question.asks(*COMPARE_FORMS))

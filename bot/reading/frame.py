@@ -52,6 +52,7 @@ class Question:
     years: tuple[int, ...] = ()
     asserted: Asserted | None = None
     categories: tuple[str, ...] = ()  # every group named, in order ('双电源比单电源' names two)
+    districts: tuple[str, ...] = ()  # every district named, when all are of one region ('台儿庄和滕州')
     length: Quantity | None = None  # a line length the customer gives ('管线有250米')
 
     def asks(self, *forms: Form) -> bool:
@@ -243,6 +244,7 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
     question = Question(
         text=text,
         places=_dedupe_regions(places),
+        districts=_districts_of_one_region(places),
         topics=find_topics(text),
         category=find_category(text),
         business=any(c in _UTILITY.sub("", text) for c in BUSINESS_CUES),
@@ -266,6 +268,12 @@ def understand(kb: KnowledgeBase, raw: str) -> Question:
     if not question.places:
         question.unknown_place = find_unknown_place(kb, text)
     return question
+
+
+def _districts_of_one_region(places: list[Place]) -> tuple[str, ...]:
+    if len({p.region.id for p in places}) != 1:
+        return ()
+    return tuple(dict.fromkeys(p.district for p in places if p.district))
 
 
 def _dedupe_regions(places: list[Place]) -> list[Place]:

@@ -242,3 +242,10 @@ def test_a_length_within_the_limit_is_not_exempt_when_the_capacity_exceeds_the_s
 def test_a_false_premise_on_a_short_line_is_measured_against_the_length_rule(answerer):
     text = ask(answerer, "听说烟台外线哪怕只有150米，行政许可也一样都得办，对吧")
     assert first_line(text).startswith("不需要") and "300米" in text
+
+
+def test_two_districts_of_one_city_are_compared_by_their_own_rules(answerer):
+    line = first_line(ask(answerer, "枣庄农村，峄城和台儿庄2022年底的年均停电时间目标差多少"))
+    assert "台儿庄区5小时" in line and "峄城区10小时" in line and "相差5小时" in line
+    same = first_line(ask(answerer, "滕州跟薛城的居民电网环节时限一样不"))
+    assert same.startswith("枣庄：一样") and "3个工作日" in same

@@ -145,3 +145,8 @@ def test_a_second_group_takes_the_voltage_named_in_the_first_part(kb):
 ])
 def test_a_question_about_the_whole_or_two_areas_is_not_narrowed_to_one(kb, text, area):
     assert frame(kb, text).area == area
+
+
+def test_districts_of_one_city_are_all_kept_but_not_those_of_two_cities(kb):
+    assert frame(kb, "峄城和台儿庄的农村停电时间").districts == ("峄城区", "台儿庄区")
+    assert frame(kb, "滕州和林州哪个快").districts == ()
