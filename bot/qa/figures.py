@@ -152,15 +152,37 @@ def premise_line(amount: float, unit: str, facts: Sequence[Fact]) -> str | None:
 _EXCEPT = re.compile(r"[（(]([^（）()]{2,60})除外[）)]")
 
 
+# '涉及挖掘、占用城市快速路、主干道……的，仍按原程序审批': the cases an exemption does not cover
+_STILL = re.compile(r"^(?:涉及)?([^，。]{2,60}?)的，?仍(按原程序审批|需[^，。]{1,20}|要[^，。]{1,20})")
+
+
 def exception_named(rule: str, question: str) -> str | None:
     """The rule's '（在城市主次干道…挖掘占路施工的除外）' when the question names one of its cases."""
     match = _EXCEPT.search(rule)
-    if not match:
-        return None
-    cases = match.group(1)
+    return match.group(1) if match and _names_case(match.group(1), question) else None
+
+
+_GENERIC = ("施工", "工程", "管线", "电力", "用户", "城市", "挖掘", "占用", "占路", "道路", "路段", "以及")
+
+
+def _names_case(cases: str, question: str) -> bool:
+    """Whether the question names one of the cases, by a two-character word more specific than digging."""
     named = [question[i:i + 2] for i in range(len(question) - 1) if question[i:i + 2] in cases]
-    meaningful = [n for n in named if n not in ("的", "施工", "工程", "管线", "电力", "用户", "城市")]
-    return cases if meaningful else None
+    return any(n not in _GENERIC for n in named)
+
+
+def exception_line(facts: Sequence[Fact], question: str) -> tuple[str, Fact] | None:
+    """'外线要挖主干道，也能免审批吗' → '不能免' with the rule, when the question names a case that an
+    exemption excepts ('……除外') or leaves to the usual procedure ('……的，仍按原程序审批')."""
+    verdict = "不能免" if "免" in question else "需要"
+    for fact in facts:
+        excepted = exception_named(fact.statement, question)
+        if excepted:
+            return f"{verdict}：文件规定{excepted}除外，这种情况仍需按规定办理。", fact
+        match = _STILL.search(fact.statement)
+        if match and _names_case(match.group(1), question):
+            return f"{verdict}：文件规定{match.group(1)}的，仍{match.group(2)}。", fact
+    return None
 
 
 def length_line(length: Quantity, facts: Sequence[Fact], question: str = "",

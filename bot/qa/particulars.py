@@ -11,7 +11,7 @@ from bot.knowledge.models import Fact, Quantity, Region
 from bot.qa.choosing import FIGURES, MAX_FACTS, first_use
 from bot.qa.clarify import HOTLINE, Clarifying
 from bot.qa.context import Context, Reply
-from bot.qa.figures import length_line
+from bot.qa.figures import exception_line, length_line
 from bot.qa.glossary import introduction, quoted_terms, terms_asked, unquoted
 from bot.qa.wording import sentence, source_line
 from bot.reading.forms import Form
@@ -118,19 +118,24 @@ class Particulars(Clarifying):
             return f"{unset}。文件的相关规定：\n{clause}", []
         return f"{unset}。为避免给您不准确的信息，具体情况请拨打供电服务热线{HOTLINE}咨询。", []
 
-    def _length_verdict(self, question: Question, reply: Reply,
-                        capacity: Quantity | None) -> tuple[str | None, Reply]:
-        """A line length given with an approval question is measured against the region's length rule,
-        also when the facts chosen for the reply do not include it (that rule is then added to it)."""
-        assert question.length is not None
-        lead = length_line(question.length, reply.facts, question.text, capacity)
-        if lead or "approval" not in question.topics or reply.context.region is None:
-            return lead, reply
-        region = self.kb.region(reply.context.region)
-        rules = [f for f in self.topic_facts(region, "approval", reply.context) if f.max_length]
-        lead = length_line(question.length, rules, question.text, capacity)
-        if not lead:
+    def _approval_verdict(self, question: Question, reply: Reply,
+                          capacity: Quantity | None) -> tuple[str | None, Reply]:
+        """'能免审批吗' with a line length, or naming a case the exemption leaves out (主干道): the
+        verdict from the region's approval rules, also when the facts chosen for the reply do not
+        include the deciding rule (it is then added to the reply)."""
+        if "approval" not in question.topics or reply.context.region is None:
             return None, reply
-        rule = next(f for f in rules if f.max_length and f.max_length.unit == question.length.unit)
+        region = self.kb.region(reply.context.region)
+        rules = list(dict.fromkeys([*reply.facts, *self.topic_facts(region, "approval", reply.context)]))
+        excepted = exception_line(rules, question.text)
+        lead, rule = excepted if excepted else (None, None)
+        if not lead and question.length:
+            lead = length_line(question.length, rules, question.text, capacity)
+            rule = next((f for f in rules if f.max_length and f.max_length.unit == question.length.unit), None)
+        if not lead or rule is None:
+            return None, reply
+        if rule in reply.facts:
+            return lead, reply
         body = self.render.facts(region, [rule, *reply.facts], reply.context)
         return lead, replace(reply, text=body, facts=(rule, *reply.facts))
+

@@ -79,17 +79,17 @@ class Answerer(Particulars):
     def _lead(self, question: Question, reply: Reply) -> Reply:
         """Put first what the customer most needs to hear: the verdict on a figure they stated,
         or that the document states no figure of the kind they asked for."""
-        if not reply.facts:
+        lead = None
+        if question.asserted and question.asks(Form.EXCEEDS) and reply.facts:
+            lead = exceeds_line(question.asserted.amount, question.asserted.unit, reply.facts, question.text)
+        elif question.asserted and reply.facts:
+            lead = premise_line(question.asserted.amount, question.asserted.unit, reply.facts)
+        if not lead and question.asks(Form.YES_NO, Form.PREMISE) and reply.answered:
+            lead, reply = self._approval_verdict(question, reply, question.capacity
+                                                 or parse_capacity(reply.context.capacity))
+        if not reply.facts:  # (a verdict above has added its rule to the facts)
             said = verdict(question.text, reply.text) if reply.answered and question.asks(Form.YES_NO) else None
             return replace(reply, text=f"{said}{reply.text}") if said else reply
-        lead = None
-        if question.asserted and question.asks(Form.EXCEEDS):
-            lead = exceeds_line(question.asserted.amount, question.asserted.unit, reply.facts, question.text)
-        elif question.asserted:
-            lead = premise_line(question.asserted.amount, question.asserted.unit, reply.facts)
-        if not lead and question.length and question.asks(Form.YES_NO, Form.PREMISE):
-            lead, reply = self._length_verdict(question, reply, question.capacity
-                                               or parse_capacity(reply.context.capacity))
         if not lead and question.asks(Form.YES_NO, Form.PREMISE):
             said = verdict(question.text, reply.facts[0].statement)
             if said:
