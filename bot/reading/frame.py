@@ -112,9 +112,15 @@ WEAK_FOCUS = frozenset({("农村",), ("小微",), ("重要",), ("机井",), ("�
                         ("电话",), ("营业执照",), ("电能表",), ("投资界面", "红线", "投资至", "投资到")})
 
 
+# '除了网上国网，还能在哪办' sets a term aside: the question asks for the others
+_SET_ASIDE = re.compile(r"(?:除了|除去)([^，,。？?！!；;]{1,12}?)(?:以外|之外|外)?(?=[，,。？?！!；;]|还|另|别|也)")
+
+
 def find_focus(text: str) -> tuple[tuple[str, ...], ...]:
-    """For each policy term the question names, the words the documents use for it."""
-    return tuple(words for cues, words in FOCUS_TERMS if any(cue in text for cue in cues))
+    """For each policy term the question names, the words the documents use for it (not the terms
+    it sets aside: '除了网上国网')."""
+    kept = _SET_ASIDE.sub("", text)
+    return tuple(words for cues, words in FOCUS_TERMS if any(cue in kept for cue in cues))
 
 
 _CLAUSE_BREAK = re.compile(r"[，,。？?！!；;]")

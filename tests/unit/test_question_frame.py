@@ -150,3 +150,9 @@ def test_a_question_about_the_whole_or_two_areas_is_not_narrowed_to_one(kb, text
 def test_districts_of_one_city_are_all_kept_but_not_those_of_two_cities(kb):
     assert frame(kb, "峄城和台儿庄的农村停电时间").districts == ("峄城区", "台儿庄区")
     assert frame(kb, "滕州和林州哪个快").districts == ()
+
+
+def test_a_term_set_aside_is_not_the_focus_and_government_apps_are(kb):
+    focus = frame(kb, "除了网上国网，政府的app能办电不").focus
+    assert ("政务",) in focus and ("网上国网",) not in focus
+    assert ("网上国网",) in frame(kb, "网上国网能办电不").focus
