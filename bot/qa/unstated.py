@@ -10,9 +10,10 @@ from bot.knowledge.models import Fact
 from bot.reading.forms import Measure
 
 # the figure kinds checked, what they are called, and how a statement states one
-MEASURE_WORDS = {Measure.MONEY: "具体金额", Measure.PERCENT: "具体比例", Measure.PHONE: "具体电话"}
+MEASURE_WORDS = {Measure.MONEY: "具体金额", Measure.PERCENT: "具体比例", Measure.PHONE: "具体电话",
+                 Measure.MATERIALS: "要带的具体材料"}
 _STATES = {Measure.MONEY: re.compile(r"\d+(\.\d+)?(万)?元"), Measure.PERCENT: re.compile(r"%|％|百分之"),
-           Measure.PHONE: re.compile(r"\d{5,}")}
+           Measure.PHONE: re.compile(r"\d{5,}"), Measure.MATERIALS: re.compile(r"证|材料|资料|清单|文件|图纸|报告")}
 
 
 def unmet_measure(measures: Iterable[Measure], facts: Iterable[Fact]) -> Measure | None:

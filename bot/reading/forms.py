@@ -27,6 +27,7 @@ class Measure(Enum):
     PERCENT = "percent"
     NAME = "name"
     PHONE = "phone"
+    MATERIALS = "materials"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ _MEASURES = (
     (Measure.MONEY, r"多少钱|几块|多少元|租金|价格|价钱|收费标准|费用是多少|要多少费用|花多少|几个钱|怎么收费|收多少"),
     (Measure.PHONE, r"电话(号码)?是多少|号码是多少|打哪个电话|联系电话"),
     (Measure.NAME, r"叫什么|名字|哪家公司|哪个单位|是谁|谁负责"),
+    (Measure.MATERIALS, r"带什么|带啥|带哪些|什么材料|啥材料|哪些材料|什么资料|啥资料|哪些资料|准备什么|准备啥"
+                        r"|要什么证"),
     (Measure.DURATION, r"多久|几天|多少天|几个工作日|多少个?工作日|多长时间|几个小时|多少小时|时限|时长|多快|几分钟"),
 )
 _YEAR = re.compile(r"(20\d\d)年")

@@ -84,6 +84,9 @@ def find_capacity(text: str) -> Quantity | None:
     return first_capacity(text)
 
 
+PROCESS_FACETS = ("materials", "steps", "time_limit")
+
+
 def find_topics(text: str) -> list[str]:
     found = []
     for topic, cues in TOPIC_CUES:
@@ -97,6 +100,8 @@ def find_topics(text: str) -> list[str]:
         found.remove("steps")
     if "definition" in found and len(found) > 1:
         found.remove("definition")
+    if "transfer" in found:  # the documents' materials, steps and limits are for connecting, not for a transfer
+        found = ["transfer", *(t for t in found if t not in ("transfer", *PROCESS_FACETS))]
     if not found and any(cue in text for cue in HOW_TO_CUES):
         found.extend(("materials", "steps"))
     if not found and find_steps(text):

@@ -257,3 +257,10 @@ def test_an_exemption_question_naming_an_excepted_case_gets_no(answerer):
     line = first_line(ask(answerer, "烟台外线只有100米，但得在平交路口挖，需要办许可吗"))
     assert line.startswith("需要") and "除外" in line
     assert not first_line(ask(answerer, "枣庄外线挖掘人行道，能免审批吗")).startswith("不能免")
+
+
+def test_a_transfer_question_is_about_the_transfer_not_the_connection_materials(answerer):
+    text = ask(answerer, "枣庄房子过户了，电的户名变更要带哪些资料")
+    assert "未规定过户" in text and "95598" in text and "设计审查" not in text
+    text = ask(answerer, "安阳二手房过户，电这边要准备啥材料")
+    assert first_line(text).startswith("安供电营销〔2022〕24号未规定要带的具体材料") and "联合过户" in text
