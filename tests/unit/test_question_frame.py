@@ -156,3 +156,7 @@ def test_a_term_set_aside_is_not_the_focus_and_government_apps_are(kb):
     focus = frame(kb, "除了网上国网，政府的app能办电不").focus
     assert ("政务",) in focus and ("网上国网",) not in focus
     assert ("网上国网",) in frame(kb, "网上国网能办电不").focus
+
+
+def test_outage_notices_are_looked_up_by_the_documents_words(kb):
+    assert ("故障停电", "抢修进度") in frame(kb, "停电了你们会不会主动通知我们").focus
