@@ -31,7 +31,7 @@ from bot.qa.unstated import measure_word, unmet_measure
 from bot.qa.verdicts import verdict
 from bot.qa.wording import Renderer
 from bot.reading.forms import Form, Measure
-from bot.reading.frame import Question, understand
+from bot.reading.frame import Question, asked_part, understand
 
 MAX_TOPICS = 3
 MAX_CHARS = 500
@@ -213,7 +213,7 @@ class Answerer(Particulars):
         表箱, 拉闸限电, 涉路工程) and none of the facts found does."""
         if not self.kb.seeds_dir or not facts:
             return None
-        rare = self.kb.rare_terms(question.text)
+        rare = self.kb.rare_terms(asked_part(question.text))
         if not rare or any(term in f.statement for term in rare for f in facts):
             return None
         best = self.kb.search_sentences(question.text, region, limit=1)

@@ -160,3 +160,10 @@ def test_a_term_set_aside_is_not_the_focus_and_government_apps_are(kb):
 
 def test_outage_notices_are_looked_up_by_the_documents_words(kb):
     assert ("故障停电", "抢修进度") in frame(kb, "停电了你们会不会主动通知我们").focus
+
+
+def test_a_clause_saying_what_the_customer_is_not_is_not_the_focus(kb):
+    focus = frame(kb, "我们不是重要用户，也不需要资产移交，中间检查还要做吗").focus
+    assert ("中间检查",) in focus and ("重要",) not in focus and ("资产移交",) not in focus
+    assert ("重要",) in frame(kb, "我们是重要用户，中间检查要做吗").focus
+    assert ("免",) in frame(kb, "管线200米，是不是不用审批，还要带啥").focus  # a clause that asks is kept
