@@ -30,8 +30,9 @@ from bot.qa.special import (
 from bot.qa.unstated import measure_word, unmet_measure
 from bot.qa.verdicts import verdict
 from bot.qa.wording import Renderer
+from bot.reading.focus import asked_part
 from bot.reading.forms import Form, Measure
-from bot.reading.frame import Question, asked_part, understand
+from bot.reading.frame import Question, understand
 
 MAX_TOPICS = 3
 MAX_CHARS = 500

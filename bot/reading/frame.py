@@ -19,7 +19,6 @@ from bot.reading.cues import (
     CATEGORY_RULES,
     DEFINITION_TERMS,
     EVERY_REGION_CUES,
-    FOCUS_TERMS,
     HOW_TO_CUES,
     SPOKEN_UNITS,
     STEP_CUES,
@@ -27,6 +26,7 @@ from bot.reading.cues import (
     TOPIC_CUES,
     TYPOS,
 )
+from bot.reading.focus import find_focus
 from bot.reading.forms import Asserted, Form, Measure, asserted_figure, measures, question_forms, years
 from bot.reading.places import china_gazetteer, sound_alike
 from bot.reading.quantities import first_capacity, first_length
@@ -115,29 +115,6 @@ def find_topics(text: str) -> list[str]:
 WEAK_FOCUS = frozenset({("农村",), ("小微",), ("重要",), ("机井",), ("充电",), ("5G",), ("临时用电",),
                         ("居住区", "小区"), ("全过程", "全流程"), ("设计审查",), ("中间检查",), ("竣工",),
                         ("电话",), ("营业执照",), ("电能表",), ("投资界面", "红线", "投资至", "投资到")})
-
-
-# '除了网上国网，还能在哪办' sets a term aside: the question asks for the others
-_SET_ASIDE = re.compile(r"(?:除了|除去)([^，,。？?！!；;]{1,12}?)(?:以外|之外|外)?(?=[，,。？?！!；;]|还|另|别|也)")
-
-
-# '不是重要用户，也不需要资产移交，…还要设计审查吗': a clause that only says what the customer is not
-_NOT_US = re.compile(r"^(?:我们|我家|我)?(?:也|又|并|都)?(?:不是|不属于|并非|不需要|不用|不涉及|没有)")
-_ASKING = re.compile(r"[吗么呢?？]|是不是|要不要|需不需要|用不用")
-
-
-def asked_part(text: str) -> str:
-    """The message without what it sets aside ('除了网上国网') or names only to say it does not apply
-    ('不是重要用户，也不需要资产移交，…')."""
-    clauses = re.split(r"[，,；;]", _SET_ASIDE.sub("", text))
-    return "，".join(c for i, c in enumerate(clauses)
-                    if i == len(clauses) - 1 or not _NOT_US.search(c) or _ASKING.search(c))
-
-
-def find_focus(text: str) -> tuple[tuple[str, ...], ...]:
-    """For each policy term the question asks about, the words the documents use for it."""
-    kept = asked_part(text)
-    return tuple(words for cues, words in FOCUS_TERMS if any(cue in kept for cue in cues))
 
 
 _CLAUSE_BREAK = re.compile(r"[，,。？?！!；;]")
