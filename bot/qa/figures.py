@@ -123,6 +123,16 @@ def spoken(amount: float, unit: str) -> str:
     return "半个月" if (amount, unit) == (0.5, "个月") else f"{number(amount)}{'个' if unit == '工作日' else ''}{unit}"
 
 
+def agreed_time(facts: Sequence[Fact]) -> str | None:
+    """'18个工作日以内。' when every time limit of a listed answer is the same figure, so the customer reads
+    it before the list ('电网环节18个工作日' and '合计18个工作日' both say 18)."""
+    figures = {(f.value.amount, f.value.unit) for f in facts if f.value.quantity and f.value.unit in TIME_UNITS}
+    if len(facts) < 2 or len(figures) != 1:
+        return None
+    amount, unit = figures.pop()
+    return f"{spoken(amount or 0.0, unit or '')}以内。"
+
+
 def exceeds_line(amount: float, unit: str, facts: Sequence[Fact], text: str) -> str | None:
     """'用了6个工作日，算不算超时' → compared with the limit the facts state."""
     unit = _SAME_UNIT.get(unit, unit)

@@ -17,9 +17,10 @@ from bot.knowledge.models import Fact, Quantity, Region
 from bot.knowledge.service import KnowledgeBase
 from bot.qa.choosing import MAX_FACTS
 from bot.qa.context import TOPIC_JOIN, Context, Reply, refine_category
-from bot.qa.figures import exceeds_line, premise_line
+from bot.qa.figures import agreed_time, exceeds_line, premise_line
 from bot.qa.particulars import Particulars
 from bot.qa.special import (
+    COMPARE_FORMS,
     compare_categories,
     compare_districts,
     compare_regions,
@@ -99,6 +100,9 @@ class Answerer(Particulars):
         if unmet and not lead:
             region = self.kb.region(reply.facts[0].region)
             lead = f"{region.document.number}未规定{measure_word([unmet])}。以下为文件的相关规定："
+        if not lead and Measure.DURATION in question.measures and not question.asks(*COMPARE_FORMS) \
+                and len(question.places) <= 1:
+            lead = agreed_time(reply.facts)
         return replace(reply, text=f"{lead}\n{reply.text}") if lead else reply
 
     def _respond(self, question: Question, context: Context, topic_hint: str | None) -> Reply:

@@ -264,3 +264,9 @@ def test_a_transfer_question_is_about_the_transfer_not_the_connection_materials(
     assert "未规定过户" in text and "95598" in text and "设计审查" not in text
     text = ask(answerer, "安阳二手房过户，电这边要准备啥材料")
     assert first_line(text).startswith("安供电营销〔2022〕24号未规定要带的具体材料") and "联合过户" in text
+
+
+def test_a_listed_time_answer_whose_limits_agree_says_the_figure_first(answerer):
+    text = ask(answerer, "枣庄10千伏双电源用户办电要多久")
+    assert first_line(text) == "18个工作日以内。" and "电网环节" in text
+    assert not first_line(ask(answerer, "烟台10千伏用户办电要多久")).endswith("以内。")  # 8 and 6: no single figure
