@@ -58,5 +58,9 @@ eval: install           ## score the public question set against a freshly start
 nlu-eval: install       ## held-out NLU evaluation (reports in var/results/nlu)
 	@scripts/nlu_eval.sh
 
+.PHONY: nlu-validate
+nlu-validate: install   ## choose NLU changes on 80/20 splits of the training data, not the held-out split (~4 min)
+	@scripts/nlu_validate.sh
+
 clean:                  ## remove models, build output and caches
 	rm -rf models build var/results var/log .pytest_cache .mypy_cache .ruff_cache
