@@ -192,6 +192,10 @@ _UNIT = (r"\s?(?:[万亿]?元|万|亿|千瓦时|千瓦|千伏安|千伏|伏安|�
 _NUMBER = r"\d+(?:\.\d+)?"
 _YEAR = r"(?:19|20)\d\d"
 _AND = r"[\u3001,/~\-\u2010-\u2015\u301c和及与或至到]"
+# an order number as people write it: 5 + 5 digits, a space or any dash between ('38412—09357', '38412－09357');
+# defined here, below both the masker and bot/orders/numbers.py, so that the two read the same numbers
+ORDER_SEPARATOR = r"[\s\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]"
+ORDER_NUMBER = rf"(?<!\d)\d{{5}}{ORDER_SEPARATOR}?\d{{5}}(?!\d)"
 # a list starts where no number and list mark precede (each list is tried once: linear time)
 _LIST_START = rf"(?<![\d.])(?<![\d.]{_AND})(?<![\d.]{_AND}\s)(?<![\d.]\s{_AND})(?<![\d.]\s{_AND}\s)"
 _PROTECTED = re.compile("|".join((
@@ -202,7 +206,7 @@ _PROTECTED = re.compile("|".join((
     r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?!\.?\d)",  # 139.212.134.56
     r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!,?\d)",  # 10,000,000,000
     rf"{_LIST_START}(?:{_NUMBER}\s?{_AND}\s?)*{_NUMBER}(?={_UNIT})",  # 160、1000、1600千伏安, 10/0.4千伏
-    r"(?<!\d)\d{5}[\s\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]?\d{5}(?!\d)",  # an order number (numbers.SEPARATOR)
+    ORDER_NUMBER,  # 38412-09357 (bot/orders/numbers.py)
     r"(?<!\d)(?:9\d{4}|12\d{3}|[48]00[\s\-]?\d{3}[\s\-]?\d{4})(?!\d)",  # 95598, 12398, 400-600-9999
     rf"[\[(\u3010\u3014]\s?{_YEAR}\s?[\])\u3011\u3015]",  # [2020] of 鲁发改能源[2020]1号
 )))

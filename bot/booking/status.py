@@ -27,7 +27,7 @@ def interpret_status(text: str, requested: str | None) -> StatusTurn:
     spans = []
     candidate = numbers.find_number(folded)
     if candidate:
-        match = re.search(rf"\d{{5}}{numbers.SEPARATOR}?\d{{5}}", folded)
+        match = numbers.CANDIDATE.search(folded)
         spans.append(match.span() if match else (0, 0))
         if numbers.is_valid(candidate):
             turn.updates["order"] = candidate

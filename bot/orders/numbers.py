@@ -11,6 +11,8 @@ import re
 import secrets
 import unicodedata
 
+from bot.phones import ORDER_NUMBER, ORDER_SEPARATOR
+
 LENGTH = 10
 _DAMM = (
     (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
@@ -24,9 +26,8 @@ _DAMM = (
     (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
     (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
 )
-# between the two halves: a space or any dash people type ('38412-09357', '38412—09357', '38412－09357')
-SEPARATOR = r"[\s\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]"
-_CANDIDATE = re.compile(rf"(?<!\d)\d{{5}}{SEPARATOR}?\d{{5}}(?!\d)")
+SEPARATOR = ORDER_SEPARATOR  # between the two halves: a space or any dash people type
+CANDIDATE = re.compile(ORDER_NUMBER)
 
 
 def damm_digit(digits: str) -> str:
@@ -56,7 +57,7 @@ def canonical(text: str) -> str | None:
 
 def find_number(text: str) -> str | None:
     """The first order-number-shaped run of 10 digits in free text (check digit not tested)."""
-    match = _CANDIDATE.search(unicodedata.normalize("NFKC", text))
+    match = CANDIDATE.search(unicodedata.normalize("NFKC", text))
     return re.sub(SEPARATOR, "", match.group()) if match else None
 
 

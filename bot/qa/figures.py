@@ -195,25 +195,22 @@ def exception_line(facts: Sequence[Fact], question: str) -> tuple[str, Fact] | N
     return None
 
 
-def length_line(length: Quantity, facts: Sequence[Fact], question: str = "",
-                capacity: Quantity | None = None) -> str | None:
+def length_line(length: Quantity, facts: Sequence[Fact],
+                capacity: Quantity | None = None) -> tuple[str, Fact] | None:
     """'管线有250米，能免办行政许可吗' → measured against the length limit a fact sets (and the capacity
-    limit the same rule sets, when there is one); for an exemption the verdict says whether the
-    approval is still needed."""
+    limit the same rule sets, when there is one), with that rule; for an exemption the verdict says
+    whether the approval is still needed. (A case the rule excepts is `exception_line`'s, asked first.)"""
     rule = next((f for f in facts if f.max_length and f.max_length.unit == length.unit), None)
     if rule is None or rule.max_length is None:
         return None
     limit, within = rule.max_length, length.amount <= rule.max_length.amount
-    excepted = exception_named(rule.statement, question)
     exempt = "免" in rule.statement
-    if excepted and within:
-        return f"不一定：{length}虽在{limit}以内，但文件规定{excepted}除外，这种情况仍需按规定办理。"
     if not within:
         return (f"不符合免办条件：{length}超过了{limit}的上限，仍需按规定办理。" if exempt
-                else f"不符合：{length}超过了{limit}的上限。")
+                else f"不符合：{length}超过了{limit}的上限。"), rule
     if rule.max_capacity:
-        return _capacity_verdict(f"{length}在{limit}以内", rule.max_capacity, capacity, exempt)
-    return f"不需要：{length}在{limit}以内，符合免办条件。" if exempt else f"符合：{length}在{limit}以内。"
+        return _capacity_verdict(f"{length}在{limit}以内", rule.max_capacity, capacity, exempt), rule
+    return (f"不需要：{length}在{limit}以内，符合免办条件。" if exempt else f"符合：{length}在{limit}以内。"), rule
 
 
 def _capacity_verdict(within: str, most: Quantity, capacity: Quantity | None, exempt: bool) -> str:

@@ -127,13 +127,11 @@ class Particulars(Clarifying):
             return None, reply
         region = self.kb.region(reply.context.region)
         rules = list(dict.fromkeys([*reply.facts, *self.topic_facts(region, "approval", reply.context)]))
-        excepted = exception_line(rules, question.text)
-        lead, rule = excepted if excepted else (None, None)
-        if not lead and question.length:
-            lead = length_line(question.length, rules, question.text, capacity)
-            rule = next((f for f in rules if f.max_length and f.max_length.unit == question.length.unit), None)
-        if not lead or rule is None:
+        found = exception_line(rules, question.text) or \
+            (length_line(question.length, rules, capacity) if question.length else None)
+        if found is None:
             return None, reply
+        lead, rule = found
         if rule in reply.facts:
             return lead, reply
         body = self.render.facts(region, [rule, *reply.facts], reply.context)
